@@ -1,0 +1,46 @@
+# Two commands from a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export TRADING_ASSETS_STORE ?= $(CURDIR)/.data/trading_assets.duckdb
+
+.PHONY: demo test test-fast lint ui bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	ln -sf ../dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+## demo: set up, backfill the bundled demo models through Dagster, print the leaderboard
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/trading-assets backfill --config demo
+
+## test: set up and run the whole suite (slow end-to-end tests included), then lint
+test: $(STAMP)
+	$(BIN)/ruff check trading_assets trading_assets_tests bench
+	$(BIN)/ruff format --check trading_assets trading_assets_tests bench
+	$(BIN)/pytest
+
+## test-fast: the suite without the slow end-to-end tests
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+## ui: the Dagster UI and daemon on the same instance and store
+ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+## bench: engine, kernel and LLM-cache figures, and a full-history backfill through Dagster
+bench: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_kernel.py
+	$(BIN)/python bench/bench_llm_cache.py
+
+clean:
+	rm -rf $(VENV) .data .dagster_home/storage .dagster_home/history .dagster_home/schedules
