@@ -1,0 +1,52 @@
+"""Trading days from a real exchange calendar (XNYS by default)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import exchange_calendars as xcals
+
+# exchange_calendars defaults to the last 20 years; the bundled history starts in 2000.
+CALENDAR_START = "1990-01-02"
+DEFAULT_CALENDAR = "XNYS"
+
+
+@lru_cache(maxsize=4)
+def _calendar(name: str) -> xcals.ExchangeCalendar:
+    return xcals.get_calendar(name, start=CALENDAR_START)
+
+
+@lru_cache(maxsize=4)
+def all_trading_days(name: str = DEFAULT_CALENDAR) -> tuple[dt.date, ...]:
+    sessions = _calendar(name).sessions
+    return tuple(d.date() for d in sessions)
+
+
+def trading_days(start: dt.date, end: dt.date, name: str = DEFAULT_CALENDAR) -> list[dt.date]:
+    """Sessions in [start, end]; empty when the range holds no trading day."""
+    return [d for d in all_trading_days(name) if start <= d <= end]
+
+
+def is_trading_day(day: dt.date, name: str = DEFAULT_CALENDAR) -> bool:
+    return day in _session_set(name)
+
+
+@lru_cache(maxsize=4)
+def _session_set(name: str) -> frozenset[dt.date]:
+    return frozenset(all_trading_days(name))
+
+
+def holidays(start: dt.date, end: dt.date, name: str = DEFAULT_CALENDAR) -> list[dt.date]:
+    """Weekdays in [start, end] on which the exchange is closed."""
+    sessions = _session_set(name)
+    out, day = [], start
+    while day <= end:
+        if day.weekday() < 5 and day not in sessions:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def last_calendar_day(name: str = DEFAULT_CALENDAR) -> dt.date:
+    return all_trading_days(name)[-1]

@@ -1,0 +1,129 @@
+"""Market-data sources: where a PriceHistory comes from.
+
+One small interface; getting data is kept apart from simulating it. Every source
+validates bars and names the file and line of a bad one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from trading_assets.errors import MarketDataError
+from trading_assets.market.history import FIELDS, PriceHistory
+
+BUNDLED_SYMBOLS = ("AAPL", "GOOG", "IBM", "MSFT")
+
+
+class MarketDataSource(Protocol):
+    """Loads daily OHLCV bars. `name` identifies the source in errors and metadata."""
+
+    name: str
+
+    def load(self) -> PriceHistory: ...
+
+
+class BundledSource:
+    """AAPL, GOOG, IBM, MSFT daily OHLCV 2000-03-01..2013-03-01 (bokeh-sampledata,
+    public domain)."""
+
+    name = "bundled:bokeh-sampledata/stocks"
+
+    def load(self) -> PriceHistory:
+        from bokeh_sampledata import stocks
+
+        frames = []
+        for symbol in BUNDLED_SYMBOLS:
+            data = getattr(stocks, symbol)
+            frame = pd.DataFrame({k: data[k] for k in ("date", *FIELDS)})
+            frame["symbol"] = symbol
+            frames.append(frame)
+        return PriceHistory.from_frame(pd.concat(frames, ignore_index=True), source=self.name)
+
+
+class FolderSource:
+    """A folder of `{SYMBOL}.csv` or `{SYMBOL}.parquet` files with date and OHLCV columns."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.name = f"folder:{self.path}"
+
+    def load(self) -> PriceHistory:
+        if not self.path.is_dir():
+            raise MarketDataError(
+                "market data folder does not exist",
+                where=str(self.path),
+                fix="set market_data.path to a folder of SYMBOL.csv or SYMBOL.parquet files",
+            )
+        files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
+        if not files:
+            raise MarketDataError(
+                "no .csv or .parquet price files found",
+                where=str(self.path),
+                fix="add one file per symbol, SYMBOL.csv with date,open,high,low,close,volume",
+            )
+        frames = [_read_symbol_file(p) for p in files]
+        return PriceHistory.from_frame(pd.concat(frames, ignore_index=True), source=self.name)
+
+
+def _read_symbol_file(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() == ".csv":
+            frame = pd.read_csv(path, dtype=str)
+            first_line = 2  # line 1 is the header
+        else:
+            frame = pd.read_parquet(path).astype(str)
+            first_line = 1
+    except Exception as exc:  # pandas raises many types for unreadable files
+        raise MarketDataError(
+            f"cannot read price file: {exc}",
+            where=str(path),
+            fix="check the file is valid CSV or Parquet",
+        ) from exc
+    frame.columns = [c.strip().lower() for c in frame.columns]
+    missing = [c for c in ("date", *FIELDS) if c not in frame.columns]
+    if missing:
+        raise MarketDataError(
+            f"missing column(s) {', '.join(missing)}",
+            where=str(path),
+            fix="price files need columns date,open,high,low,close,volume",
+        )
+    frame = frame[["date", *FIELDS]]
+    frame.insert(1, "symbol", path.stem.upper())
+    return validate_bars(frame, path=str(path), first_line=first_line)
+
+
+def validate_bars(frame: pd.DataFrame, *, path: str, first_line: int) -> pd.DataFrame:
+    """Parse and check each bar; raise with the file and line of the first bad one."""
+    dates = pd.to_datetime(frame["date"], errors="coerce", format="%Y-%m-%d")
+    values = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce") for c in FIELDS})
+    bad = dates.isna()
+    for c in FIELDS:
+        bad |= values[c].isna() | ~np.isfinite(values[c].fillna(0))
+    bad |= (values["open"] <= 0) | (values["close"] <= 0) | (values["volume"] < 0)
+    bad |= values["high"] < values[["open", "close", "low"]].max(axis=1)
+    bad |= values["low"] > values[["open", "close"]].min(axis=1)
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        row = frame.iloc[pos].to_dict()
+        raise MarketDataError(
+            f"bad bar {row}: dates must be YYYY-MM-DD and prices positive numbers with "
+            "low <= open, close <= high",
+            where=f"{path}:{first_line + pos}",
+            fix="correct or delete that line",
+        )
+    dup = dates.duplicated()
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        raise MarketDataError(
+            f"duplicate date {dates.iloc[pos].date()}",
+            where=f"{path}:{first_line + pos}",
+            fix="keep one bar per date",
+        )
+    out = pd.DataFrame({"date": dates.dt.date, "symbol": frame["symbol"].to_numpy()})
+    for c in FIELDS:
+        out[c] = values[c].astype(float).to_numpy()
+    return out
