@@ -1,0 +1,1 @@
+"""Portfolio simulation: orders, cost models, the pure daily step and performance metrics."""

@@ -1,0 +1,103 @@
+"""The pure daily step: state(D-1) + orders(D) -> state(D).
+
+Contract (the legacy rules, plus optional costs):
+- orders fill in the given order at D's open, adjusted by the slippage model;
+- whole shares only; quantity 0 is a no-op; a negative quantity is rejected;
+- no shorting: a sell of more shares than held is rejected (insufficient_shares);
+- cash never goes negative: a buy whose cost plus commission exceeds cash is rejected
+  (insufficient_cash); a symbol with no open price is rejected (no_price);
+- valuation is cash + sum(shares x D's close).
+No I/O, no clock: the same inputs always give the same state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from trading_assets.portfolio.costs import CommissionModel, NoCommission, NoSlippage, SlippageModel
+from trading_assets.portfolio.orders import (
+    INSUFFICIENT_CASH,
+    INSUFFICIENT_SHARES,
+    INVALID_QUANTITY,
+    NO_PRICE,
+    UNKNOWN_SYMBOL,
+    Order,
+    OrderResult,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioState:
+    cash: float
+    positions: Mapping[str, int] = field(default_factory=dict)  # symbol -> shares (> 0 only)
+
+    def shares(self, symbol: str) -> int:
+        return self.positions.get(symbol, 0)
+
+    def value(self, closes: Mapping[str, float]) -> float:
+        return self.cash + sum(q * closes[s] for s, q in self.positions.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Fees:
+    commission: CommissionModel = field(default_factory=NoCommission)
+    slippage: SlippageModel = field(default_factory=NoSlippage)
+
+
+NO_FEES = Fees()
+
+
+def step(
+    state: PortfolioState,
+    orders: Sequence[Order],
+    opens: Mapping[str, float],
+    fees: Fees = NO_FEES,
+) -> tuple[PortfolioState, tuple[OrderResult, ...]]:
+    """Fill `orders` at the open; return the end-of-day state and one result per order."""
+    if not orders:
+        return state, ()
+    cash = state.cash
+    positions = dict(state.positions)
+    results = []
+    for order in orders:
+        result = _fill(order, cash, positions.get(order.symbol, 0), opens, fees)
+        if result.status == "filled":
+            notional = result.price * order.quantity
+            if order.side == "buy":
+                cash -= notional + result.commission
+                positions[order.symbol] = positions.get(order.symbol, 0) + order.quantity
+            else:
+                cash += notional - result.commission
+                left = positions[order.symbol] - order.quantity
+                if left:
+                    positions[order.symbol] = left
+                else:
+                    del positions[order.symbol]
+        results.append(result)
+    return PortfolioState(cash=cash, positions=positions), tuple(results)
+
+
+def _fill(
+    order: Order, cash: float, held: int, opens: Mapping[str, float], fees: Fees
+) -> OrderResult:
+    if order.quantity == 0:
+        return OrderResult(order, "noop")
+    if order.quantity < 0 or order.side not in ("buy", "sell"):
+        return OrderResult(order, "rejected", reason=INVALID_QUANTITY)
+    if order.symbol not in opens:
+        return OrderResult(order, "rejected", reason=UNKNOWN_SYMBOL)
+    open_price = opens[order.symbol]
+    if not (open_price > 0) or math.isinf(open_price):  # NaN fails the comparison
+        return OrderResult(order, "rejected", reason=NO_PRICE)
+    price = fees.slippage.fill_price(order.side, open_price)
+    commission = fees.commission.cost(order.quantity, price)
+    if order.side == "buy":
+        if price * order.quantity + commission > cash:
+            return OrderResult(order, "rejected", price=None, reason=INSUFFICIENT_CASH)
+    elif order.quantity > held:
+        return OrderResult(order, "rejected", reason=INSUFFICIENT_SHARES)
+    elif commission > cash + price * order.quantity:
+        return OrderResult(order, "rejected", reason=INSUFFICIENT_CASH)
+    return OrderResult(order, "filled", price=price, commission=commission)
