@@ -1,0 +1,228 @@
+"""The HTTP client: one chat completion from an OpenAI-compatible endpoint.
+
+Retries are bounded and only for what a later attempt can fix: timeouts, 429 and 5xx,
+with exponential backoff (Retry-After honoured, capped). 401/403 and other 4xx fail at
+once. Every failure is an LLMError carrying a reason code of the result contract; its
+message names the endpoint and what to do, and never contains the API key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+import httpx
+
+from trading_assets.errors import TradingAssetsError
+from trading_assets.kernel.reasons import (
+    LLM_RATE_LIMITED,
+    LLM_SERVER_ERROR,
+    LLM_SIGNAL_FAILED,
+    LLM_TIMEOUT,
+    LLM_UNPARSEABLE,
+    PROVIDER_API_KEY_MISSING,
+    PROVIDER_AUTH_FAILED,
+)
+from trading_assets.llm.endpoint import LLMEndpoint
+
+Messages = Sequence[Mapping[str, str]]
+_SNIPPET_CHARS = 200
+
+
+class LLMError(TradingAssetsError):
+    """A failed LLM call: `reason_code` for the contract, `retryable` for the caller."""
+
+    def __init__(
+        self,
+        reason_code: str,
+        message: str,
+        retryable: bool = False,
+        *,
+        where: str | None = None,
+        fix: str | None = None,
+    ):
+        super().__init__(message, where=where, fix=fix)
+        self.reason_code = reason_code
+        self.retryable = retryable
+
+    def __repr__(self) -> str:
+        return f"LLMError({self.reason_code!r}, {str(self)!r}, retryable={self.retryable})"
+
+
+class ChatClient(Protocol):
+    def complete(self, messages: Messages) -> str:
+        """The assistant message's content; raises LLMError."""
+        ...
+
+
+class HttpChatClient:
+    """Sync httpx client for one endpoint. The connection pool is opened on first use."""
+
+    def __init__(
+        self,
+        endpoint: LLMEndpoint,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.endpoint = endpoint
+        self._transport = transport
+        self._sleep = sleep
+        self._http: httpx.Client | None = None
+
+    def __repr__(self) -> str:
+        return f"HttpChatClient({self.endpoint.cache_identity()!r})"
+
+    def __enter__(self) -> HttpChatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def complete(self, messages: Messages) -> str:
+        ep = self.endpoint
+        where = ep.cache_identity()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if ep.api_key is not None and ep.api_key.get_secret_value():
+            headers["Authorization"] = f"Bearer {ep.api_key.get_secret_value()}"
+        elif ep.needs_api_key:
+            raise LLMError(
+                PROVIDER_API_KEY_MISSING,
+                f"no API key for {ep.host}",
+                where=where,
+                fix=f"set the environment variable {ep.api_key_env} (or llm.api_key_env)",
+            )
+        body = {
+            "model": ep.model,
+            "messages": [dict(m) for m in messages],
+            "temperature": ep.temperature,
+            "response_format": {"type": "json_object"},
+        }
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                response = self._client().post(ep.chat_url, json=body, headers=headers)
+            except httpx.TimeoutException:
+                failure = LLMError(
+                    LLM_TIMEOUT,
+                    f"no answer within {ep.timeout_seconds:g} s after {attempt + 1} attempt(s)",
+                    retryable=True,
+                    where=where,
+                    fix="raise llm.timeout_seconds, or check the server's load",
+                )
+            except httpx.HTTPError as exc:
+                raise LLMError(
+                    LLM_SIGNAL_FAILED,
+                    f"cannot reach {ep.chat_url}: {type(exc).__name__}",
+                    retryable=True,
+                    where=where,
+                    fix="check that the server is running and llm.base_url is right",
+                ) from None
+            else:
+                if response.is_success:
+                    return _content(response, where)
+                failure = self._status_failure(response, attempt, where)
+                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            if not failure.retryable or attempt >= ep.max_retries:
+                raise failure
+            self._sleep(self._delay(attempt, retry_after))
+            attempt += 1
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(
+                timeout=httpx.Timeout(self.endpoint.timeout_seconds),
+                transport=self._transport,
+                # Proxy variables must not capture loopback / LAN traffic to a local server.
+                trust_env=not self.endpoint.is_local,
+            )
+        return self._http
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        ep = self.endpoint
+        wanted = retry_after if retry_after is not None else ep.backoff_seconds * 2**attempt
+        return max(0.0, min(wanted, ep.retry_after_cap_seconds))
+
+    def _status_failure(self, response: httpx.Response, attempt: int, where: str) -> LLMError:
+        ep, status = self.endpoint, response.status_code
+        snippet = self._snippet(response)
+        if status in (401, 403):
+            return LLMError(
+                PROVIDER_AUTH_FAILED,
+                f"HTTP {status} from {ep.host}: {snippet}",
+                where=where,
+                fix=f"check the key in {ep.api_key_env} and that it may use model {ep.model!r}",
+            )
+        tries = f"after {attempt + 1} attempt(s)"
+        if status == 429:
+            return LLMError(
+                LLM_RATE_LIMITED,
+                f"HTTP 429 (rate limited) from {ep.host} {tries}: {snippet}",
+                retryable=True,
+                where=where,
+                fix="lower concurrency, raise llm.max_retries or backoff_seconds, or check quota",
+            )
+        if status >= 500:
+            return LLMError(
+                LLM_SERVER_ERROR,
+                f"HTTP {status} from {ep.host} {tries}: {snippet}",
+                retryable=True,
+                where=where,
+                fix="the provider is failing; re-run later (failed answers are not cached)",
+            )
+        return LLMError(
+            LLM_SIGNAL_FAILED,
+            f"HTTP {status} from {ep.chat_url}: {snippet}",
+            where=where,
+            fix="check llm.base_url (it usually ends in /v1) and llm.model",
+        )
+
+    def _snippet(self, response: httpx.Response) -> str:
+        text = " ".join(response.text[:_SNIPPET_CHARS].split()) or "(empty body)"
+        key = self.endpoint.api_key.get_secret_value() if self.endpoint.api_key else ""
+        # Some providers echo the key they rejected; never pass it on.
+        return text.replace(key, "***") if key else text
+
+
+def _content(response: httpx.Response, where: str) -> str:
+    """choices[0].message.content of a chat-completion body, or llm_unparseable."""
+    try:
+        payload: Any = response.json()
+        content = payload["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        content = None
+    if not isinstance(content, str):
+        raise LLMError(
+            LLM_UNPARSEABLE,
+            "the response is not a chat completion with a text message "
+            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+            where=where,
+            fix="check that llm.base_url points at an OpenAI-compatible /v1 API",
+        )
+    return content
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())

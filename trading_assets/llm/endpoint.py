@@ -1,0 +1,118 @@
+"""Where the LLM lane sends its prompts: an OpenAI-compatible chat-completions endpoint.
+
+Works with OpenAI, OpenRouter, vLLM, Ollama and llama.cpp's server: they all speak
+POST {base_url}/chat/completions. The environment is passed in explicitly (the Dagster
+layer hands over EnvVar values); nothing here reads os.environ.
+
+The API key is a SecretStr: repr, str, JSON dumps, errors, the cache identity and the
+fingerprint never contain it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from trading_assets.errors import ConfigError
+
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+LEGACY_BASE_URL_ENV = "OPENAI_API_BASE"  # the legacy simulator's name for the base URL
+
+
+class LLMEndpoint(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    api_key: SecretStr | None = None
+    api_key_env: str = DEFAULT_API_KEY_ENV
+    # None: a key is required unless the host is loopback or private (Ollama, llama.cpp).
+    require_api_key: bool | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)  # per connect / read / write
+    max_retries: int = Field(default=2, ge=0, le=10)
+    backoff_seconds: float = Field(default=0.5, ge=0)  # doubles per retry
+    retry_after_cap_seconds: float = Field(default=30.0, ge=0)  # caps Retry-After and backoff
+    temperature: float = Field(default=0.0, ge=0, le=2)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8000/v1")
+        return value.strip().rstrip("/")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    @property
+    def is_local(self) -> bool:
+        """Loopback or private-network host: local servers usually need no key."""
+        if self.host == "localhost" or self.host.endswith(".localhost"):
+            return True
+        try:
+            address = ipaddress.ip_address(self.host)
+        except ValueError:
+            return False
+        return address.is_loopback or address.is_private
+
+    @property
+    def needs_api_key(self) -> bool:
+        return self.require_api_key if self.require_api_key is not None else not self.is_local
+
+    @property
+    def chat_url(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def cache_identity(self) -> str:
+        """`model@host` (plus temperature when not 0): the cache's model column. No key."""
+        identity = f"{self.model}@{self.host}"
+        return identity if self.temperature == 0 else f"{identity}?temperature={self.temperature}"
+
+    def fingerprint(self) -> str:
+        """Stable id of the settings that shape answers (never the key), for run identity."""
+        settings = {"base_url": self.base_url, "model": self.model, "temperature": self.temperature}
+        canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return f"{self.cache_identity()}#{digest}"
+
+
+def endpoint_from_config(config: Mapping[str, Any], environ: Mapping[str, str]) -> LLMEndpoint:
+    """Build an endpoint from a config mapping, resolving env-provided values from `environ`.
+
+    The key is `api_key` when the config carries one, else environ[api_key_env]; the base
+    URL is `base_url`, else environ["OPENAI_API_BASE"].
+    """
+    values = dict(config)
+    if not values.get("base_url") and environ.get(LEGACY_BASE_URL_ENV):
+        values["base_url"] = environ[LEGACY_BASE_URL_ENV]
+    if not values.get("base_url"):
+        raise ConfigError(
+            "no LLM base_url",
+            where="llm.base_url",
+            fix=f"set llm.base_url (e.g. http://127.0.0.1:8000/v1) or {LEGACY_BASE_URL_ENV}",
+        )
+    key_env = values.get("api_key_env", DEFAULT_API_KEY_ENV)
+    if not values.get("api_key") and isinstance(key_env, str) and environ.get(key_env):
+        values["api_key"] = environ[key_env]
+    values["api_key"] = values.get("api_key") or None
+    try:
+        return LLMEndpoint.model_validate(values)
+    except ValidationError as exc:
+        # include_input=False: a mistyped api_key must not be echoed into the error.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'llm'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)
+        )
+        raise ConfigError(
+            f"invalid LLM endpoint config ({problems})",
+            where="llm",
+            fix="allowed keys: " + ", ".join(LLMEndpoint.model_fields),
+        ) from None

@@ -1,0 +1,175 @@
+"""A real local HTTP server speaking OpenAI's chat-completions protocol, for tests.
+
+Runs in a thread on 127.0.0.1 with an ephemeral port. Replies are scripted per request
+(`script(...)` queues them; `default` answers once the queue is empty), and every
+request is recorded with its headers and JSON body so tests can check what was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+CHAT_PATH = "/v1/chat/completions"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted response: status, headers and a body, optionally after a delay."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0
+
+    @classmethod
+    def content(cls, text: str, model: str = "test-model") -> Reply:
+        """A well-formed chat completion whose message content is `text`."""
+        payload = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+        return cls(
+            body=json.dumps(payload).encode(), headers=(("Content-Type", "application/json"),)
+        )
+
+    @classmethod
+    def rating(cls, rating: str, rationale: str = "Momentum is positive.") -> Reply:
+        return cls.content(json.dumps({"rating": rating, "rationale": rationale}))
+
+    @classmethod
+    def error(cls, status: int, message: str = "error", retry_after: str | None = None) -> Reply:
+        headers = [("Content-Type", "application/json")]
+        if retry_after is not None:
+            headers.append(("Retry-After", retry_after))
+        body = json.dumps({"error": {"message": message, "type": "test", "code": status}})
+        return cls(status=status, body=body.encode(), headers=tuple(headers))
+
+    @classmethod
+    def malformed(cls) -> Reply:
+        """HTTP 200 with a body that is not JSON."""
+        return cls(
+            body=b'{"choices": [{"message": ', headers=(("Content-Type", "application/json"),)
+        )
+
+    def after(self, delay: float) -> Reply:
+        """The same reply, sent `delay` seconds late."""
+        return Reply(self.status, self.body, self.headers, delay)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-cased names
+    body: Any  # parsed JSON, or the raw text when it is not JSON
+
+
+@dataclass
+class _State:
+    default: Reply
+    queue: deque[Reply] = field(default_factory=deque)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+
+class OpenAIServer:
+    def __init__(self, default: Reply | None = None):
+        self._state = _State(default=default or Reply.rating("HOLD"))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self._state))
+        self._server.daemon_threads = True
+        # A short poll interval keeps shutdown (and so each test's teardown) fast.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._state.lock:
+            return list(self._state.requests)
+
+    def script(self, *replies: Reply) -> None:
+        """Queue replies for the next requests, in order."""
+        with self._state.lock:
+            self._state.queue.extend(replies)
+
+    def set_default(self, reply: Reply) -> None:
+        with self._state.lock:
+            self._state.default = reply
+
+    def start(self) -> OpenAIServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._state.stopping.set()  # wakes delayed replies
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> OpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like real providers
+        disable_nagle_algorithm = True  # headers and body go out in two writes
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body: Any = json.loads(raw)
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+            with state.lock:
+                state.requests.append(
+                    RecordedRequest(
+                        "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    )
+                )
+                reply = state.queue.popleft() if state.queue else state.default
+            if self.path != CHAT_PATH:
+                reply = Reply.error(404, f"no route {self.path}")
+            if reply.delay and state.stopping.wait(reply.delay):
+                return
+            try:
+                self.send_response(reply.status)
+                for name, value in reply.headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (timeout)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output clean
+
+    return Handler
