@@ -1,0 +1,57 @@
+"""The agent protocol.
+
+An agent never picks the date: it gets a PointInTimeView (the clock is inside it) and
+the portfolio as of the previous close, and returns orders to fill at today's open and
+one signal per symbol it has an opinion on. Each signal carries the merge kernel's
+result, so quant-only agents and two-lane agents land in the same contract columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from trading_assets.kernel.merge import MergeResult
+from trading_assets.market.view import PointInTimeView
+from trading_assets.portfolio.orders import Order
+from trading_assets.portfolio.step import PortfolioState
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    symbol: str
+    merged: MergeResult
+    reasoning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    orders: tuple[Order, ...] = ()
+    signals: tuple[Signal, ...] = ()
+
+
+NO_DECISION = Decision()
+
+
+class AgentParams(BaseModel):
+    """Base for each agent's params: frozen, strict about unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """What an agent may be given besides its params: who it is and its shared services."""
+
+    signature: str
+    universe: tuple[str, ...]
+    services: dict[str, Any] = field(default_factory=dict)  # e.g. "llm_lane", "replay_book"
+
+
+class Agent(Protocol):
+    name: ClassVar[str]
+    Params: ClassVar[type[AgentParams]]
+
+    def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision: ...

@@ -1,0 +1,129 @@
+"""Built-in quant agents: buy_and_hold, sma_crossover, bollinger.
+
+Each emits a quant-lane signal per symbol through the merge kernel (no LLM lane by
+design, so the result is not degraded) and orders for the next fill at today's open.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from trading_assets.agents.base import NO_DECISION, AgentContext, AgentParams, Decision, Signal
+from trading_assets.kernel.merge import LaneSignal, merge
+from trading_assets.market.view import PointInTimeView
+from trading_assets.portfolio.orders import Order
+from trading_assets.portfolio.step import PortfolioState
+
+
+def quant_signal(symbol: str, direction: int, confidence: float, reasoning: str | None) -> Signal:
+    lane = LaneSignal(source="quant", direction=direction, confidence=confidence)
+    return Signal(symbol=symbol, merged=merge(lane, None), reasoning=reasoning)
+
+
+class BuyAndHold:
+    """Spend the cash equally across the universe at the first open, then hold."""
+
+    name: ClassVar[str] = "buy_and_hold"
+
+    class Params(AgentParams):
+        fraction: float = Field(0.99, gt=0, le=1, description="share of cash to invest")
+
+    def __init__(self, params: Params, context: AgentContext):
+        self.params = params
+        self.universe = context.universe
+
+    def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
+        if portfolio.positions:
+            return NO_DECISION
+        budget = portfolio.cash * self.params.fraction / len(self.universe)
+        orders, signals = [], []
+        for symbol in self.universe:
+            price = view.open(symbol)
+            if price > 0:
+                shares = math.floor(budget / price)
+                if shares:
+                    orders.append(Order(symbol, "buy", shares))
+                    signals.append(quant_signal(symbol, 1, 1.0, "initial allocation"))
+        return Decision(tuple(orders), tuple(signals))
+
+
+class SmaCrossover:
+    """Buy `size` shares when the fast SMA of closes crosses above the slow one (if flat);
+    sell the whole position when it crosses below. Crosses are seen at D-1's close and
+    traded at D's open."""
+
+    name: ClassVar[str] = "sma_crossover"
+
+    class Params(AgentParams):
+        fast: int = Field(10, ge=1)
+        slow: int = Field(30, ge=2)
+        size: int = Field(100, ge=1)
+
+        @model_validator(mode="after")
+        def _fast_below_slow(self) -> SmaCrossover.Params:
+            if self.fast >= self.slow:
+                raise ValueError(f"fast ({self.fast}) must be smaller than slow ({self.slow})")
+            return self
+
+    def __init__(self, params: Params, context: AgentContext):
+        self.params = params
+        self.universe = context.universe
+
+    def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
+        p = self.params
+        orders, signals = [], []
+        for symbol in self.universe:
+            now = view.sma(symbol, p.fast) - view.sma(symbol, p.slow)
+            before = view.sma(symbol, p.fast, lag=1) - view.sma(symbol, p.slow, lag=1)
+            if math.isnan(now) or math.isnan(before):
+                continue
+            held = portfolio.shares(symbol)
+            if before <= 0 < now:
+                signals.append(quant_signal(symbol, 1, 1.0, "fast SMA crossed above slow SMA"))
+                if held == 0:
+                    orders.append(Order(symbol, "buy", p.size))
+            elif before >= 0 > now:
+                signals.append(quant_signal(symbol, -1, 1.0, "fast SMA crossed below slow SMA"))
+                if held > 0:
+                    orders.append(Order(symbol, "sell", held))
+        return Decision(tuple(orders), tuple(signals))
+
+
+class Bollinger:
+    """Mean reversion: buy `size` when the last close is below the lower band (if flat),
+    sell everything when it is back above the middle band. Confidence grows with the
+    distance from the band, in standard deviations."""
+
+    name: ClassVar[str] = "bollinger"
+
+    class Params(AgentParams):
+        window: int = Field(20, ge=2)
+        k: float = Field(2.0, gt=0)
+        size: int = Field(100, ge=1)
+
+    def __init__(self, params: Params, context: AgentContext):
+        self.params = params
+        self.universe = context.universe
+
+    def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
+        p = self.params
+        orders, signals = [], []
+        for symbol in self.universe:
+            mid, std = view.sma(symbol, p.window), view.rolling_std(symbol, p.window)
+            close = view.last_close(symbol)
+            if math.isnan(mid) or math.isnan(close) or not std > 0:
+                continue
+            z = (close - mid) / std
+            confidence = min(abs(z) / (2 * p.k), 1.0)
+            held = portfolio.shares(symbol)
+            if z < -p.k:
+                signals.append(quant_signal(symbol, 1, confidence, f"close {z:.2f} sd below mean"))
+                if held == 0:
+                    orders.append(Order(symbol, "buy", p.size))
+            elif z > 0 and held > 0:
+                signals.append(quant_signal(symbol, -1, confidence, "close back above the mean"))
+                orders.append(Order(symbol, "sell", held))
+        return Decision(tuple(orders), tuple(signals))

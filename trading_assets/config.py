@@ -1,0 +1,190 @@
+"""The models config (YAML): what to simulate.
+
+initial_cash, universe, market_data {source: bundled | folder | legacy, path?}, optional
+fees, and models [{signature, agent, params, enabled}]. Each enabled model becomes a
+frozen ModelSpec whose hash identifies its runs in the store. Errors name the file,
+the key and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from trading_assets.errors import ConfigError, TradingAssetsError
+
+SIGNATURE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MarketDataConfig(Strict):
+    source: Literal["bundled", "folder", "legacy"] = "bundled"
+    path: str | None = None
+
+    def resolved(self, base: Path) -> MarketDataConfig:
+        if self.source == "bundled":
+            return self
+        if not self.path:
+            raise ValueError(f"market_data.path is required for source {self.source!r}")
+        return MarketDataConfig(source=self.source, path=str((base / self.path).resolve()))
+
+
+class CommissionConfig(Strict):
+    per_share: float = Field(0.0, ge=0)
+    minimum: float = Field(0.0, ge=0)
+    rate: float = Field(0.0, ge=0, lt=1)
+
+
+class FeesConfig(Strict):
+    commission: CommissionConfig = CommissionConfig()
+    slippage_bps: float = Field(0.0, ge=0, lt=10_000)
+
+
+class ModelConfig(Strict):
+    signature: str
+    agent: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+
+    @field_validator("signature")
+    @classmethod
+    def _safe_signature(cls, value: str) -> str:
+        if not SIGNATURE_RE.match(value) or value in (".", ".."):
+            raise ValueError(
+                "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        return value
+
+
+class ModelsConfig(Strict):
+    initial_cash: float = Field(100_000.0, gt=0)
+    universe: list[str] = Field(min_length=1)
+    market_data: MarketDataConfig = MarketDataConfig()
+    fees: FeesConfig = FeesConfig()
+    start: str | None = Field(None, description="first date to simulate (YYYY-MM-DD)")
+    models: list[ModelConfig] = Field(min_length=1)
+
+    @field_validator("universe")
+    @classmethod
+    def _unique_symbols(cls, value: list[str]) -> list[str]:
+        upper = [s.strip().upper() for s in value]
+        if len(set(upper)) != len(upper):
+            raise ValueError("symbols must be unique")
+        return upper
+
+
+class ModelSpec(Strict):
+    """Everything needed to simulate one model; stored per model in the result store."""
+
+    signature: str
+    agent: str
+    params: dict[str, Any]
+    universe: tuple[str, ...]
+    initial_cash: float
+    market_data: MarketDataConfig
+    fees: FeesConfig
+
+    @property
+    def config_hash(self) -> str:
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def load_config(path: str | Path) -> ModelsConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found",
+            where=str(path),
+            fix="pass --config with the path of a models YAML file",
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})",
+            where=where,
+            fix="fix the YAML syntax at that line",
+        ) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            "expected a mapping at the top level",
+            where=str(path),
+            fix="see README (Configuration) for the layout",
+        )
+    try:
+        config = ModelsConfig(**raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise ConfigError(
+            f"key {key!r}: {err['msg']}", where=str(path), fix=_fix_for(key, err)
+        ) from None
+    _check_models(config, path)
+    try:
+        market = config.market_data.resolved(path.parent)
+    except ValueError as exc:
+        raise ConfigError(
+            str(exc),
+            where=f"{path}: market_data",
+            fix="add market_data.path (relative to the config file)",
+        ) from None
+    return config.model_copy(update={"market_data": market})
+
+
+def _fix_for(key: str, err: dict) -> str:
+    if err["type"] == "extra_forbidden":
+        return f"remove or rename {key!r}; allowed keys are listed in README (Configuration)"
+    if err["type"] == "missing":
+        return f"add {key!r}"
+    return f"correct the value of {key!r}"
+
+
+def _check_models(config: ModelsConfig, path: Path) -> None:
+    from trading_assets.agents.registry import validate_params
+
+    seen: set[str] = set()
+    for i, model in enumerate(config.models):
+        where = f"{path}: models[{i}] ({model.signature})"
+        if model.signature in seen:
+            raise ConfigError(
+                "duplicate signature", where=where, fix="give each model its own signature"
+            )
+        seen.add(model.signature)
+        try:
+            validate_params(model.agent, model.params, where=where)
+        except TradingAssetsError:
+            raise
+        except Exception as exc:  # a plugin that fails to import
+            raise ConfigError(
+                f"agent {model.agent!r} cannot be loaded: {exc}",
+                where=where,
+                fix="check the plugin package is installed",
+            ) from exc
+
+
+def model_specs(config: ModelsConfig) -> list[ModelSpec]:
+    return [
+        ModelSpec(
+            signature=m.signature,
+            agent=m.agent,
+            params=m.params,
+            universe=tuple(config.universe),
+            initial_cash=config.initial_cash,
+            market_data=config.market_data,
+            fees=config.fees,
+        )
+        for m in config.models
+        if m.enabled
+    ]

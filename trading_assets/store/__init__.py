@@ -1,0 +1,3 @@
+"""The v1alpha1 result store: DuckDB tables that notebooks and other tools read."""
+
+CONTRACT_VERSION = "v1alpha1"

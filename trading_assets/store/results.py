@@ -1,0 +1,178 @@
+"""The result store: register models, keep prices, read a model's state, write results.
+
+Writes are idempotent per partition: a model's date range is deleted, then inserted,
+in one transaction. Every SQL value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from trading_assets.config import ModelSpec
+from trading_assets.engine.simulate import StartState
+from trading_assets.errors import StoreError
+from trading_assets.market.history import PriceHistory
+from trading_assets.portfolio.step import PortfolioState
+from trading_assets.store import CONTRACT_VERSION
+from trading_assets.store.db import connect
+
+RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
+
+
+class ResultStore:
+    def __init__(self, path: str | Path):
+        self.path = Path(path).resolve()
+
+    def connect(self):
+        return connect(self.path)
+
+    # -- models ---------------------------------------------------------------
+    def register_models(self, specs: Iterable[ModelSpec]) -> None:
+        now = _utcnow()
+        with self.connect() as con:
+            for spec in specs:
+                con.execute(
+                    "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        spec.signature,
+                        spec.agent,
+                        spec.model_dump_json(),
+                        spec.config_hash,
+                        now,
+                        CONTRACT_VERSION,
+                    ],
+                )
+
+    def model_spec(self, signature: str) -> ModelSpec:
+        with self.connect() as con:
+            row = con.execute("SELECT spec FROM models WHERE signature = ?", [signature]).fetchone()
+            known = [
+                r[0] for r in con.execute("SELECT signature FROM models ORDER BY 1").fetchall()
+            ]
+        if row is None:
+            raise StoreError(
+                f"unknown model {signature!r} (registered: {', '.join(known) or 'none'})",
+                where=str(self.path),
+                fix="register it with `trading-assets backfill --config FILE` (or import-legacy)",
+            )
+        return ModelSpec.model_validate_json(row[0])
+
+    def model_signatures(self) -> list[str]:
+        with self.connect() as con:
+            return [r[0] for r in con.execute("SELECT signature FROM models ORDER BY 1").fetchall()]
+
+    # -- prices ---------------------------------------------------------------
+    def write_prices(self, source: str, history: PriceHistory) -> int:
+        frame = history.to_frame()
+        frame.insert(0, "source", source)
+        with self.connect() as con:
+            con.execute("BEGIN")
+            con.execute("DELETE FROM prices WHERE source = ?", [source])
+            con.register("incoming", frame)
+            con.execute(
+                "INSERT INTO prices SELECT source, date, symbol, open, high, low, close, "
+                "volume FROM incoming"
+            )
+            con.execute("COMMIT")
+        return len(frame)
+
+    def load_prices(self, source: str, symbols: Sequence[str] | None = None) -> PriceHistory:
+        with self.connect() as con:
+            frame = con.execute(
+                "SELECT date, symbol, open, high, low, close, volume FROM prices "
+                "WHERE source = ? ORDER BY date, symbol",
+                [source],
+            ).df()
+        if frame.empty:
+            raise StoreError(
+                f"no prices stored for market data source {source!r}",
+                where=str(self.path),
+                fix="materialize the market_prices asset first (trading-assets backfill does)",
+            )
+        history = PriceHistory.from_frame(frame, source=source)
+        return history.select(symbols) if symbols else history
+
+    # -- state ----------------------------------------------------------------
+    def start_state(
+        self, spec: ModelSpec, date: dt.date, previous_day: dt.date | None
+    ) -> StartState:
+        """The state a model-day on `date` starts from.
+
+        No earlier result: a fresh start with the initial cash. Otherwise the previous
+        trading day must be stored and not failed, or the chain has a gap.
+        """
+        with self.connect() as con:
+            last = con.execute(
+                "SELECT date, status, cash, portfolio_value FROM model_days "
+                "WHERE model = ? AND date < ? ORDER BY date DESC LIMIT 1",
+                [spec.signature, date],
+            ).fetchone()
+            if last is None:
+                return StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
+            last_date, status, cash, value = last
+            where = f"partition {date.isoformat()}|{spec.signature}"
+            if previous_day is not None and last_date != previous_day:
+                raise StoreError(
+                    f"previous trading day {previous_day} has no result (last stored: {last_date})",
+                    where=where,
+                    fix=f"materialize {spec.signature} from {previous_day} first "
+                    f"(trading-assets backfill --start {_next(last_date)})",
+                )
+            if status == "failed":
+                raise StoreError(
+                    f"previous day {last_date} failed",
+                    where=where,
+                    fix=f"re-run {last_date.isoformat()}|{spec.signature} first",
+                )
+            rows = con.execute(
+                "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
+                [spec.signature, last_date],
+            ).fetchall()
+        return StartState(PortfolioState(cash=cash, positions=dict(rows)), value)
+
+    # -- results --------------------------------------------------------------
+    def write_results(
+        self,
+        model: str,
+        dates: Sequence[dt.date],
+        tables: dict[str, list[dict]],
+        also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> None:
+        """Replace `model`'s rows on `dates` in every result table, in one transaction;
+        `also` writes more (e.g. new LLM cache entries) inside the same transaction."""
+        if not dates:
+            return
+        lo, hi = min(dates), max(dates)
+        with self.connect() as con:
+            con.execute("BEGIN")
+            for table in RESULT_TABLES:
+                con.execute(
+                    f"DELETE FROM {table} WHERE model = ? AND date BETWEEN ? AND ?", [model, lo, hi]
+                )
+                rows = tables.get(table) or []
+                if rows:
+                    frame = pd.DataFrame(rows)
+                    con.register("incoming", frame)
+                    cols = ", ".join(frame.columns)
+                    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
+                    con.unregister("incoming")
+            if also is not None:
+                also(con)
+            con.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, list(params)).df()
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _next(day: dt.date) -> str:
+    return (day + dt.timedelta(days=1)).isoformat()

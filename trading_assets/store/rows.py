@@ -1,0 +1,100 @@
+"""Turn engine results into store rows (plain dicts), one list per table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from trading_assets.contract.v1alpha1 import decision_row
+from trading_assets.engine.simulate import STALE_DATA, DayResult
+from trading_assets.store import CONTRACT_VERSION
+
+
+def day_rows(
+    model: str,
+    results: Iterable[DayResult],
+    *,
+    initial_cash: float,
+    run_id: str | None,
+    config_hash: str,
+    started_at: dt.datetime,
+) -> dict[str, list[dict]]:
+    tables: dict[str, list[dict]] = {"model_days": [], "orders": [], "holdings": [], "signals": []}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for r in results:
+        reasons = sorted(
+            {c for s in r.signals for c in s.merged.reason_codes}
+            | ({STALE_DATA} if r.stale_symbols else set())
+        )
+        filled = sum(o.status == "filled" for o in r.orders)
+        rejected = sum(o.status == "rejected" for o in r.orders)
+        err = r.error
+        tables["model_days"].append(
+            {
+                "model": model,
+                "date": r.date,
+                "status": "failed" if err else ("degraded_success" if r.degraded else "completed"),
+                "stage": "decide" if err else "write",
+                "progress": 0 if err else 100,
+                "cash": r.state.cash,
+                "portfolio_value": None if err else r.value,
+                "positions_value": None if err else r.positions_value,
+                "daily_return": None if err else r.daily_return,
+                "cumulative_return": None if err else r.value / initial_cash - 1.0,
+                "n_orders": len(r.orders),
+                "n_filled": filled,
+                "n_rejected": rejected,
+                "degraded": r.degraded,
+                "reason_codes": reasons,
+                "data_quality_state": _quality(r),
+                "error_code": "analysis_failed" if err else None,
+                "error_message": str(err) if err else None,
+                "error_retryable": True if err else None,
+                "run_id": run_id,
+                "config_hash": config_hash,
+                "started_at": started_at,
+                "completed_at": now,
+                "contract_version": CONTRACT_VERSION,
+            }
+        )
+        for seq, o in enumerate(r.orders):
+            tables["orders"].append(
+                {
+                    "model": model,
+                    "date": r.date,
+                    "seq": seq,
+                    "symbol": o.order.symbol,
+                    "side": o.order.side,
+                    "quantity": o.order.quantity,
+                    "status": o.status,
+                    "price": o.price,
+                    "commission": o.commission,
+                    "reason": o.reason,
+                    "contract_version": CONTRACT_VERSION,
+                }
+            )
+        if not err:
+            for symbol, shares in r.state.positions.items():
+                close = r.closes[symbol]
+                tables["holdings"].append(
+                    {
+                        "model": model,
+                        "date": r.date,
+                        "symbol": symbol,
+                        "shares": shares,
+                        "close": close,
+                        "market_value": shares * close,
+                        "stale": symbol in r.stale_symbols,
+                        "contract_version": CONTRACT_VERSION,
+                    }
+                )
+        for s in r.signals:
+            tables["signals"].append(decision_row(model, r.date, s.symbol, s.merged, s.reasoning))
+    return tables
+
+
+def _quality(r: DayResult) -> str | None:
+    if r.stale_symbols:
+        return STALE_DATA
+    states = [s.merged.data_quality.state for s in r.signals if s.merged.data_quality]
+    return states[0] if states else None

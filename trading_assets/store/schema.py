@@ -1,0 +1,57 @@
+"""Versioned schema of the result store. Append a migration; never edit a shipped one."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "v1alpha1 result tables",
+        """
+        CREATE TABLE models (
+            signature VARCHAR PRIMARY KEY, agent VARCHAR NOT NULL, spec VARCHAR NOT NULL,
+            config_hash VARCHAR NOT NULL, registered_at TIMESTAMP NOT NULL,
+            contract_version VARCHAR NOT NULL);
+        CREATE TABLE prices (
+            source VARCHAR NOT NULL, date DATE NOT NULL, symbol VARCHAR NOT NULL,
+            open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE,
+            PRIMARY KEY (source, date, symbol));
+        CREATE TABLE model_days (
+            model VARCHAR NOT NULL, date DATE NOT NULL, status VARCHAR NOT NULL,
+            stage VARCHAR, progress INTEGER, cash DOUBLE, portfolio_value DOUBLE,
+            positions_value DOUBLE, daily_return DOUBLE, cumulative_return DOUBLE,
+            n_orders INTEGER, n_filled INTEGER, n_rejected INTEGER, degraded BOOLEAN,
+            reason_codes VARCHAR[], data_quality_state VARCHAR, error_code VARCHAR,
+            error_message VARCHAR, error_retryable BOOLEAN, run_id VARCHAR, config_hash VARCHAR,
+            started_at TIMESTAMP, completed_at TIMESTAMP, contract_version VARCHAR NOT NULL,
+            PRIMARY KEY (model, date));
+        CREATE TABLE orders (
+            model VARCHAR NOT NULL, date DATE NOT NULL, seq INTEGER NOT NULL,
+            symbol VARCHAR, side VARCHAR, quantity BIGINT, status VARCHAR NOT NULL,
+            price DOUBLE, commission DOUBLE, reason VARCHAR, contract_version VARCHAR NOT NULL,
+            PRIMARY KEY (model, date, seq));
+        CREATE TABLE holdings (
+            model VARCHAR NOT NULL, date DATE NOT NULL, symbol VARCHAR NOT NULL,
+            shares BIGINT NOT NULL, close DOUBLE, market_value DOUBLE, stale BOOLEAN,
+            contract_version VARCHAR NOT NULL, PRIMARY KEY (model, date, symbol));
+        CREATE TABLE signals (
+            model VARCHAR NOT NULL, date DATE NOT NULL, symbol VARCHAR NOT NULL,
+            direction INTEGER, confidence DOUBLE, rating VARCHAR, reasoning VARCHAR,
+            degraded BOOLEAN, reason_codes VARCHAR[],
+            quant_available BOOLEAN, quant_direction INTEGER, quant_confidence DOUBLE,
+            quant_rating VARCHAR, quant_reason_code VARCHAR,
+            llm_available BOOLEAN, llm_direction INTEGER, llm_confidence DOUBLE,
+            llm_rating VARCHAR, llm_reason_code VARCHAR,
+            source_diagnostics VARCHAR, data_quality_state VARCHAR, data_quality VARCHAR,
+            contract_version VARCHAR NOT NULL, PRIMARY KEY (model, date, symbol));
+        CREATE TABLE daily_portfolio (
+            model VARCHAR NOT NULL, date DATE NOT NULL, portfolio_value DOUBLE,
+            cumulative_return DOUBLE, running_peak DOUBLE, drawdown DOUBLE,
+            exposure DOUBLE, n_positions INTEGER, contract_version VARCHAR NOT NULL,
+            PRIMARY KEY (model, date));
+        CREATE TABLE llm_cache (
+            model VARCHAR NOT NULL, prompt_hash VARCHAR NOT NULL, rating VARCHAR,
+            rationale VARCHAR, raw_content VARCHAR, created_at TIMESTAMP,
+            PRIMARY KEY (model, prompt_hash));
+        """,
+    ),
+]
