@@ -1,0 +1,127 @@
+"""trading-assets: backfill models through Dagster and read the result store."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from importlib import resources
+from pathlib import Path
+
+from trading_assets.errors import TradingAssetsError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="DuckDB result store (default: $TRADING_ASSETS_STORE or .data/trading_assets.duckdb)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trading-assets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("backfill", help="simulate models over a date range through Dagster")
+    p.add_argument(
+        "--config", required=True, help="models YAML file, or 'demo' for the bundled demo config"
+    )
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    _store_arg(p)
+
+    p = sub.add_parser("leaderboard", help="rank every model in the store")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("results", help="one model's day-by-day results")
+    p.add_argument("--model", required=True)
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("import-legacy", help="import an AI-Trader checkout and replay it")
+    p.add_argument("root", type=Path)
+    _store_arg(p)
+
+    p = sub.add_parser("parity", help="summarise the last result of every parity check")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    _store_arg(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except TradingAssetsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from trading_assets.cli.backfill import default_store
+    from trading_assets.cli.output import render
+    from trading_assets.store.results import ResultStore
+
+    store = ResultStore(args.store or default_store())
+    if args.command == "backfill":
+        from trading_assets.cli.backfill import run_backfill
+        from trading_assets.config import load_config, model_specs
+        from trading_assets.store.leaderboard import leaderboard
+
+        path = (
+            resources.files("trading_assets") / "configs" / "demo.yaml"
+            if args.config == "demo"
+            else Path(args.config)
+        )
+        if args.start and args.end and args.start > args.end:
+            raise TradingAssetsError(
+                f"--start {args.start} is after --end {args.end}", fix="swap them"
+            )
+        specs = model_specs(load_config(path))
+        outcome = run_backfill(store, specs, args.start, args.end)
+        print(
+            f"backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
+            f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s"
+        )
+        print(render(leaderboard(store), "table"))
+        print(
+            f"\nstore: {store.path}\nUI: make ui (or DAGSTER_HOME=.dagster_home dagster dev "
+            "-w workspace.yaml), then open http://127.0.0.1:3000"
+        )
+        return 0 if outcome["status"] in ("COMPLETED", "COMPLETED_SUCCESS") else 1
+    if args.command == "leaderboard":
+        from trading_assets.store.leaderboard import leaderboard
+
+        print(render(leaderboard(store), args.format))
+        return 0
+    if args.command == "results":
+        from trading_assets.store.leaderboard import model_results
+
+        print(render(model_results(store, args.model, args.start, args.end), args.format))
+        return 0
+    if args.command == "import-legacy":
+        from trading_assets.cli.legacy import import_legacy
+
+        return import_legacy(store, args.root)
+    if args.command == "parity":
+        from trading_assets.cli.legacy import parity_summary
+
+        print(render(parity_summary(store), args.format))
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Print a frame as a table, JSON (a list of objects) or CSV."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+
+
+def render(frame: pd.DataFrame, fmt: str) -> str:
+    if fmt == "json":
+        records = frame.to_dict(orient="records")
+        return json.dumps([{k: _plain(v) for k, v in r.items()} for r in records], indent=2)
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if frame.empty:
+        return "(no rows)"
+    return frame.to_string(index=False, float_format=lambda x: f"{x:,.4f}")
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    return value

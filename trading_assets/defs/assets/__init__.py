@@ -1,0 +1,1 @@
+"""Assets: market data -> model-days -> analytics."""

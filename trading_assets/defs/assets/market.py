@@ -1,0 +1,32 @@
+"""market_prices: every registered model's market data, validated and kept in the store."""
+
+import dagster as dg
+
+from trading_assets.defs.resources.store import StoreResource
+from trading_assets.market.registry import source_for, source_id
+
+
+@dg.asset(group_name="market_data", kinds={"duckdb"})
+def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+    """Daily OHLCV bars of each market-data source the registered models use."""
+    result_store = store.store()
+    configs = {}
+    for signature in result_store.model_signatures():
+        spec = result_store.model_spec(signature)
+        configs[source_id(spec.market_data)] = spec.market_data
+    summary = []
+    for key, config in sorted(configs.items()):
+        history = source_for(config).load()
+        rows = result_store.write_prices(key, history)
+        context.log.info(f"{key}: {len(history.symbols)} symbols, {rows} bars")
+        summary.append(
+            f"| {key} | {len(history.symbols)} | {history.dates[0]} | "
+            f"{history.dates[-1]} | {rows} |"
+        )
+    table = "| source | symbols | first day | last day | bars |\n|---|---|---|---|---|\n"
+    return dg.MaterializeResult(
+        metadata={
+            "sources": len(configs),
+            "summary": dg.MetadataValue.md(table + "\n".join(summary)),
+        }
+    )

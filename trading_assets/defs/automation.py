@@ -1,0 +1,63 @@
+"""Schedules and sensors: what runs without anyone pressing a button.
+
+- `market_prices_daily`: refresh every source's bars after the US close.
+- `new_models_sensor`: a model registered in the store (config or legacy import) becomes
+  a partition of the model dimension and gets its full history backfilled.
+- `trading_day_automation`: declarative automation that launches, as backfills, each
+  model's newest trading day once its previous day and the prices are in, and keeps the
+  leaderboard fresh.
+"""
+
+import dagster as dg
+
+from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
+from trading_assets.defs.assets.market import market_prices
+from trading_assets.defs.assets.model_day import model_day
+from trading_assets.defs.partitions import MODELS_PARTITION, model_partitions
+from trading_assets.defs.resources.store import StoreResource
+
+market_prices_daily = dg.ScheduleDefinition(
+    name="market_prices_daily",
+    target=[market_prices],
+    cron_schedule="30 18 * * 1-5",
+    execution_timezone="America/New_York",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+
+@dg.sensor(
+    target=[model_day, daily_portfolio],
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def new_models_sensor(context: dg.SensorEvaluationContext, store: StoreResource):
+    """Add newly registered models to the model dimension and backfill their history."""
+    known = set(context.instance.get_dynamic_partitions(MODELS_PARTITION))
+    new = [m for m in store.store().model_signatures() if m not in known]
+    if not new:
+        return dg.SkipReason("no newly registered models")
+    return dg.SensorResult(
+        dynamic_partitions_requests=[model_partitions.build_add_request(new)],
+        run_requests=[
+            dg.RunRequest(run_key=f"register-{m}", tags=history_range_tags(store, m)) for m in new
+        ],
+    )
+
+
+def history_range_tags(store: StoreResource, model: str) -> dict[str, str]:
+    """One run over the model's whole market-data history, walked in date order."""
+    from trading_assets.engine.run import model_dates
+
+    dates = model_dates(store.store(), model)
+    return {
+        "dagster/asset_partition_range_start": f"{dates[0].isoformat()}|{model}",
+        "dagster/asset_partition_range_end": f"{dates[-1].isoformat()}|{model}",
+    }
+
+
+trading_day_automation = dg.AutomationConditionSensorDefinition(
+    name="trading_day_automation",
+    target=[model_day, daily_portfolio, leaderboard],
+    emit_backfills=True,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)

@@ -1,0 +1,39 @@
+"""The code location: every asset, check, resource, schedule and sensor, in one place."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
+from trading_assets.defs.assets.market import market_prices
+from trading_assets.defs.assets.model_day import model_day
+from trading_assets.defs.automation import (
+    market_prices_daily,
+    new_models_sensor,
+    trading_day_automation,
+)
+from trading_assets.defs.resources.llm import LLMResource
+from trading_assets.defs.resources.merge_kernel import MergeKernel
+from trading_assets.defs.resources.migration import MigrationResource
+from trading_assets.defs.resources.store import StoreResource
+
+ASSETS = [market_prices, model_day, daily_portfolio, leaderboard]
+
+
+def resources() -> dict:
+    return {
+        "store": StoreResource(path=dg.EnvVar("TRADING_ASSETS_STORE")),
+        "merge_kernel": MergeKernel(),
+        "llm": LLMResource(),
+        "migration": MigrationResource(),
+    }
+
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    asset_checks=[],
+    schedules=[market_prices_daily],
+    sensors=[new_models_sensor, trading_day_automation],
+    resources=resources(),
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,68 @@
+"""date x model partitions, and the mapping that chains each model's days.
+
+Dates are XNYS sessions: a weekday cron with the exchange's holidays excluded, so the
+partition before a Tuesday after Labor Day is the Friday before it. Models are dynamic:
+registering a model (config or legacy import) adds a partition without a code change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from trading_assets.market.calendar import holidays, last_calendar_day
+
+DATE_START = dt.date(2000, 1, 3)
+DATE_FORMAT = "%Y-%m-%d"
+MODELS_PARTITION = "models"
+
+
+def trading_date_partitions() -> dg.TimeWindowPartitionsDefinition:
+    closed = holidays(DATE_START, last_calendar_day())
+    return dg.TimeWindowPartitionsDefinition(
+        start=DATE_START.strftime(DATE_FORMAT),
+        cron_schedule="0 0 * * 1-5",
+        fmt=DATE_FORMAT,
+        timezone="UTC",
+        # the partition for D exists once D has started, so "today" can be simulated at the close
+        end_offset=1,
+        exclusions=[dt.datetime(d.year, d.month, d.day) for d in closed],
+    )
+
+
+date_partitions = trading_date_partitions()
+model_partitions = dg.DynamicPartitionsDefinition(name=MODELS_PARTITION)
+model_day_partitions = dg.MultiPartitionsDefinition(
+    {"date": date_partitions, "model": model_partitions}
+)
+
+# Each model-day depends on the same model's previous trading day. The model dimension
+# must be mapped explicitly, or every model would wait for every model.
+previous_day_of_same_model = dg.MultiPartitionMapping(
+    {
+        "date": dg.DimensionPartitionMapping(
+            "date", dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+        ),
+        "model": dg.DimensionPartitionMapping("model", dg.IdentityPartitionMapping()),
+    }
+)
+
+
+def partition_key(date: dt.date, model: str) -> str:
+    return dg.MultiPartitionKey({"date": date.strftime(DATE_FORMAT), "model": model})
+
+
+def split_keys(keys: list[str]) -> dict[str, list[dt.date]]:
+    """Group multi-partition keys by model, dates sorted (a run walks each chain in order)."""
+    by_model: dict[str, list[dt.date]] = {}
+    for key in keys:
+        mk = key if isinstance(key, dg.MultiPartitionKey) else _parse(key)
+        dims = mk.keys_by_dimension
+        by_model.setdefault(dims["model"], []).append(dt.date.fromisoformat(dims["date"]))
+    return {m: sorted(ds) for m, ds in sorted(by_model.items())}
+
+
+def _parse(key: str) -> dg.MultiPartitionKey:
+    date, model = key.split("|", 1)
+    return dg.MultiPartitionKey({"date": date, "model": model})

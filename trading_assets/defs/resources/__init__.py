@@ -1,0 +1,1 @@
+"""Dagster resources: configured handles to the domain core (store, kernel, LLM, flags)."""

@@ -1,0 +1,16 @@
+"""The result store as a Dagster resource (its path comes from config or TRADING_ASSETS_STORE)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from trading_assets.store.results import ResultStore
+
+DEFAULT_STORE = ".data/trading_assets.duckdb"
+
+
+class StoreResource(dg.ConfigurableResource):
+    path: str = DEFAULT_STORE
+
+    def store(self) -> ResultStore:
+        return ResultStore(self.path)
