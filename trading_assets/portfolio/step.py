@@ -64,17 +64,14 @@ def step(
     for order in orders:
         result = _fill(order, cash, positions.get(order.symbol, 0), opens, fees)
         if result.status == "filled":
-            notional = result.price * order.quantity
-            if order.side == "buy":
-                cash -= notional + result.commission
-                positions[order.symbol] = positions.get(order.symbol, 0) + order.quantity
+            cash = _cash_after(order, cash, result.price, result.commission)
+            left = positions.get(order.symbol, 0) + (
+                order.quantity if order.side == "buy" else -order.quantity
+            )
+            if left:
+                positions[order.symbol] = left
             else:
-                cash += notional - result.commission
-                left = positions[order.symbol] - order.quantity
-                if left:
-                    positions[order.symbol] = left
-                else:
-                    del positions[order.symbol]
+                del positions[order.symbol]
         results.append(result)
     return PortfolioState(cash=cash, positions=positions), tuple(results)
 
@@ -84,7 +81,15 @@ def _fill(
 ) -> OrderResult:
     if order.quantity == 0:
         return OrderResult(order, "noop")
-    if order.quantity < 0 or order.side not in ("buy", "sell"):
+    if (
+        order.quantity < 0
+        or order.quantity != int(order.quantity)
+        or order.side
+        not in (
+            "buy",
+            "sell",
+        )
+    ):
         return OrderResult(order, "rejected", reason=INVALID_QUANTITY)
     if order.symbol not in opens:
         return OrderResult(order, "rejected", reason=UNKNOWN_SYMBOL)
@@ -93,11 +98,14 @@ def _fill(
         return OrderResult(order, "rejected", reason=NO_PRICE)
     price = fees.slippage.fill_price(order.side, open_price)
     commission = fees.commission.cost(order.quantity, price)
-    if order.side == "buy":
-        if price * order.quantity + commission > cash:
-            return OrderResult(order, "rejected", price=None, reason=INSUFFICIENT_CASH)
-    elif order.quantity > held:
+    if order.side == "sell" and order.quantity > held:
         return OrderResult(order, "rejected", reason=INSUFFICIENT_SHARES)
-    elif commission > cash + price * order.quantity:
+    # the same expression as the update in step(), so rounding cannot sneak cash below 0
+    if _cash_after(order, cash, price, commission) < 0:
         return OrderResult(order, "rejected", reason=INSUFFICIENT_CASH)
     return OrderResult(order, "filled", price=price, commission=commission)
+
+
+def _cash_after(order: Order, cash: float, price: float, commission: float) -> float:
+    notional = price * order.quantity
+    return cash - (notional + commission) if order.side == "buy" else cash + (notional - commission)
