@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -65,6 +66,16 @@ class FolderSource:
                 where=str(self.path),
                 fix="add one file per symbol, SYMBOL.csv with date,open,high,low,close,volume",
             )
+        by_symbol: dict[str, list[Path]] = {}
+        for path in files:
+            by_symbol.setdefault(path.stem.upper(), []).append(path)
+        for symbol, paths in by_symbol.items():
+            if len(paths) > 1:
+                raise MarketDataError(
+                    f"{len(paths)} files for symbol {symbol}: {', '.join(p.name for p in paths)}",
+                    where=str(self.path),
+                    fix="keep one price file per symbol",
+                )
         frames = [_read_symbol_file(p) for p in files]
         return PriceHistory.from_frame(pd.concat(frames, ignore_index=True), source=self.name)
 
@@ -72,10 +83,11 @@ class FolderSource:
 def _read_symbol_file(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".csv":
-            frame = pd.read_csv(path, dtype=str)
+            # keep blank lines so the index maps to the file's line numbers
+            frame = pd.read_csv(path, dtype=str, skip_blank_lines=False).dropna(how="all")
             first_line = 2  # line 1 is the header
         else:
-            frame = pd.read_parquet(path).astype(str)
+            frame = duckdb.execute("SELECT * FROM read_parquet(?)", [str(path)]).df().astype(str)
             first_line = 1
     except Exception as exc:  # pandas raises many types for unreadable files
         raise MarketDataError(
@@ -91,6 +103,12 @@ def _read_symbol_file(path: Path) -> pd.DataFrame:
             where=str(path),
             fix="price files need columns date,open,high,low,close,volume",
         )
+    if frame.empty:
+        raise MarketDataError(
+            "no bars in price file",
+            where=str(path),
+            fix="add at least one line of date,open,high,low,close,volume",
+        )
     frame = frame[["date", *FIELDS]]
     frame.insert(1, "symbol", path.stem.upper())
     return validate_bars(frame, path=str(path), first_line=first_line)
@@ -103,16 +121,17 @@ def validate_bars(frame: pd.DataFrame, *, path: str, first_line: int) -> pd.Data
     bad = dates.isna()
     for c in FIELDS:
         bad |= values[c].isna() | ~np.isfinite(values[c].fillna(0))
-    bad |= (values["open"] <= 0) | (values["close"] <= 0) | (values["volume"] < 0)
+    bad |= (values[["open", "high", "low", "close"]] <= 0).any(axis=1) | (values["volume"] < 0)
     bad |= values["high"] < values[["open", "close", "low"]].max(axis=1)
     bad |= values["low"] > values[["open", "close"]].min(axis=1)
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         row = frame.iloc[pos].to_dict()
+        line = first_line + int(frame.index[pos])
         raise MarketDataError(
             f"bad bar {row}: dates must be YYYY-MM-DD and prices positive numbers with "
             "low <= open, close <= high",
-            where=f"{path}:{first_line + pos}",
+            where=f"{path}:{line}",
             fix="correct or delete that line",
         )
     dup = dates.duplicated()
@@ -120,7 +139,7 @@ def validate_bars(frame: pd.DataFrame, *, path: str, first_line: int) -> pd.Data
         pos = int(np.flatnonzero(dup.to_numpy())[0])
         raise MarketDataError(
             f"duplicate date {dates.iloc[pos].date()}",
-            where=f"{path}:{first_line + pos}",
+            where=f"{path}:{first_line + int(frame.index[pos])}",
             fix="keep one bar per date",
         )
     out = pd.DataFrame({"date": dates.dt.date, "symbol": frame["symbol"].to_numpy()})

@@ -71,6 +71,22 @@ class PointInTimeView:
         """Population std of the `window` closes ending `lag` days before D-1."""
         return self._indicator("std", symbol, window, lag)
 
+    def sma_row(self, window: int, lag: int = 0) -> list[float]:
+        """`sma` for every symbol (in `symbols` order) in one call."""
+        return self._row("mean", window, lag)
+
+    def rolling_std_row(self, window: int, lag: int = 0) -> list[float]:
+        return self._row("std", window, lag)
+
+    def last_close_row(self) -> list[float]:
+        return self._h.close[self._i - 1].tolist() if self._i else [np.nan] * len(self.symbols)
+
+    def _row(self, kind: str, window: int, lag: int) -> list[float]:
+        row = self._i - 1 - lag
+        if row < 0:
+            return [np.nan] * len(self.symbols)
+        return rolling_closes(self._h, kind, window)[row].tolist()
+
     def _indicator(self, kind: str, symbol: str, window: int, lag: int) -> float:
         row = self._i - 1 - lag
         if row < 0:
