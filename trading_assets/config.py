@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from trading_assets.errors import ConfigError, TradingAssetsError
 
@@ -39,9 +46,17 @@ class MarketDataConfig(Strict):
 
 
 class CommissionConfig(Strict):
+    """Either a per-share commission (with an optional minimum) or a rate, not both."""
+
     per_share: float = Field(0.0, ge=0)
     minimum: float = Field(0.0, ge=0)
     rate: float = Field(0.0, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CommissionConfig:
+        if self.rate and (self.per_share or self.minimum):
+            raise ValueError("set either rate or per_share/minimum, not both")
+        return self
 
 
 class FeesConfig(Strict):
@@ -164,7 +179,9 @@ def _check_models(config: ModelsConfig, path: Path) -> None:
         seen.add(model.signature)
         try:
             validate_params(model.agent, model.params, where=where)
-        except TradingAssetsError:
+        except TradingAssetsError as exc:
+            if exc.where is None:  # raised by a nested validator (quant_llm's quant agent)
+                raise type(exc)(exc.message, where=where, fix=exc.fix) from None
             raise
         except Exception as exc:  # a plugin that fails to import
             raise ConfigError(

@@ -28,7 +28,7 @@ class LookAheadError(TradingAssetsError):
     """An agent asked for data it could not have known on the simulated date."""
 
 
-class UnknownAgentError(TradingAssetsError):
+class UnknownAgentError(ConfigError):
     """A config names an agent that is neither built in nor registered by a plugin."""
 
 

@@ -70,17 +70,18 @@ class SmaCrossover:
 
     def __init__(self, params: Params, context: AgentContext):
         self.params = params
-        self.universe = context.universe
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
         p = self.params
+        fast, slow = view.sma_row(p.fast), view.sma_row(p.slow)
+        fast_1, slow_1 = view.sma_row(p.fast, lag=1), view.sma_row(p.slow, lag=1)
+        held_by_symbol = portfolio.positions
         orders, signals = [], []
-        for symbol in self.universe:
-            now = view.sma(symbol, p.fast) - view.sma(symbol, p.slow)
-            before = view.sma(symbol, p.fast, lag=1) - view.sma(symbol, p.slow, lag=1)
-            if math.isnan(now) or math.isnan(before):
+        for j, symbol in enumerate(view.symbols):
+            now, before = fast[j] - slow[j], fast_1[j] - slow_1[j]
+            if now != now or before != before:  # NaN: not enough history yet
                 continue
-            held = portfolio.shares(symbol)
+            held = held_by_symbol.get(symbol, 0)
             if before <= 0 < now:
                 signals.append(quant_signal(symbol, 1, 1.0, "fast SMA crossed above slow SMA"))
                 if held == 0:
@@ -106,14 +107,14 @@ class Bollinger:
 
     def __init__(self, params: Params, context: AgentContext):
         self.params = params
-        self.universe = context.universe
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
         p = self.params
         orders, signals = [], []
-        for symbol in self.universe:
-            mid, std = view.sma(symbol, p.window), view.rolling_std(symbol, p.window)
-            close = view.last_close(symbol)
+        mids, stds = view.sma_row(p.window), view.rolling_std_row(p.window)
+        closes = view.last_close_row()
+        for j, symbol in enumerate(view.symbols):
+            mid, std, close = mids[j], stds[j], closes[j]
             if math.isnan(mid) or math.isnan(close) or not std > 0:
                 continue
             z = (close - mid) / std

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from trading_assets.agents.base import AgentContext, AgentParams, Decision, Signal
 from trading_assets.kernel.merge import merge
@@ -34,13 +34,20 @@ class QuantLLM:
             "omit to run quant-only",
         )
 
-    def __init__(self, params: Params, context: AgentContext):
-        from trading_assets.agents.registry import create_agent, validate_params
+        @model_validator(mode="after")
+        def _valid_quant(self) -> QuantLLM.Params:
+            from trading_assets.agents.registry import validate_params
 
-        agent = params.quant.get("agent")
-        if agent not in QUANT_AGENTS:
-            raise ValueError(f"quant.agent must be one of {QUANT_AGENTS}, got {agent!r}")
-        validate_params(agent, params.quant.get("params", {}))
+            agent = self.quant.get("agent")
+            if agent not in QUANT_AGENTS:
+                raise ValueError(f"quant.agent must be one of {QUANT_AGENTS}, got {agent!r}")
+            validate_params(agent, self.quant.get("params", {}))
+            return self
+
+    def __init__(self, params: Params, context: AgentContext):
+        from trading_assets.agents.registry import create_agent
+
+        agent = params.quant["agent"]
         self.quant = create_agent(agent, params.quant.get("params", {}), context)
         self.lane = context.services.get("llm_lane")  # None: no LLM configured (by design)
         kernel = context.services.get("merge_kernel")

@@ -27,7 +27,7 @@ class Replay:
 
     def __init__(self, params: Params, context: AgentContext):
         from trading_assets.legacy.layout import resolve_root
-        from trading_assets.legacy.logs import read_logs, reasoning_for_day
+        from trading_assets.legacy.logs import read_log, reasoning_for_day
         from trading_assets.legacy.positions import actions_by_date, read_positions
 
         layout = resolve_root(params.root)
@@ -37,7 +37,7 @@ class Replay:
         for day in self.actions:
             path = layout.log_file(params.signature, day)
             if path.exists():
-                self._reasoning[day] = reasoning_for_day(read_logs(path))
+                self._reasoning[day] = reasoning_for_day(read_log(path))
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
         actions = self.actions.get(view.date)
