@@ -15,7 +15,7 @@ from typing import Any
 from trading_assets.agents.base import AgentContext
 from trading_assets.agents.registry import create_agent
 from trading_assets.config import ModelSpec
-from trading_assets.engine.simulate import DayResult, simulate
+from trading_assets.engine.simulate import DayResult, StartState, simulate
 from trading_assets.market.calendar import all_trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.registry import source_id
@@ -27,6 +27,7 @@ from trading_assets.store.rows import day_rows
 @dataclass
 class ModelRun:
     model: str
+    start: StartState  # the state before the first day (for replays of the day's actions)
     results: list[DayResult] = field(default_factory=list)
 
     @property
@@ -76,6 +77,8 @@ def run_model(
     after_write: Callable[[ModelSpec, ModelRun], None] | None = None,
 ) -> ModelRun:
     """Simulate `model` on `dates` (sorted) from the stored state before them; store it all."""
+    if not dates:
+        raise ValueError("run_model needs at least one date")
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     spec = store.model_spec(model)
     histories = {} if histories is None else histories
@@ -86,7 +89,8 @@ def run_model(
     start = store.start_state(spec, dates[0], previous_trading_day(dates[0]))
     context = AgentContext(signature=model, universe=spec.universe, services=dict(services or {}))
     agent = create_agent(spec.agent, spec.params, context)
-    run = ModelRun(model, list(simulate(agent, history, dates, start, fees_from_config(spec.fees))))
+    fees = fees_from_config(spec.fees)
+    run = ModelRun(model, start, list(simulate(agent, history, dates, start, fees)))
     tables = day_rows(
         model,
         run.results,
@@ -97,7 +101,7 @@ def run_model(
     )
     lane = context.services.get("llm_lane")
     also = (lambda con: lane.save(con)) if lane is not None and hasattr(lane, "save") else None
-    store.write_results(model, [r.date for r in run.results], tables, also=also)
+    store.write_results(model, dates, tables, also=also)
     if after_write is not None:
         after_write(spec, run)
     return run

@@ -75,18 +75,20 @@ def simulate(
             state, results = step(state, decision.orders, opens, fees)
             row = history.index_of(date)
             closes, stale, positions_value = {}, [], 0.0
+            if state.positions:
+                filled_row, close_row = filled_close[row].tolist(), close[row].tolist()
             for symbol, shares in state.positions.items():
                 col = history.symbol_index(symbol)
-                price = filled_close[row, col]
+                price = filled_row[col]
                 if math.isnan(price):
                     raise MarketDataError(
                         f"no close for held symbol {symbol} on or before {date}",
                         where=f"partition {date}",
                         fix="add the missing prices to the market data and re-run this day",
                     )
-                if math.isnan(close[row, col]):
+                if math.isnan(close_row[col]):
                     stale.append(symbol)
-                closes[symbol] = float(price)
+                closes[symbol] = price
                 positions_value += shares * price
         except TradingAssetsError as exc:
             yield _failed(date, state, prev_value, exc)

@@ -81,7 +81,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT now())"
     )
-    (current,) = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    # fetchall: DuckDB refuses register() while a result is only partly fetched
+    [(current,)] = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
     latest = MIGRATIONS[-1][0]
     if current > latest:
         raise StoreError(

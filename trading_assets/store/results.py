@@ -143,16 +143,17 @@ class ResultStore:
         tables: dict[str, list[dict]],
         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
-        """Replace `model`'s rows on `dates` in every result table, in one transaction;
-        `also` writes more (e.g. new LLM cache entries) inside the same transaction."""
+        """Replace `model`'s rows on exactly `dates` (the run's partitions) in every result
+        table, in one transaction; `also` writes more (e.g. new LLM cache entries) inside the
+        same transaction. Dates a run did not reach (after a failed day) lose stale rows."""
         if not dates:
             return
-        lo, hi = min(dates), max(dates)
         with self.connect() as con:
             con.execute("BEGIN")
             for table in RESULT_TABLES:
                 con.execute(
-                    f"DELETE FROM {table} WHERE model = ? AND date BETWEEN ? AND ?", [model, lo, hi]
+                    f"DELETE FROM {table} WHERE model = ? AND list_contains(?, date)",
+                    [model, list(dates)],
                 )
                 rows = tables.get(table) or []
                 if rows:

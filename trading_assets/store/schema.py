@@ -43,15 +43,36 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             llm_rating VARCHAR, llm_reason_code VARCHAR,
             source_diagnostics VARCHAR, data_quality_state VARCHAR, data_quality VARCHAR,
             contract_version VARCHAR NOT NULL, PRIMARY KEY (model, date, symbol));
-        CREATE TABLE daily_portfolio (
-            model VARCHAR NOT NULL, date DATE NOT NULL, portfolio_value DOUBLE,
-            cumulative_return DOUBLE, running_peak DOUBLE, drawdown DOUBLE,
-            exposure DOUBLE, n_positions INTEGER, contract_version VARCHAR NOT NULL,
-            PRIMARY KEY (model, date));
         CREATE TABLE llm_cache (
             model VARCHAR NOT NULL, prompt_hash VARCHAR NOT NULL, rating VARCHAR,
             rationale VARCHAR, raw_content VARCHAR, created_at TIMESTAMP,
             PRIMARY KEY (model, prompt_hash));
+        """,
+    ),
+    (
+        2,
+        "legacy import and parity tables",
+        """
+        CREATE TABLE legacy_positions (
+            model VARCHAR NOT NULL, date DATE NOT NULL, id INTEGER NOT NULL, action VARCHAR,
+            symbol VARCHAR, amount BIGINT, cash DOUBLE NOT NULL, positions VARCHAR NOT NULL,
+            source_file VARCHAR NOT NULL, line_no INTEGER NOT NULL, imported_at TIMESTAMP,
+            PRIMARY KEY (model, id));
+        CREATE TABLE legacy_logs (
+            model VARCHAR NOT NULL, date DATE NOT NULL, line_no INTEGER NOT NULL,
+            seq INTEGER NOT NULL, role VARCHAR, content VARCHAR,
+            PRIMARY KEY (model, date, line_no, seq));
+        CREATE TABLE legacy_issues (
+            model VARCHAR, file VARCHAR NOT NULL, line INTEGER, code VARCHAR NOT NULL,
+            message VARCHAR, rejected BOOLEAN NOT NULL, imported_at TIMESTAMP);
+        CREATE TABLE parity_results (
+            model VARCHAR NOT NULL, date DATE NOT NULL, check_name VARCHAR NOT NULL,
+            passed BOOLEAN NOT NULL, n_diffs INTEGER NOT NULL, run_id VARCHAR,
+            checked_at TIMESTAMP, PRIMARY KEY (model, date, check_name));
+        CREATE TABLE parity_diffs (
+            model VARCHAR NOT NULL, date DATE NOT NULL, check_name VARCHAR NOT NULL,
+            field VARCHAR NOT NULL, legacy_value VARCHAR, new_value VARCHAR, run_id VARCHAR,
+            recorded_at TIMESTAMP);
         """,
     ),
 ]
