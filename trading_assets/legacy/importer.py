@@ -1,0 +1,283 @@
+"""Import an AI-Trader checkout into the store: prices, positions, logs, issues, models.
+
+Per model, the import is all or nothing: a position file the reader rejects records
+the rejection (file:line) in legacy_issues and leaves that model's earlier import
+untouched, so nothing already imported is lost and the model is not (re)registered.
+An accepted model's rows are replaced in one transaction. Re-importing the same files
+leaves every table identical: rows whose content did not change are not rewritten, so
+`imported_at` says when that content first arrived.
+
+Log files that the reader rejects are flagged, not fatal: the positions are what
+replays and parity rest on; the logs only add reasoning text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from trading_assets.config import FeesConfig, MarketDataConfig, ModelSpec
+from trading_assets.errors import LegacyFormatError
+from trading_assets.legacy.config import LegacyAgentConfig, load_config
+from trading_assets.legacy.layout import LegacyIssue, LegacyLayout, resolve_root
+from trading_assets.legacy.logs import LogRecord, read_log
+from trading_assets.legacy.positions import PositionLine, read_positions
+from trading_assets.legacy.prices import LegacyPriceSource
+from trading_assets.market.registry import source_id
+from trading_assets.store.results import ResultStore
+
+_POSITION_COLS = "model, date, id, action, symbol, amount, cash, positions, source_file, line_no"
+_INSERT_POSITIONS = f"""
+INSERT INTO legacy_positions ({_POSITION_COLS}, imported_at)
+SELECT unnest(?::VARCHAR[]), unnest(?::DATE[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]),
+       unnest(?::VARCHAR[]), unnest(?::BIGINT[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[]),
+       unnest(?::VARCHAR[]), unnest(?::INTEGER[]), ?
+"""
+_INSERT_LOGS = """
+INSERT INTO legacy_logs (model, date, line_no, seq, role, content)
+SELECT unnest(?::VARCHAR[]), unnest(?::DATE[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]),
+       unnest(?::VARCHAR[]), unnest(?::VARCHAR[])
+"""
+_ISSUE_COLS = "model, file, line, code, message, rejected"
+_INSERT_ISSUES = f"""
+INSERT INTO legacy_issues ({_ISSUE_COLS}, imported_at)
+SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]),
+       unnest(?::VARCHAR[]), unnest(?::BOOLEAN[]), ?
+"""
+_SCOPES = {  # which issues an import replaces
+    "model": "model = ?",  # an accepted model's flags and old rejections
+    "rejections": "model = ? AND rejected",  # a rejected model keeps the flags of its rows
+    "checkout": "model IS NULL AND starts_with(file, ?)",  # prices, folders, config
+}
+
+
+@dataclass(frozen=True)
+class SignatureImport:
+    signature: str
+    accepted: bool
+    n_lines: int  # lines read (0 when rejected)
+    first_date: dt.date | None  # first and last date with an action (registration excluded)
+    last_date: dt.date | None
+    issues: tuple[LegacyIssue, ...]  # flags, or the one rejection
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    root: Path
+    price_source: str  # the `prices.source` key the bars were stored under
+    symbols: tuple[str, ...]
+    first_price_date: dt.date
+    last_price_date: dt.date
+    price_issues: tuple[LegacyIssue, ...]
+    signatures: tuple[SignatureImport, ...]
+    issues: tuple[LegacyIssue, ...] = ()  # unsafe folders, an unreadable config
+
+    @property
+    def accepted(self) -> list[str]:
+        return [s.signature for s in self.signatures if s.accepted]
+
+    @property
+    def rejected(self) -> list[str]:
+        return [s.signature for s in self.signatures if not s.accepted]
+
+
+@dataclass
+class _Model:
+    signature: str
+    path: str = ""
+    lines: list[PositionLine] = field(default_factory=list)
+    logs: list[LogRecord] = field(default_factory=list)
+    issues: list[LegacyIssue] = field(default_factory=list)
+    rejection: LegacyIssue | None = None
+
+
+def import_legacy(store: ResultStore, root: str | Path) -> ImportReport:
+    """Import the checkout (or data/ folder) at `root`; see the module docstring."""
+    layout = resolve_root(root)
+    prices = LegacyPriceSource(layout)
+    history = prices.load()
+    market = MarketDataConfig(source="legacy", path=str(layout.data_dir))
+    price_id = source_id(market)
+    store.write_prices(price_id, history)
+    known = frozenset(history.symbols)
+    initial_cash, global_issues = _initial_cash(layout)
+    signatures, unsafe = layout.scan_signatures()
+    global_issues += unsafe
+    models = [_read_model(layout, sig, known) for sig in signatures]
+    specs = [_spec(layout, m, known, initial_cash, market) for m in models if not m.rejection]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with store.connect() as con:
+        con.execute("BEGIN")
+        rows = _issue_rows(None, [*prices.issues, *global_issues], False)
+        _replace_issues(con, "checkout", str(layout.root) + os.sep, rows, now)
+        con.execute("COMMIT")
+        for model in models:
+            con.execute("BEGIN")
+            _write_model(con, model, now)
+            con.execute("COMMIT")
+        registered = dict(con.execute("SELECT signature, config_hash FROM models").fetchall())
+    store.register_models(s for s in specs if registered.get(s.signature) != s.config_hash)
+    return ImportReport(
+        root=layout.root,
+        price_source=price_id,
+        symbols=history.symbols,
+        first_price_date=history.dates[0],
+        last_price_date=history.dates[-1],
+        price_issues=tuple(prices.issues),
+        signatures=tuple(_summary(m) for m in models),
+        issues=tuple(global_issues),
+    )
+
+
+def legacy_trading_dates(store: ResultStore, model: str) -> list[dt.date]:
+    """Dates on which the imported legacy model has action lines (registration excluded)."""
+    with store.connect() as con:
+        rows = con.execute(
+            "SELECT DISTINCT date FROM legacy_positions "
+            "WHERE model = ? AND action IS NOT NULL ORDER BY date",
+            [model],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _initial_cash(layout: LegacyLayout) -> tuple[float | None, list[LegacyIssue]]:
+    if layout.config_path is None:
+        return None, []
+    try:
+        return load_config(layout.config_path).agent_config.initial_cash, []
+    except LegacyFormatError as exc:  # the registration lines still say the cash
+        return None, [_issue_from(exc, str(layout.config_path), "config_rejected")]
+
+
+def _read_model(layout: LegacyLayout, signature: str, known: frozenset[str]) -> _Model:
+    model = _Model(signature)
+    try:
+        path = layout.position_file(signature)
+        model.path = str(path)
+        model.lines, model.issues = read_positions(path, known)
+    except LegacyFormatError as exc:
+        model.rejection = _issue_from(exc, str(layout.signature_dir(signature)), "rejected")
+        return model
+    for day in layout.log_dates(signature):
+        try:
+            model.logs += read_log(layout.log_file(signature, day), day)
+        except LegacyFormatError as exc:
+            model.issues.append(_issue_from(exc, str(day), "log_rejected"))
+    return model
+
+
+def _issue_from(exc: LegacyFormatError, default_file: str, code: str) -> LegacyIssue:
+    """Split the error's `where` ("file:line" or "file") into the issue's file and line."""
+    where = exc.where or default_file
+    file, _, line = where.rpartition(":")
+    message = f"{exc.message} (fix: {exc.fix})" if exc.fix else exc.message
+    if file and line.isdigit():
+        return LegacyIssue(file, int(line), code, message)
+    return LegacyIssue(where, None, code, message)
+
+
+def _spec(
+    layout: LegacyLayout,
+    model: _Model,
+    known: frozenset[str],
+    initial_cash: float | None,
+    market: MarketDataConfig,
+) -> ModelSpec:
+    universe = dict.fromkeys(s for line in model.lines for s in line.positions if s in known)
+    if initial_cash is None:  # no config: the registration line's CASH
+        first = model.lines[0] if model.lines else None
+        registered = first is not None and first.action is None
+        initial_cash = first.cash if registered else LegacyAgentConfig().initial_cash
+    return ModelSpec(
+        signature=model.signature,
+        agent="replay",
+        params={"root": str(layout.root), "signature": model.signature},
+        universe=tuple(universe),
+        initial_cash=initial_cash,
+        market_data=market,
+        fees=FeesConfig(),
+    )
+
+
+def _summary(model: _Model) -> SignatureImport:
+    dates = [line.date for line in model.lines if line.action is not None]
+    return SignatureImport(
+        signature=model.signature,
+        accepted=model.rejection is None,
+        n_lines=len(model.lines),
+        first_date=min(dates, default=None),
+        last_date=max(dates, default=None),
+        issues=(model.rejection,) if model.rejection else tuple(model.issues),
+    )
+
+
+def _write_model(con: duckdb.DuckDBPyConnection, model: _Model, now: dt.datetime) -> None:
+    sig = model.signature
+    if model.rejection is not None:  # keep the earlier import and its flags; new rejection
+        _replace_issues(con, "rejections", sig, _issue_rows(sig, [model.rejection], True), now)
+        return
+    rows = [
+        (
+            sig,
+            x.date,
+            x.id,
+            x.action,
+            x.symbol,
+            x.amount,
+            x.cash,
+            json.dumps(x.positions),
+            model.path,
+            x.line_no,
+        )
+        for x in model.lines
+    ]
+    old = con.execute(
+        f"SELECT {_POSITION_COLS} FROM legacy_positions WHERE model = ? ORDER BY id", [sig]
+    ).fetchall()
+    if old != rows:
+        con.execute("DELETE FROM legacy_positions WHERE model = ?", [sig])
+        if rows:
+            con.execute(_INSERT_POSITIONS, [*map(list, zip(*rows, strict=True)), now])
+    con.execute("DELETE FROM legacy_logs WHERE model = ?", [sig])
+    logs = [(sig, r.date, r.line_no, seq, r.role, r.content) for seq, r in _sequenced(model.logs)]
+    if logs:
+        con.execute(_INSERT_LOGS, list(map(list, zip(*logs, strict=True))))
+    _replace_issues(con, "model", sig, _issue_rows(sig, model.issues, False), now)
+
+
+def _sequenced(records: Sequence[LogRecord]) -> list[tuple[int, LogRecord]]:
+    """Number the messages of each log line 0, 1, ... (a line may hold several)."""
+    out, last, seq = [], None, 0
+    for record in records:
+        key = (record.date, record.line_no)
+        seq = seq + 1 if key == last else 0
+        last = key
+        out.append((seq, record))
+    return out
+
+
+def _replace_issues(
+    con: duckdb.DuckDBPyConnection, scope: str, key: str, rows: list[tuple], now: dt.datetime
+) -> None:
+    """Replace the issues in `scope` (a constant clause) unless they are unchanged."""
+    where = _SCOPES[scope]
+    old = con.execute(f"SELECT {_ISSUE_COLS} FROM legacy_issues WHERE {where}", [key]).fetchall()
+    if sorted(old, key=_sort_key) == sorted(rows, key=_sort_key):
+        return  # unchanged: keep imported_at
+    con.execute(f"DELETE FROM legacy_issues WHERE {where}", [key])
+    if rows:
+        con.execute(_INSERT_ISSUES, [*map(list, zip(*rows, strict=True)), now])
+
+
+def _issue_rows(model: str | None, issues: Sequence[LegacyIssue], rejected: bool) -> list[tuple]:
+    return [(model, i.file, i.line, i.code, i.message, rejected) for i in issues]
+
+
+def _sort_key(row: tuple) -> tuple:
+    return tuple("" if v is None else str(v) for v in row)
