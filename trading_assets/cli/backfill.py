@@ -10,16 +10,25 @@ from pathlib import Path
 
 import dagster as dg
 
-from trading_assets.cli.instance import get_instance, graphql, running_daemon
+from trading_assets.cli.instance import (
+    DAGSTER_EVENT_SETTINGS,
+    get_instance,
+    graphql,
+    literal,
+    running_daemon,
+)
 from trading_assets.config import ModelSpec
+from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
+from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.partitions import MODELS_PARTITION
 from trading_assets.engine.run import model_dates
 from trading_assets.errors import TradingAssetsError
+from trading_assets.market.calendar import trading_days
 from trading_assets.store.results import ResultStore
 
 LAUNCH = """
-mutation Launch($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
+mutation Launch {
+  launchPartitionBackfill(backfillParams: PARAMS) {
     __typename
     ... on LaunchBackfillSuccess { backfillId }
     ... on PythonError { message stack }
@@ -30,6 +39,8 @@ mutation Launch($params: LaunchBackfillParams!) {
   }
 }
 """
+BACKFILL_ASSETS = ("model_day",)
+SUCCESS = {"COMPLETED", "COMPLETED_SUCCESS"}
 TERMINAL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
 
@@ -37,19 +48,20 @@ def store_run_config(store: ResultStore) -> dict:
     return {"resources": {"store": {"config": {"path": str(store.path)}}}}
 
 
-def load_prices(instance: dg.DagsterInstance, store: ResultStore) -> None:
-    """Materialize market_prices in this process, recorded in the instance like any run."""
-    from trading_assets.defs.assets.market import market_prices
+def materialize_here(instance: dg.DagsterInstance, store: ResultStore, assets: list) -> None:
+    """Materialize cheap unpartitioned assets in this process; the run is recorded in the
+    instance like any other (visible in the UI)."""
     from trading_assets.defs.resources.store import StoreResource
 
     result = dg.materialize(
-        [market_prices],
+        assets,
         instance=instance,
         resources={"store": StoreResource(path=str(store.path))},
         tags={"trading_assets/cli": "backfill"},
     )
     if not result.success:
-        raise TradingAssetsError("market_prices failed", fix="see the run's logs in the UI")
+        names = ", ".join(a.key.to_user_string() for a in assets)
+        raise TradingAssetsError(f"{names} failed", fix="see the run's logs in the UI")
 
 
 def run_backfill(
@@ -64,61 +76,76 @@ def run_backfill(
     t0 = time.monotonic()
     instance = get_instance()
     store.register_models(specs)
-    load_prices(instance, store)
+    materialize_here(instance, store, [market_prices])
     keys, per_model = [], {}
     for spec in specs:
         dates = model_dates(store, spec.signature, start, end)
-        per_model[spec.signature] = len(dates)
-        keys += [f"{d.isoformat()}|{spec.signature}" for d in dates]
+        if dates:
+            # every trading day between the first and last priced day: a missing price
+            # day inside the range fails that model-day loudly instead of being skipped
+            days = trading_days(dates[0], dates[-1])
+            per_model[spec.signature] = len(days)
+            keys += [f"{d.isoformat()}|{spec.signature}" for d in days]
     if not keys:
         raise TradingAssetsError(
             f"no trading day with market data between {start or 'the first day'} and "
             f"{end or 'the last day'}",
             fix="widen --start/--end to days the market data covers",
         )
+    total = len(keys)
     existing = set(instance.get_dynamic_partitions(MODELS_PARTITION))
     instance.add_dynamic_partitions(
         MODELS_PARTITION, [s.signature for s in specs if s.signature not in existing]
     )
-    env = {"TRADING_ASSETS_STORE": str(store.path)}
+    env = {"TRADING_ASSETS_STORE": str(store.path), **DAGSTER_EVENT_SETTINGS}
     params = {
         "partitionNames": keys,
-        "assetSelection": [{"path": ["model_day"]}, {"path": ["daily_portfolio"]}],
+        "assetSelection": [{"path": [asset]} for asset in BACKFILL_ASSETS],
         "runConfigData": store_run_config(store),
-        "title": f"trading-assets backfill: {len(specs)} models, {len(keys)} model-days",
+        "title": f"trading-assets backfill: {len(per_model)} models, {total} model-days",
         "tags": [{"key": "trading_assets/cli", "value": "backfill"}],
     }
+    # Launch first, then start a daemon if none runs: its first tick then finds the
+    # backfill at once instead of 30 s later.
+    answer = graphql(LAUNCH.replace("PARAMS", literal(params)), env)
+    launched = answer.get("data", {}).get("launchPartitionBackfill", {})
+    if launched.get("__typename") != "LaunchBackfillSuccess":
+        raise TradingAssetsError(f"backfill was not launched: {answer}")
+    backfill_id = launched["backfillId"]
     with running_daemon(instance, env) as started:
-        answer = graphql(LAUNCH, {"params": params}, env)
-        launched = answer.get("data", {}).get("launchPartitionBackfill", {})
-        if launched.get("__typename") != "LaunchBackfillSuccess":
-            raise TradingAssetsError(f"backfill was not launched: {answer}")
-        backfill_id = launched["backfillId"]
         echo(
-            f"backfill {backfill_id}: {len(keys)} model-days over {len(specs)} models "
+            f"backfill {backfill_id}: {total} model-days over {len(per_model)} models "
             f"({'daemon started' if started else 'using the running daemon'})"
         )
-        status = _wait(instance, store, backfill_id, per_model, echo, poll_s)
+        status, materialized_s = _wait(instance, store, backfill_id, per_model, echo, poll_s, t0)
+    if status in SUCCESS:
+        materialize_here(instance, store, [daily_portfolio, leaderboard])
     return {
         "backfill_id": backfill_id,
         "status": status,
         "model_days": len(keys),
         "seconds": time.monotonic() - t0,
+        "stored_after_seconds": materialized_s,
     }
 
 
-def _wait(instance, store, backfill_id, per_model, echo, poll_s) -> str:
-    last = None
+def _wait(instance, store, backfill_id, per_model, echo, poll_s, t0) -> tuple[str, float | None]:
+    """Poll until the daemon marks the backfill done; also note when every model-day was
+    stored (the daemon only notices finished runs on its next 30 s tick)."""
+    last, materialized_s = None, None
+    total = sum(per_model.values())
     while True:
         backfill = instance.get_backfill(backfill_id)
         status = backfill.status.value if backfill else "UNKNOWN"
         done = _completed_days(store, list(per_model))
-        line = f"  {status.lower():<18} {done:>7}/{sum(per_model.values())} model-days stored"
+        if done >= total and materialized_s is None:
+            materialized_s = time.monotonic() - t0
+        line = f"  {status.lower():<18} {done:>7}/{total} model-days stored"
         if line != last:
             echo(line)
             last = line
         if status in TERMINAL:
-            return status
+            return status, materialized_s
         time.sleep(poll_s)
 
 

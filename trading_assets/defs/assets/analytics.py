@@ -3,53 +3,43 @@
 import dagster as dg
 
 from trading_assets.defs.assets.model_day import model_day
-from trading_assets.defs.partitions import model_day_partitions, split_keys
 from trading_assets.defs.resources.store import StoreResource
-from trading_assets.store import CONTRACT_VERSION
 from trading_assets.store.leaderboard import leaderboard as compute_leaderboard
 
-# Running peak and drawdown need the model's whole history up to the range's end.
+# Running peak and drawdown per model over its whole history, in one statement.
 DAILY_PORTFOLIO_SQL = """
-INSERT INTO daily_portfolio
-SELECT * FROM (
-    SELECT d.model, d.date, d.portfolio_value, d.cumulative_return,
-           max(d.portfolio_value) OVER w AS running_peak,
-           1 - d.portfolio_value / max(d.portfolio_value) OVER w AS drawdown,
-           coalesce(d.positions_value / nullif(d.portfolio_value, 0), 0) AS exposure,
-           (SELECT count(*) FROM holdings h WHERE h.model = d.model AND h.date = d.date)
-               AS n_positions,
-           ? AS contract_version
-    FROM model_days d
-    WHERE d.model = ? AND d.date <= ? AND d.status <> 'failed'
-    WINDOW w AS (ORDER BY d.date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-) WHERE date >= ?
+CREATE OR REPLACE TABLE daily_portfolio AS
+SELECT d.model, d.date, d.portfolio_value, d.cumulative_return,
+       max(d.portfolio_value) OVER w AS running_peak,
+       1 - d.portfolio_value / max(d.portfolio_value) OVER w AS drawdown,
+       coalesce(d.positions_value / nullif(d.portfolio_value, 0), 0) AS exposure,
+       coalesce(h.n_positions, 0) AS n_positions,
+       d.contract_version
+FROM model_days d
+LEFT JOIN (SELECT model, date, count(*) AS n_positions FROM holdings GROUP BY ALL) h
+    USING (model, date)
+WHERE d.status <> 'failed'
+WINDOW w AS (PARTITION BY d.model ORDER BY d.date
+             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+ORDER BY d.model, d.date
 """
 
 
 @dg.asset(
-    partitions_def=model_day_partitions,
     deps=[model_day],
-    backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="analytics",
     kinds={"duckdb"},
+    automation_condition=dg.AutomationCondition.eager(),
 )
-def daily_portfolio(
-    context: dg.AssetExecutionContext, store: StoreResource
-) -> dg.MaterializeResult:
-    """Per model-day value, running peak, drawdown and exposure."""
-    rows = 0
+def daily_portfolio(store: StoreResource) -> dg.MaterializeResult:
+    """Per model-day value, running peak, drawdown and exposure (a full refresh: one SQL
+    statement over every model-day, cheaper than tracking per-partition changes)."""
     with store.store().connect() as con:
-        for model, dates in split_keys(context.partition_keys).items():
-            lo, hi = dates[0], dates[-1]
-            con.execute("BEGIN")
-            con.execute(
-                "DELETE FROM daily_portfolio WHERE model = ? AND date BETWEEN ? AND ?",
-                [model, lo, hi],
-            )
-            con.execute(DAILY_PORTFOLIO_SQL, [CONTRACT_VERSION, model, hi, lo])
-            con.execute("COMMIT")
-            rows += len(dates)
-    return dg.MaterializeResult(metadata={"rows": rows})
+        con.execute(DAILY_PORTFOLIO_SQL)
+        (rows, models) = con.execute(
+            "SELECT count(*), count(DISTINCT model) FROM daily_portfolio"
+        ).fetchone()
+    return dg.MaterializeResult(metadata={"rows": rows, "models": models})
 
 
 @dg.asset(
