@@ -26,7 +26,7 @@ def test_from_env_with_empty_mapping_gives_safe_defaults() -> None:
         read_preference="new",
         read_fallback=True,
         rollout_percent=100.0,
-        parity_checks=False,
+        parity_checks=True,
     )
     assert MigrationFlags.from_env({"TA_LEGACY_DUAL_WRITE": "  ", "PATH": "/bin"}) == flags
 

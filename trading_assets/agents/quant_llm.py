@@ -18,6 +18,18 @@ from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.step import PortfolioState
 
 QUANT_AGENTS = ("sma_crossover", "bollinger", "buy_and_hold")
+# What a models config may say about the endpoint; the key itself only via api_key_env.
+LLM_KEYS = frozenset(
+    {
+        "model",
+        "base_url",
+        "api_key_env",
+        "timeout_seconds",
+        "max_retries",
+        "backoff_seconds",
+        "temperature",
+    }
+)
 
 
 class QuantLLM:
@@ -33,6 +45,22 @@ class QuantLLM:
             description="{model, base_url?, api_key_env?, timeout_seconds?, max_retries?}; "
             "omit to run quant-only",
         )
+
+        @model_validator(mode="after")
+        def _valid_llm(self) -> QuantLLM.Params:
+            unknown = set(self.llm or {}) - LLM_KEYS
+            if "api_key" in unknown:
+                raise ValueError(
+                    "llm.api_key is not allowed (it would be stored with the "
+                    "model): name an environment variable in llm.api_key_env"
+                )
+            if unknown:
+                raise ValueError(
+                    f"unknown llm key(s) {sorted(unknown)}; allowed: {sorted(LLM_KEYS)}"
+                )
+            if self.llm is not None and not self.llm.get("model"):
+                raise ValueError("llm.model is required (the endpoint's model name)")
+            return self
 
         @model_validator(mode="after")
         def _valid_quant(self) -> QuantLLM.Params:

@@ -20,7 +20,7 @@ from trading_assets.cli.instance import (
 from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
 from trading_assets.defs.assets.market import market_prices
-from trading_assets.defs.partitions import MODELS_PARTITION
+from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions
 from trading_assets.engine.run import model_dates
 from trading_assets.errors import TradingAssetsError
 from trading_assets.market.calendar import trading_days
@@ -81,18 +81,21 @@ def run_backfill(
     for spec in specs:
         dates = model_dates(store, spec.signature, start, end)
         if dates:
-            # every trading day between the first and last priced day: a missing price
-            # day inside the range fails that model-day loudly instead of being skipped
-            days = trading_days(dates[0], dates[-1])
-            per_model[spec.signature] = len(days)
-            keys += [f"{d.isoformat()}|{spec.signature}" for d in days]
+            # every weekday partition between the first and last priced day: exchange
+            # holidays materialize as no-ops, and a trading day missing from the prices
+            # fails loudly instead of being skipped
+            per_model[spec.signature] = len(trading_days(dates[0], dates[-1]))
+            span = dg.PartitionKeyRange(dates[0].isoformat(), dates[-1].isoformat())
+            keys += [
+                f"{d}|{spec.signature}" for d in date_partitions.get_partition_keys_in_range(span)
+            ]
     if not keys:
         raise TradingAssetsError(
             f"no trading day with market data between {start or 'the first day'} and "
             f"{end or 'the last day'}",
             fix="widen --start/--end to days the market data covers",
         )
-    total = len(keys)
+    total = sum(per_model.values())
     existing = set(instance.get_dynamic_partitions(MODELS_PARTITION))
     instance.add_dynamic_partitions(
         MODELS_PARTITION, [s.signature for s in specs if s.signature not in existing]

@@ -116,9 +116,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return import_legacy(store, args.root)
     if args.command == "parity":
-        from trading_assets.cli.legacy import parity_summary
+        from trading_assets.cli.legacy import parity_summary_frame
 
-        print(render(parity_summary(store), args.format))
+        print(render(parity_summary_frame(store), args.format))
         return 0
     raise AssertionError(args.command)
 

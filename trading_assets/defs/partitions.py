@@ -1,8 +1,13 @@
 """date x model partitions, and the mapping that chains each model's days.
 
-Dates are XNYS sessions: a weekday cron with the exchange's holidays excluded, so the
-partition before a Tuesday after Labor Day is the Friday before it. Models are dynamic:
-registering a model (config or legacy import) adds a partition without a code change.
+Dates are weekdays. The XNYS calendar, not the partitioning, decides which of them are
+trading days: an exchange holiday is a partition that materializes as a recorded no-op
+(no store row), and a model-day's state comes from the previous XNYS session. Holidays
+are deliberately not Dagster `exclusions`: Dagster hashes a partitions definition
+through its repr, and 262 excluded dates made that 300x slower (0.59 ms a hash), which
+dominated the backfill daemon's iterations (measured; see bench/README.md).
+Models are dynamic: registering a model (config or legacy import) adds a partition
+without a code change.
 """
 
 from __future__ import annotations
@@ -11,15 +16,12 @@ import datetime as dt
 
 import dagster as dg
 
-from trading_assets.market.calendar import holidays, last_calendar_day
-
 DATE_START = dt.date(2000, 1, 3)
 DATE_FORMAT = "%Y-%m-%d"
 MODELS_PARTITION = "models"
 
 
 def trading_date_partitions() -> dg.TimeWindowPartitionsDefinition:
-    closed = holidays(DATE_START, last_calendar_day())
     return dg.TimeWindowPartitionsDefinition(
         start=DATE_START.strftime(DATE_FORMAT),
         cron_schedule="0 0 * * 1-5",
@@ -27,7 +29,6 @@ def trading_date_partitions() -> dg.TimeWindowPartitionsDefinition:
         timezone="UTC",
         # the partition for D exists once D has started, so "today" can be simulated at the close
         end_offset=1,
-        exclusions=[dt.datetime(d.year, d.month, d.day) for d in closed],
     )
 
 

@@ -20,6 +20,7 @@ from trading_assets.market.calendar import all_trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.registry import source_id
 from trading_assets.portfolio.fees import fees_from_config
+from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import day_rows
 
@@ -100,7 +101,12 @@ def run_model(
         started_at=started,
     )
     lane = context.services.get("llm_lane")
-    also = (lambda con: lane.save(con)) if lane is not None and hasattr(lane, "save") else None
+    also = None
+    if lane is not None:  # new LLM answers land in the same transaction as the results
+
+        def also(con) -> None:
+            save_llm_cache(con, lane.new_entries())
+
     store.write_results(model, dates, tables, also=also)
     if after_write is not None:
         after_write(spec, run)

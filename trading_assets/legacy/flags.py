@@ -50,7 +50,7 @@ class MigrationFlags(BaseModel):
     read_preference: Literal["new", "legacy"] = "new"  # new: new store first, legacy fallback
     read_fallback: bool = True
     rollout_percent: float = Field(default=100.0, ge=0, le=100)
-    parity_checks: bool = False
+    parity_checks: bool = True  # only models with an imported legacy record are checked
 
     @model_validator(mode="after")
     def _dual_write_needs_root(self) -> MigrationFlags:

@@ -16,6 +16,7 @@ import pandas as pd
 from trading_assets.config import ModelSpec
 from trading_assets.engine.simulate import StartState
 from trading_assets.errors import StoreError
+from trading_assets.market.calendar import trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store import CONTRACT_VERSION
@@ -33,9 +34,13 @@ class ResultStore:
 
     # -- models ---------------------------------------------------------------
     def register_models(self, specs: Iterable[ModelSpec]) -> None:
+        """Add or update models; an unchanged spec is left as it is (idempotent)."""
         now = _utcnow()
         with self.connect() as con:
+            known = dict(con.execute("SELECT signature, config_hash FROM models").fetchall())
             for spec in specs:
+                if known.get(spec.signature) == spec.config_hash:
+                    continue
                 con.execute(
                     "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?)",
                     [
@@ -121,7 +126,7 @@ class ResultStore:
                     f"previous trading day {previous_day} has no result (last stored: {last_date})",
                     where=where,
                     fix=f"materialize {spec.signature} from {previous_day} first "
-                    f"(trading-assets backfill --start {_next(last_date)})",
+                    f"(trading-assets backfill --start {_next_session(last_date)})",
                 )
             if status == "failed":
                 raise StoreError(
@@ -175,5 +180,6 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _next(day: dt.date) -> str:
-    return (day + dt.timedelta(days=1)).isoformat()
+def _next_session(day: dt.date) -> str:
+    later = trading_days(day + dt.timedelta(days=1), day + dt.timedelta(days=10))
+    return (later[0] if later else day + dt.timedelta(days=1)).isoformat()

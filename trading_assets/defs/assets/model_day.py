@@ -8,6 +8,12 @@ of one partition is as correct as a full backfill.
 import dagster as dg
 
 from trading_assets.defs.assets.market import market_prices
+from trading_assets.defs.checks import (
+    PARITY_SPEC,
+    check_legacy_parity,
+    has_legacy_record,
+    parity_summary_result,
+)
 from trading_assets.defs.partitions import (
     model_day_partitions,
     partition_key,
@@ -19,6 +25,8 @@ from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.engine.run import run_model
+from trading_assets.errors import TradingAssetsError
+from trading_assets.market.calendar import is_trading_day
 
 
 @dg.asset(
@@ -28,6 +36,7 @@ from trading_assets.engine.run import run_model
         dg.AssetDep("model_day", partition_mapping=previous_day_of_same_model),
     ],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[PARITY_SPEC],
     group_name="simulation",
     kinds={"python", "duckdb"},
 )
@@ -40,10 +49,58 @@ def model_day(
 ) -> dg.MaterializeResult:
     """Orders, holdings, signals and end-of-day value of each model-day in the range."""
     result_store = store.store()
+    flags = migration.flags()
     histories: dict = {}
-    failures, summary = [], []
-    for model, dates in split_keys(context.partition_keys).items():
-        services = {"merge_kernel": merge_kernel, **llm.services(model, result_store)}
+    failures, summary, parity = [], [], {}
+    closed_days, runs = 0, []
+    for model, keyed_dates in split_keys(context.partition_keys).items():
+        dates = [d for d in keyed_dates if is_trading_day(d)]
+        closed_days += len(keyed_dates) - len(dates)
+        if not dates:  # only exchange holidays in this range: nothing trades
+            continue
+        try:
+            run, llm_note = _run_one(
+                context, result_store, model, dates, histories, merge_kernel, llm, migration
+            )
+        except TradingAssetsError as exc:  # this model's chain cannot start; others go on
+            failures.append(f"{model}: {type(exc).__name__}: {exc}")
+            continue
+        runs.append(run)
+        done, last = run.completed_dates, (run.results[-1] if run.results else None)
+        summary.append(
+            f"| {model} | {dates[0]} | {dates[-1]} | {len(done)} | "
+            f"{last.value if last else float('nan'):,.2f} | {llm_note} |"
+        )
+        context.log.info(f"{model}: {len(done)}/{len(dates)} days from {dates[0]} to {dates[-1]}")
+        if flags.parity_checks and has_legacy_record(result_store, model):
+            parity[model] = check_legacy_parity(context, result_store, model, dates)
+        if run.failure is not None:
+            failures.append(f"{model}: {run.failure.date} failed: {run.failure.error}")
+    metadata = {
+        "models": dg.MetadataValue.md(
+            "| model | from | to | days | last value | LLM lane |\n|---|---|---|---|---|---|\n"
+            + "\n".join(summary)
+        ),
+        "partitions": len(context.partition_keys),
+        "exchange_holidays": closed_days,  # weekday partitions on which XNYS was closed
+    }
+    if failures:
+        # Keep what succeeded visible: record every stored partition, then fail the step.
+        for run in runs:
+            for day in run.completed_dates:
+                context.log_event(
+                    dg.AssetMaterialization(
+                        asset_key=context.asset_key, partition=partition_key(day, run.model)
+                    )
+                )
+        raise dg.Failure(description="\n".join(failures), metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata, check_results=[parity_summary_result(parity)])
+
+
+def _run_one(context, result_store, model, dates, histories, merge_kernel, llm, migration):
+    services = {"merge_kernel": merge_kernel, **llm.services(model, result_store)}
+    lane = services.get("llm_lane")
+    try:
         run = run_model(
             result_store,
             model,
@@ -51,33 +108,9 @@ def model_day(
             run_id=context.run_id,
             services=services,
             histories=histories,
-            after_write=migration.after_write(context.log),
+            after_write=migration.after_write(context.log, context.run_id),
         )
-        done = run.completed_dates
-        last = run.results[-1] if run.results else None
-        summary.append(
-            f"| {model} | {dates[0]} | {dates[-1]} | {len(done)} | "
-            f"{last.value if last else float('nan'):,.2f} |"
-        )
-        context.log.info(f"{model}: {len(done)}/{len(dates)} days from {dates[0]} to {dates[-1]}")
-        if run.failure is not None:
-            failures.append((model, run))
-    metadata = {
-        "models": dg.MetadataValue.md(
-            "| model | from | to | days | last value |\n|---|---|---|---|---|\n"
-            + "\n".join(summary)
-        ),
-        "partitions": len(context.partition_keys),
-    }
-    if failures:
-        # Keep what succeeded visible: record the completed partitions, then fail the step.
-        for model, run in failures:
-            for day in run.completed_dates:
-                context.log_event(
-                    dg.AssetMaterialization(
-                        asset_key=context.asset_key, partition=partition_key(day, model)
-                    )
-                )
-        lines = [f"{m}: {r.failure.date} failed: {r.failure.error}" for m, r in failures]
-        raise dg.Failure(description="\n".join(lines), metadata=metadata)
-    return dg.MaterializeResult(metadata=metadata)
+    finally:
+        if lane is not None:
+            lane.close()
+    return run, (f"{lane.stats}" if lane is not None else "no LLM lane")

@@ -17,7 +17,7 @@ class MigrationResource(dg.ConfigurableResource):
 
         return MigrationFlags.from_env(os.environ)
 
-    def after_write(self, log: logging.Logger) -> Callable | None:
+    def after_write(self, log: logging.Logger, run_id: str | None = None) -> Callable | None:
         flags = self.flags()
         if not flags.dual_write:
             return None
@@ -26,7 +26,9 @@ class MigrationResource(dg.ConfigurableResource):
         def write(spec, run) -> None:
             # The new store is authoritative: a failed legacy write is logged, never fatal.
             try:
-                dual_write_model_run(flags, spec, run)
+                path = dual_write_model_run(flags, spec, run, run_id=run_id)
+                if path is not None:
+                    log.info(f"legacy dual-write: {spec.signature} -> {path}")
             except Exception as exc:
                 log.warning(f"legacy dual-write failed for {spec.signature}: {exc}")
 

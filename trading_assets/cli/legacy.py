@@ -1,0 +1,68 @@
+"""`trading-assets import-legacy` and `trading-assets parity`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from trading_assets.cli.output import render
+from trading_assets.store.results import ResultStore
+
+
+def import_legacy(store: ResultStore, root: Path) -> int:
+    """Import an AI-Trader checkout, replay it through Dagster, check parity, summarise.
+    Exit 0 only when every signature was accepted and every parity check passed."""
+    from trading_assets.cli.backfill import run_backfill
+    from trading_assets.legacy.importer import import_legacy as do_import
+    from trading_assets.legacy.parity import parity_summary
+    from trading_assets.store.leaderboard import leaderboard
+
+    report = do_import(store, root)
+    print(
+        f"imported {report.root}: {len(report.symbols)} symbols with prices "
+        f"{report.first_price_date}..{report.last_price_date}"
+    )
+    for issue in (*report.price_issues, *report.issues):
+        print(f"  note: {issue.file}:{issue.line or '-'} {issue.code}: {issue.message}")
+    for sig in report.signatures:
+        state = "accepted" if sig.accepted else "REJECTED"
+        print(
+            f"  {sig.signature:<24} {state:<9} {sig.n_lines:>4} lines "
+            f"{sig.first_date or ''}..{sig.last_date or ''}"
+        )
+        for issue in sig.issues:
+            print(f"      {issue.file}:{issue.line or '-'} {issue.code}: {issue.message}")
+    accepted = [s for s in report.signatures if s.accepted and s.first_date]
+    if not accepted:
+        print("nothing to replay")
+        return 1
+    specs = [store.model_spec(s.signature) for s in accepted]
+    start = min(s.first_date for s in accepted)
+    end = max(s.last_date for s in accepted)
+    outcome = run_backfill(store, specs, start, end)
+    print(
+        f"replay backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
+        f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s\n"
+    )
+    summary = parity_summary(store)
+    summary = summary[summary["model"].isin([s.signature for s in accepted])]
+    print("parity (legacy vs new):")
+    print(render(summary, "table"))
+    board = leaderboard(store)
+    print("\nleaderboard:")
+    print(render(board[board["model"].isin(summary["model"])], "table"))
+    parity_ok = bool(len(summary)) and int(summary["failed"].sum()) == 0
+    return (
+        0
+        if parity_ok
+        and not report.rejected
+        and outcome["status"] in ("COMPLETED", "COMPLETED_SUCCESS")
+        else 1
+    )
+
+
+def parity_summary_frame(store: ResultStore) -> pd.DataFrame:
+    from trading_assets.legacy.parity import parity_summary
+
+    return parity_summary(store)

@@ -1,0 +1,79 @@
+"""Asset checks on model_day: legacy parity, one evaluation per partition.
+
+The check runs inside the model_day step (a run covers a range of partitions), so each
+partition gets its own evaluation event, and the spec's one required result summarises
+the range. Blocking: a parity failure stops downstream assets in the same run, and the
+analytics' automation waits for passing checks.
+"""
+
+import datetime as dt
+
+import dagster as dg
+
+from trading_assets.defs.partitions import partition_key
+from trading_assets.legacy.parity import CHECK_NAME, ParityOutcome, check_range
+from trading_assets.store.results import ResultStore
+
+MODEL_DAY = dg.AssetKey("model_day")
+PARITY_SPEC = dg.AssetCheckSpec(
+    CHECK_NAME,
+    asset=MODEL_DAY,
+    blocking=True,
+    description="The new store reproduces the imported legacy AI-Trader record of this "
+    "model-day: positions, cash (exact), value, status, decision, confidence and error.",
+)
+MAX_DIFFS_IN_METADATA = 10
+
+
+def has_legacy_record(store: ResultStore, model: str) -> bool:
+    frame = store.query("SELECT count(*) AS n FROM legacy_positions WHERE model = ?", [model])
+    return int(frame["n"].iloc[0]) > 0
+
+
+def check_legacy_parity(
+    context: dg.AssetExecutionContext,
+    store: ResultStore,
+    model: str,
+    dates: list[dt.date],
+) -> list[ParityOutcome]:
+    """Compare each stored day with the legacy record; log one evaluation per partition."""
+    outcomes = check_range(store, model, dates, run_id=context.run_id)
+    for day, outcome in zip(dates, outcomes, strict=True):
+        diffs = [str(d) for d in outcome.diffs[:MAX_DIFFS_IN_METADATA]]
+        context.log_event(
+            dg.AssetCheckEvaluation(
+                asset_key=MODEL_DAY,
+                check_name=CHECK_NAME,
+                passed=outcome.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                partition=partition_key(day, model),
+                metadata={"diffs": dg.MetadataValue.md("\n".join(f"- {d}" for d in diffs))}
+                if diffs
+                else {"diffs": 0},
+            )
+        )
+    return outcomes
+
+
+def parity_summary_result(checked: dict[str, list[ParityOutcome]]) -> dg.AssetCheckResult:
+    """The one result the spec needs per run: the range's summary."""
+    failed = {m: [o for o in outs if not o.passed] for m, outs in checked.items()}
+    lines = [
+        f"- {m}: {o.date} " + "; ".join(str(d) for d in o.diffs[:3])
+        for m, outs in failed.items()
+        for o in outs[:MAX_DIFFS_IN_METADATA]
+    ]
+    n_checked = sum(len(o) for o in checked.values())
+    n_failed = sum(len(o) for o in failed.values())
+    return dg.AssetCheckResult(
+        asset_key=MODEL_DAY,
+        check_name=CHECK_NAME,
+        passed=n_failed == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "checked_model_days": n_checked,
+            "failed_model_days": n_failed,
+            "models_with_legacy_record": len(checked),
+            "first_failures": dg.MetadataValue.md("\n".join(lines) or "none"),
+        },
+    )

@@ -1,0 +1,65 @@
+"""The Postgres-backed Dagster instance (deploy/dagster.postgres.yaml) against the real
+PostgreSQL server on this machine: a backfill through the CLI and daemon lands its runs,
+materializations and backfill record in Postgres."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import dagster as dg
+import psycopg2
+import pytest
+
+from trading_assets_tests.e2e import REPO, Project, write_config
+
+pytestmark = pytest.mark.slow
+PG = os.environ.get("TA_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+CONFIG = """
+universe: [IBM]
+models:
+  - {signature: ibm-sma, agent: sma_crossover, params: {fast: 3, slow: 8, size: 10}}
+"""
+
+
+@pytest.fixture
+def pg_database():
+    name = f"ta_test_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(PG)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    yield PG.rsplit("/", 1)[0] + "/" + name
+    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def test_backfill_on_postgres_instance_records_runs_in_postgres(tmp_path, pg_database):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(REPO / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
+    project = Project(home=home, store=tmp_path / "store.duckdb")
+    config = write_config(tmp_path, CONFIG)
+    done = project.run(
+        "backfill",
+        "--config",
+        str(config),
+        "--start",
+        "2010-03-01",
+        "--end",
+        "2010-03-31",
+        TRADING_ASSETS_PG_URL=pg_database,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    os.environ.update(DAGSTER_HOME=str(home), TRADING_ASSETS_PG_URL=pg_database)
+    with dg.DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        [backfill] = instance.get_backfills()
+        assert backfill.status.value == "COMPLETED_SUCCESS"
+        materialized = instance.get_materialized_partitions(dg.AssetKey("model_day"))
+        assert len(materialized) == 23  # weekdays of March 2010, all XNYS sessions
+    with psycopg2.connect(pg_database) as con, con.cursor() as cur:
+        cur.execute("SELECT count(*) FROM runs WHERE status = 'SUCCESS'")
+        assert cur.fetchone()[0] >= 2  # market_prices, the model's range run, analytics
