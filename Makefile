@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export TRADING_ASSETS_STORE ?= $(CURDIR)/.data/trading_assets.duckdb
+# one planned event per range run and batched materializations (see README, Configuration)
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := true
+export DAGSTER_EVENT_BATCH_SIZE := 1000
 
 .PHONY: demo test test-fast lint ui bench clean
 
@@ -41,6 +44,7 @@ bench: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_kernel.py
 	$(BIN)/python bench/bench_llm_cache.py
+	$(BIN)/python bench/bench_backfill.py
 
 clean:
 	rm -rf $(VENV) .data .dagster_home/storage .dagster_home/history .dagster_home/schedules

@@ -85,7 +85,6 @@ class ModelsConfig(Strict):
     universe: list[str] = Field(min_length=1)
     market_data: MarketDataConfig = MarketDataConfig()
     fees: FeesConfig = FeesConfig()
-    start: str | None = Field(None, description="first date to simulate (YYYY-MM-DD)")
     models: list[ModelConfig] = Field(min_length=1)
 
     @field_validator("universe")

@@ -18,9 +18,17 @@ from trading_assets.portfolio.orders import Order
 from trading_assets.portfolio.step import PortfolioState
 
 
-def quant_signal(symbol: str, direction: int, confidence: float, reasoning: str | None) -> Signal:
+def quant_signal(
+    symbol: str, direction: int, confidence: float, reasoning: str | None, merge_fn=merge
+) -> Signal:
     lane = LaneSignal(source="quant", direction=direction, confidence=confidence)
-    return Signal(symbol=symbol, merged=merge(lane, None), reasoning=reasoning)
+    return Signal(symbol=symbol, merged=merge_fn(lane, None), reasoning=reasoning)
+
+
+def kernel_merge(context: AgentContext):
+    """The merge kernel resource's merge when one is configured, else the pure default."""
+    kernel = context.services.get("merge_kernel")
+    return kernel.merge if kernel is not None else merge
 
 
 class BuyAndHold:
@@ -33,6 +41,7 @@ class BuyAndHold:
 
     def __init__(self, params: Params, context: AgentContext):
         self.params = params
+        self._merge = kernel_merge(context)
         self.universe = context.universe
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
@@ -46,7 +55,7 @@ class BuyAndHold:
                 shares = math.floor(budget / price)
                 if shares:
                     orders.append(Order(symbol, "buy", shares))
-                    signals.append(quant_signal(symbol, 1, 1.0, "initial allocation"))
+                    signals.append(quant_signal(symbol, 1, 1.0, "initial allocation", self._merge))
         return Decision(tuple(orders), tuple(signals))
 
 
@@ -70,6 +79,7 @@ class SmaCrossover:
 
     def __init__(self, params: Params, context: AgentContext):
         self.params = params
+        self._merge = kernel_merge(context)
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
         p = self.params
@@ -83,11 +93,15 @@ class SmaCrossover:
                 continue
             held = held_by_symbol.get(symbol, 0)
             if before <= 0 < now:
-                signals.append(quant_signal(symbol, 1, 1.0, "fast SMA crossed above slow SMA"))
+                signals.append(
+                    quant_signal(symbol, 1, 1.0, "fast SMA crossed above slow SMA", self._merge)
+                )
                 if held == 0:
                     orders.append(Order(symbol, "buy", p.size))
             elif before >= 0 > now:
-                signals.append(quant_signal(symbol, -1, 1.0, "fast SMA crossed below slow SMA"))
+                signals.append(
+                    quant_signal(symbol, -1, 1.0, "fast SMA crossed below slow SMA", self._merge)
+                )
                 if held > 0:
                     orders.append(Order(symbol, "sell", held))
         return Decision(tuple(orders), tuple(signals))
@@ -107,6 +121,7 @@ class Bollinger:
 
     def __init__(self, params: Params, context: AgentContext):
         self.params = params
+        self._merge = kernel_merge(context)
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
         p = self.params
@@ -121,10 +136,14 @@ class Bollinger:
             confidence = min(abs(z) / (2 * p.k), 1.0)
             held = portfolio.shares(symbol)
             if z < -p.k:
-                signals.append(quant_signal(symbol, 1, confidence, f"close {z:.2f} sd below mean"))
+                signals.append(
+                    quant_signal(symbol, 1, confidence, f"close {z:.2f} sd below mean", self._merge)
+                )
                 if held == 0:
                     orders.append(Order(symbol, "buy", p.size))
             elif z > 0 and held > 0:
-                signals.append(quant_signal(symbol, -1, confidence, "close back above the mean"))
+                signals.append(
+                    quant_signal(symbol, -1, confidence, "close back above the mean", self._merge)
+                )
                 orders.append(Order(symbol, "sell", held))
         return Decision(tuple(orders), tuple(signals))

@@ -126,7 +126,8 @@ def run_backfill(
     return {
         "backfill_id": backfill_id,
         "status": status,
-        "model_days": len(keys),
+        "model_days": total,  # trading days x models
+        "partitions": len(keys),  # weekday partitions (holidays are no-ops)
         "seconds": time.monotonic() - t0,
         "stored_after_seconds": materialized_s,
     }

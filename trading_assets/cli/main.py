@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -54,6 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("root", type=Path)
     _store_arg(p)
 
+    p = sub.add_parser(
+        "status",
+        help="one model-day's status through the migration read path "
+        "(new store first, legacy fallback; TA_READ_* flags)",
+    )
+    p.add_argument("--model", required=True)
+    p.add_argument("--date", required=True, type=_date)
+    p.add_argument(
+        "--legacy-root",
+        type=Path,
+        default=None,
+        help="AI-Trader checkout or data/ folder to fall back to",
+    )
+    _store_arg(p)
+
     p = sub.add_parser("parity", help="summarise the last result of every parity check")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     _store_arg(p)
@@ -61,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", message=r".*(beta|preview).*", category=Warning)
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
@@ -93,7 +110,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         outcome = run_backfill(store, specs, args.start, args.end)
         print(
             f"backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
-            f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s"
+            f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s "
+            f"(all stored after {outcome['stored_after_seconds'] or float('nan'):.1f} s; the "
+            "daemon marks a backfill done on its next 30 s tick)"
         )
         print(render(leaderboard(store), "table"))
         print(
@@ -115,6 +134,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         from trading_assets.cli.legacy import import_legacy
 
         return import_legacy(store, args.root)
+    if args.command == "status":
+        import json
+        import os
+
+        from trading_assets.legacy.flags import MigrationFlags
+        from trading_assets.legacy.layout import resolve_root
+        from trading_assets.legacy.read_path import read_model_day
+
+        layout = resolve_root(args.legacy_root) if args.legacy_root else None
+        flags = MigrationFlags.from_env(os.environ)
+        found = read_model_day(store, layout, flags, args.model, args.date)
+        print(json.dumps({"source": found.source, **found.status}, indent=2, default=str))
+        return 0
     if args.command == "parity":
         from trading_assets.cli.legacy import parity_summary_frame
 

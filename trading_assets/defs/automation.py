@@ -4,8 +4,8 @@
 - `new_models_sensor`: a model registered in the store (config or legacy import) becomes
   a partition of the model dimension and gets its full history backfilled.
 - `trading_day_automation`: declarative automation that launches, as backfills, each
-  model's newest trading day once its previous day and the prices are in, and keeps the
-  leaderboard fresh.
+  model's newest trading day after the close once its previous day is in
+  (automation_conditions.NEW_TRADING_DAY), and keeps the analytics fresh.
 """
 
 import dagster as dg
@@ -19,23 +19,29 @@ from trading_assets.defs.resources.store import StoreResource
 market_prices_daily = dg.ScheduleDefinition(
     name="market_prices_daily",
     target=[market_prices],
-    cron_schedule="30 18 * * 1-5",
+    cron_schedule="30 17 * * 1-5",  # before trading_day_automation's 18:00 tick
     execution_timezone="America/New_York",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 
 
 @dg.sensor(
-    target=[model_day, daily_portfolio],
+    target=[model_day],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def new_models_sensor(context: dg.SensorEvaluationContext, store: StoreResource):
     """Add newly registered models to the model dimension and backfill their history."""
     known = set(context.instance.get_dynamic_partitions(MODELS_PARTITION))
-    new = [m for m in store.store().model_signatures() if m not in known]
+    result_store = store.store()
+    new = [m for m in result_store.model_signatures() if m not in known]
+    from trading_assets.engine.run import model_dates
+
+    unpriced = [m for m in new if not model_dates(result_store, m)]
+    new = [m for m in new if m not in unpriced]
     if not new:
-        return dg.SkipReason("no newly registered models")
+        waiting = f" ({', '.join(unpriced)} wait for market_prices)" if unpriced else ""
+        return dg.SkipReason(f"no newly registered models with prices{waiting}")
     return dg.SensorResult(
         dynamic_partitions_requests=[model_partitions.build_add_request(new)],
         run_requests=[

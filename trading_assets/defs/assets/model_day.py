@@ -8,6 +8,7 @@ of one partition is as correct as a full backfill.
 import dagster as dg
 
 from trading_assets.defs.assets.market import market_prices
+from trading_assets.defs.automation_conditions import NEW_TRADING_DAY
 from trading_assets.defs.checks import (
     PARITY_SPEC,
     check_legacy_parity,
@@ -37,6 +38,7 @@ from trading_assets.market.calendar import is_trading_day
     ],
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[PARITY_SPEC],
+    automation_condition=NEW_TRADING_DAY,
     group_name="simulation",
     kinds={"python", "duckdb"},
 )
