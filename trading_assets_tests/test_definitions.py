@@ -270,7 +270,7 @@ def test_schedules_and_sensors_with_default_status_are_stopped():
 
 def test_market_prices_schedule_with_weekday_cron_runs_after_the_new_york_close():
     (schedule,) = defs.get_repository_def().schedule_defs
-    assert schedule.cron_schedule == "30 18 * * 1-5"
+    assert schedule.cron_schedule == "30 17 * * 1-5"
     assert schedule.execution_timezone == "America/New_York"
     job = defs.get_repository_def().get_job(schedule.job_name)
     assert set(job.asset_layer.selected_asset_keys) == {MARKET_PRICES}
