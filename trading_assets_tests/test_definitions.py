@@ -243,10 +243,14 @@ def test_model_day_backfill_policy_with_any_range_is_single_run(model_day):
 
 
 def test_downstream_assets_with_eager_automation_are_unpartitioned(asset_graph):
+    from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
+
     for key in (DAILY_PORTFOLIO, LEADERBOARD):
         node = asset_graph.get(key)
         assert node.partitions_def is None
-        assert node.automation_condition == dg.AutomationCondition.eager()
+    # the analytics right after model_day wait for its blocking parity check to pass
+    assert asset_graph.get(DAILY_PORTFOLIO).automation_condition == AFTER_PASSING_CHECKS
+    assert asset_graph.get(LEADERBOARD).automation_condition == dg.AutomationCondition.eager()
     assert asset_graph.get(MARKET_PRICES).partitions_def is None
 
 

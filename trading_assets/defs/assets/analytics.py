@@ -3,6 +3,7 @@
 import dagster as dg
 
 from trading_assets.defs.assets.model_day import model_day
+from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.store.leaderboard import leaderboard as compute_leaderboard
 
@@ -29,7 +30,7 @@ ORDER BY d.model, d.date
     deps=[model_day],
     group_name="analytics",
     kinds={"duckdb"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=AFTER_PASSING_CHECKS,
 )
 def daily_portfolio(store: StoreResource) -> dg.MaterializeResult:
     """Per model-day value, running peak, drawdown and exposure (a full refresh: one SQL
