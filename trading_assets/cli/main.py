@@ -111,8 +111,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(
             f"backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
             f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s "
-            f"(all stored after {outcome['stored_after_seconds'] or float('nan'):.1f} s; the "
-            "daemon marks a backfill done on its next 30 s tick)"
+            f"(last run ended after {outcome['runs_done_after_seconds'] or float('nan'):.1f} s; "
+            "the daemon marks a backfill done on its next 30 s tick)"
         )
         print(render(leaderboard(store), "table"))
         print(
