@@ -14,16 +14,10 @@ import pytest
 
 from trading_assets_tests.e2e import sqlite_project
 from trading_assets_tests.legacy_fixture import FIXTURE_ROOT, corrupted_copy
+from trading_assets_tests.legacy_fixture import SIGNATURES as SIGNATURE_ORDER
 
 pytestmark = pytest.mark.slow
-SIGNATURES = {
-    "MiniMax-M2",
-    "claude-3.7-sonnet",
-    "deepseek-chat-v3.1",
-    "gemini-2.5-flash",
-    "gpt-5",
-    "qwen3-max",
-}
+SIGNATURES = set(SIGNATURE_ORDER)
 STABLE = (
     "SELECT model, date, status, cash, portfolio_value, n_orders, n_filled FROM model_days "
     "ORDER BY ALL"
