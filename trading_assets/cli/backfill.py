@@ -58,6 +58,8 @@ def materialize_here(instance: dg.DagsterInstance, store: ResultStore, assets: l
         instance=instance,
         resources={"store": StoreResource(path=str(store.path))},
         tags={"trading_assets/cli": "backfill"},
+        # the run's events are in the instance (and the UI); keep the terminal readable
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
     if not result.success:
         names = ", ".join(a.key.to_user_string() for a in assets)

@@ -1,0 +1,98 @@
+"""The Dagster web UI over the instance a backfill wrote: a real dagster-webserver on a
+free loopback port, asked over HTTP what an analyst sees: lineage, runs, partitions and
+the parity check."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from trading_assets_tests.e2e import sqlite_project, write_config
+
+pytestmark = pytest.mark.slow
+CONFIG = "universe: [IBM]\nmodels:\n  - {signature: ibm-hold, agent: buy_and_hold}\n"
+QUERY = """{
+  assetNodes { assetKey { path } dependencyKeys { path } }
+  runsOrError { ... on Runs { results { status } } }
+  assetNodeOrError(assetKey: {path: ["model_day"]}) {
+    ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name blocking } } } }
+  }
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())["data"]
+
+
+def test_webserver_after_backfill_shows_lineage_runs_and_checks(tmp_path):
+    project = sqlite_project(tmp_path)
+    done = project.run(
+        "backfill",
+        "--config",
+        str(write_config(tmp_path, CONFIG)),
+        "--start",
+        "2012-01-03",
+        "--end",
+        "2012-01-13",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-m",
+            "trading_assets.defs.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "webserver did not start in 90 s"
+                time.sleep(1)
+        data = graphql(port, QUERY)
+        deps = {
+            "/".join(n["assetKey"]["path"]): {"/".join(d["path"]) for d in n["dependencyKeys"]}
+            for n in data["assetNodes"]
+        }
+        assert deps["model_day"] == {"market_prices", "model_day"}
+        assert deps["daily_portfolio"] == {"model_day"}
+        assert deps["leaderboard"] == {"daily_portfolio"}
+        statuses = [r["status"] for r in data["runsOrError"]["results"]]
+        assert statuses and set(statuses) == {"SUCCESS"}
+        checks = data["assetNodeOrError"]["assetChecksOrError"]["checks"]
+        assert checks == [{"name": "legacy_parity", "blocking": True}]
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read()
+        assert b"<html" in page.lower()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
