@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-FIXTURE_ROOT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ai-trader-2025-10"
+# The project's shared material sits beside the checkout (../shared), as on CI;
+# TRADING_ASSETS_SHARED points elsewhere (e.g. for a clone in another folder).
+SHARED = Path(
+    os.environ.get("TRADING_ASSETS_SHARED") or Path(__file__).resolve().parents[2] / "shared"
+)
+FIXTURE_ROOT = SHARED / "fixtures" / "ai-trader-2025-10"
+if not FIXTURE_ROOT.is_dir():
+    raise RuntimeError(
+        f"legacy fixture not found at {FIXTURE_ROOT}: the tests read ../shared beside the "
+        "checkout; set TRADING_ASSETS_SHARED to the shared/ folder"
+    )
 SIGNATURES = (
     "MiniMax-M2",
     "claude-3.7-sonnet",
