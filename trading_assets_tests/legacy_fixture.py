@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import pytest
+
 # The project's shared material sits beside the checkout (../shared), as on CI;
 # TRADING_ASSETS_SHARED points elsewhere (e.g. for a clone in another folder).
 SHARED = Path(
@@ -123,3 +125,22 @@ def _drop_price_day(root: Path, kind: str, symbol: str, date: str) -> Corruption
         out.append(line)
     merged.write_text("\n".join(out) + "\n", encoding="utf-8")
     return Corruption(root, kind, prices, None, "replay", f"no {symbol} bar on {date}")
+
+
+@pytest.fixture(scope="module")
+def clean_legacy_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with the clean fixture imported (once per test module)."""
+    from trading_assets.legacy.importer import import_legacy
+    from trading_assets.store.results import ResultStore
+
+    path = tmp_path_factory.mktemp("clean") / "s.duckdb"
+    import_legacy(ResultStore(path), FIXTURE_ROOT)
+    return path
+
+
+def copy_store(db: Path, folder: Path):
+    """A writable copy of a store file, so a test can change it without touching others."""
+    from trading_assets.store.results import ResultStore
+
+    shutil.copyfile(db, folder / "s.duckdb")
+    return ResultStore(folder / "s.duckdb")

@@ -19,31 +19,21 @@ from trading_assets.legacy.importer import import_legacy, legacy_trading_dates
 from trading_assets.legacy.layout import resolve_root
 from trading_assets.legacy.logs import read_log
 from trading_assets.store.results import ResultStore
-
-try:
-    from trading_assets_tests.legacy_fixture import (
-        FIXTURE_ROOT,
-        SIGNATURES,
-        corrupted_copy,
-        fixture_copy,
-    )
-except ImportError:  # pytest's default "prepend" import of this folder
-    from legacy_fixture import FIXTURE_ROOT, SIGNATURES, corrupted_copy, fixture_copy
+from trading_assets_tests.legacy_fixture import (
+    FIXTURE_ROOT,
+    SIGNATURES,
+    clean_legacy_db,
+    copy_store,
+    corrupted_copy,
+    fixture_copy,
+)
 
 TABLES = ("legacy_positions", "legacy_logs", "legacy_issues", "models", "prices")
 PARSER_KINDS = ("truncated_line", "negative_amount", "unknown_symbol", "duplicated_id")
 
 
-@pytest.fixture(scope="module")
-def clean_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("clean") / "s.duckdb"
-    import_legacy(ResultStore(path), FIXTURE_ROOT)
-    return path
-
-
-def _copy(db: Path, folder: Path) -> ResultStore:
-    shutil.copyfile(db, folder / "s.duckdb")
-    return ResultStore(folder / "s.duckdb")
+clean_db = clean_legacy_db  # the imported fixture, once per module
+_copy = copy_store
 
 
 def _snapshot(store: ResultStore) -> dict[str, list[tuple]]:

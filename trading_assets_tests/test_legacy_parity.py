@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -34,25 +33,19 @@ from trading_assets.legacy.parity import (
 from trading_assets.legacy.positions import final_state_by_date, read_positions
 from trading_assets.market.registry import source_id
 from trading_assets.store.results import ResultStore
-
-try:
-    from trading_assets_tests.legacy_fixture import FIXTURE_ROOT, SIGNATURES, corrupted_copy
-except ImportError:  # pytest's default "prepend" import of this folder
-    from legacy_fixture import FIXTURE_ROOT, SIGNATURES, corrupted_copy
+from trading_assets_tests.legacy_fixture import (
+    FIXTURE_ROOT,
+    SIGNATURES,
+    clean_legacy_db,
+    copy_store,
+    corrupted_copy,
+)
 
 OCT = dt.date(2025, 10, 2)
 
 
-@pytest.fixture(scope="module")
-def clean_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("clean") / "s.duckdb"
-    import_legacy(ResultStore(path), FIXTURE_ROOT)
-    return path
-
-
-def _copy(db: Path, folder: Path) -> ResultStore:
-    shutil.copyfile(db, folder / "s.duckdb")
-    return ResultStore(folder / "s.duckdb")
+clean_db = clean_legacy_db  # the imported fixture, once per module
+_copy = copy_store
 
 
 def _day(**changes) -> LegacyDay:
