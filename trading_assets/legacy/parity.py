@@ -23,10 +23,9 @@ import duckdb
 import pandas as pd
 
 from trading_assets.config import ModelSpec
-from trading_assets.errors import StoreError
 from trading_assets.kernel.merge import LaneSignal, merge
 from trading_assets.market.registry import source_id
-from trading_assets.store.results import ResultStore
+from trading_assets.store.results import ResultStore, read_spec
 
 CHECK_NAME = "legacy_parity"
 VALUE_TOLERANCE = 1e-6
@@ -86,7 +85,7 @@ class ParityOutcome:
 def expected_day(store: ResultStore, model: str, date: dt.date) -> LegacyDay | None:
     """The legacy day as imported, valued by the legacy rule; None without action lines."""
     with store.connect() as con:
-        return _legacy_days(con, _spec(con, store, model), [date]).get(date)
+        return _legacy_days(con, read_spec(con, model, store.path), [date]).get(date)
 
 
 def compare(
@@ -184,7 +183,7 @@ def check_range(
         return []
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with store.connect() as con:
-        legacy = _legacy_days(con, _spec(con, store, model), dates)
+        legacy = _legacy_days(con, read_spec(con, model, store.path), dates)
         rows = {d: r[0] for d, r in _grouped(con, "model_days", model, dates).items()}
         held = _grouped(con, "holdings", model, dates)
         signals = _grouped(con, "signals", model, dates)
@@ -240,17 +239,6 @@ def parity_summary(store: ResultStore) -> pd.DataFrame:
 def _readable(diffs: list[Diff], limit: int = 5) -> str:
     text = "; ".join(str(d) for d in diffs[:limit])
     return text + (f"; (+{len(diffs) - limit} more)" if len(diffs) > limit else "")
-
-
-def _spec(con: duckdb.DuckDBPyConnection, store: ResultStore, model: str) -> ModelSpec:
-    row = con.execute("SELECT spec FROM models WHERE signature = ?", [model]).fetchone()
-    if row is None:
-        raise StoreError(
-            f"model {model!r} is not registered",
-            where=str(store.path),
-            fix="import its legacy checkout first (trading-assets import-legacy ROOT)",
-        )
-    return ModelSpec.model_validate_json(row[0])
 
 
 def _grouped(con, table: str, model: str, dates: list[dt.date]) -> dict[dt.date, list[dict]]:

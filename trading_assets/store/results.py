@@ -55,17 +55,13 @@ class ResultStore:
 
     def model_spec(self, signature: str) -> ModelSpec:
         with self.connect() as con:
-            row = con.execute("SELECT spec FROM models WHERE signature = ?", [signature]).fetchone()
-            known = [
-                r[0] for r in con.execute("SELECT signature FROM models ORDER BY 1").fetchall()
-            ]
-        if row is None:
-            raise StoreError(
-                f"unknown model {signature!r} (registered: {', '.join(known) or 'none'})",
-                where=str(self.path),
-                fix="register it with `trading-assets backfill --config FILE` (or import-legacy)",
-            )
-        return ModelSpec.model_validate_json(row[0])
+            return read_spec(con, signature, self.path)
+
+    def model_specs(self) -> list[ModelSpec]:
+        """Every registered model, in signature order, read in one query."""
+        with self.connect() as con:
+            rows = con.execute("SELECT spec FROM models ORDER BY signature").fetchall()
+        return [ModelSpec.model_validate_json(r[0]) for r in rows]
 
     def model_signatures(self) -> list[str]:
         with self.connect() as con:
@@ -183,3 +179,16 @@ def _utcnow() -> dt.datetime:
 def _next_session(day: dt.date) -> str:
     later = trading_days(day + dt.timedelta(days=1), day + dt.timedelta(days=10))
     return (later[0] if later else day + dt.timedelta(days=1)).isoformat()
+
+
+def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path) -> ModelSpec:
+    """A registered model's spec on an open connection (store connections cannot nest)."""
+    rows = con.execute("SELECT spec FROM models WHERE signature = ?", [signature]).fetchall()
+    if not rows:
+        known = [r[0] for r in con.execute("SELECT signature FROM models ORDER BY 1").fetchall()]
+        raise StoreError(
+            f"unknown model {signature!r} (registered: {', '.join(known) or 'none'})",
+            where=str(path),
+            fix="register it with `trading-assets backfill --config FILE` (or import-legacy)",
+        )
+    return ModelSpec.model_validate_json(rows[0][0])

@@ -11,8 +11,7 @@ def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg
     """Daily OHLCV bars of each market-data source the registered models use."""
     result_store = store.store()
     configs = {}
-    for signature in result_store.model_signatures():
-        spec = result_store.model_spec(signature)
+    for spec in result_store.model_specs():
         configs[source_id(spec.market_data)] = spec.market_data
     summary = []
     for key, config in sorted(configs.items()):
