@@ -178,9 +178,7 @@ def _check_models(config: ModelsConfig, path: Path) -> None:
         seen.add(model.signature)
         try:
             validate_params(model.agent, model.params, where=where)
-        except TradingAssetsError as exc:
-            if exc.where is None:  # raised by a nested validator (quant_llm's quant agent)
-                raise type(exc)(exc.message, where=where, fix=exc.fix) from None
+        except TradingAssetsError:
             raise
         except Exception as exc:  # a plugin that fails to import
             raise ConfigError(

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from trading_assets.agents.base import AgentContext, AgentParams, Decision, Signal
+from trading_assets.errors import ConfigError
 from trading_assets.kernel.merge import merge
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.step import PortfolioState
@@ -69,7 +70,10 @@ class QuantLLM:
             agent = self.quant.get("agent")
             if agent not in QUANT_AGENTS:
                 raise ValueError(f"quant.agent must be one of {QUANT_AGENTS}, got {agent!r}")
-            validate_params(agent, self.quant.get("params", {}))
+            try:
+                validate_params(agent, self.quant.get("params", {}))
+            except ConfigError as exc:  # as a ValueError pydantic reports it with its key
+                raise ValueError(f"quant: {exc.message}") from None
             return self
 
     def __init__(self, params: Params, context: AgentContext):

@@ -167,3 +167,15 @@ def _looks_like_data_dir(path: Path) -> bool:
         or (path / "merged.jsonl").is_file()
         or any(path.glob("daily_prices_*.json"))
     )
+
+
+def read_legacy_text(path: Path, what: str) -> str:
+    """A legacy file's text, or a LegacyFormatError naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LegacyFormatError(
+            f"cannot read {what}: {exc}",
+            where=str(path),
+            fix="check the path, permissions and UTF-8 encoding",
+        ) from None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from trading_assets.errors import LegacyFormatError
-from trading_assets.legacy.layout import check_date
+from trading_assets.legacy.layout import check_date, read_legacy_text
 
 
 class LogRecord(NamedTuple):
@@ -38,14 +38,7 @@ def read_log(path: str | Path, date: dt.date | None = None) -> list[LogRecord]:
                 where=str(path),
                 fix="pass the date explicitly",
             ) from None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LegacyFormatError(
-            f"cannot read log file: {exc}",
-            where=str(path),
-            fix="check the path, permissions and UTF-8 encoding",
-        ) from None
+    text = read_legacy_text(path, "log file")
     return parse_log(text, date=date, file=str(path))
 
 

@@ -31,7 +31,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from trading_assets.errors import LegacyFormatError
-from trading_assets.legacy.layout import LegacyIssue, check_date
+from trading_assets.legacy.layout import LegacyIssue, check_date, read_legacy_text
 from trading_assets.portfolio.orders import Side
 
 Action = Literal["buy", "sell", "no_trade"]
@@ -72,14 +72,7 @@ def read_positions(
 ) -> PositionsResult:
     """Parse one position.jsonl; `known_symbols` (the symbols with prices) enables those checks."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LegacyFormatError(
-            f"cannot read positions file: {exc}",
-            where=str(path),
-            fix="check the path, permissions and UTF-8 encoding",
-        ) from None
+    text = read_legacy_text(path, "positions file")
     return parse_positions(text, file=str(path), known_symbols=known_symbols)
 
 
