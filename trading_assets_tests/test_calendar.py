@@ -14,7 +14,6 @@ import pytest
 from trading_assets.engine.run import previous_trading_day
 from trading_assets.market.calendar import (
     all_trading_days,
-    holidays,
     is_trading_day,
     trading_days,
 )
@@ -28,7 +27,6 @@ def test_trading_days_with_september_2001_closure_skips_11_to_14():
     assert days == [D(2001, 9, 7), D(2001, 9, 10), D(2001, 9, 17), D(2001, 9, 18)]
     for day in (11, 12, 13, 14):
         assert not is_trading_day(D(2001, 9, day))
-    assert holidays(D(2001, 9, 10), D(2001, 9, 17)) == [D(2001, 9, d) for d in (11, 12, 13, 14)]
 
 
 @pytest.mark.parametrize(
@@ -46,7 +44,6 @@ def test_trading_days_with_holiday_excludes_it(holiday):
     assert not is_trading_day(holiday)
     around = trading_days(holiday - dt.timedelta(days=7), holiday + dt.timedelta(days=7))
     assert holiday not in around
-    assert holiday in holidays(holiday, holiday)
 
 
 def test_trading_days_with_ordinary_week_returns_the_five_weekdays():

@@ -60,11 +60,9 @@ def test_backfill_with_holiday_stores_only_trading_days(backfilled):
     assert holiday == (0,)
 
 
-def test_backfill_is_recorded_in_the_dagster_instance(backfilled):
+def test_backfill_is_recorded_in_the_dagster_instance(backfilled, monkeypatch):
     project, _ = backfilled
-    import os
-
-    os.environ["DAGSTER_HOME"] = str(project.home)
+    monkeypatch.setenv("DAGSTER_HOME", str(project.home))
     with dg.DagsterInstance.get() as instance:
         backfills = instance.get_backfills()
         assert len(backfills) == 1

@@ -6,8 +6,6 @@ fixture is read in place; corrupted variants are copies in tmp_path.
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 import duckdb
 import pytest
@@ -68,9 +66,9 @@ def test_import_legacy_replayed_cash_equals_legacy_cash_exactly(imported):
     assert _rows(project, "SELECT count(*) FROM model_days")[0][0] == 6 * 20
 
 
-def test_import_legacy_partitions_carry_per_partition_check_results(imported):
+def test_import_legacy_partitions_carry_per_partition_check_results(imported, monkeypatch):
     project, _ = imported
-    os.environ["DAGSTER_HOME"] = str(project.home)
+    monkeypatch.setenv("DAGSTER_HOME", str(project.home))
     with dg.DagsterInstance.get() as instance:
         materialized = instance.get_materialized_partitions(dg.AssetKey("model_day"))
         assert "2025-10-02|gpt-5" in materialized

@@ -35,7 +35,7 @@ def pg_database():
     admin.close()
 
 
-def test_backfill_on_postgres_instance_records_runs_in_postgres(tmp_path, pg_database):
+def test_backfill_on_postgres_instance_records_runs_in_postgres(tmp_path, pg_database, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     shutil.copyfile(REPO / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
@@ -53,7 +53,8 @@ def test_backfill_on_postgres_instance_records_runs_in_postgres(tmp_path, pg_dat
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
-    os.environ.update(DAGSTER_HOME=str(home), TRADING_ASSETS_PG_URL=pg_database)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("TRADING_ASSETS_PG_URL", pg_database)
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         [backfill] = instance.get_backfills()

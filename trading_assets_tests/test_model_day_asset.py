@@ -145,17 +145,6 @@ def failure_text(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(parts)
 
 
-def failure_classes(result: dg.ExecuteInProcessResult) -> set[str]:
-    names = set()
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error is not None:
-                names.add(error.cls_name)
-                error = error.cause
-    return names
-
-
 PRIMARY_KEYS = {
     "model_days": "model, date",
     "orders": "model, date, seq",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from trading_assets.cli.output import render
 from trading_assets.store.results import ResultStore
 
@@ -60,9 +58,3 @@ def import_legacy(store: ResultStore, root: Path) -> int:
         and outcome["status"] in ("COMPLETED", "COMPLETED_SUCCESS")
         else 1
     )
-
-
-def parity_summary_frame(store: ResultStore) -> pd.DataFrame:
-    from trading_assets.legacy.parity import parity_summary
-
-    return parity_summary(store)

@@ -148,9 +148,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(json.dumps({"source": found.source, **found.status}, indent=2, default=str))
         return 0
     if args.command == "parity":
-        from trading_assets.cli.legacy import parity_summary_frame
+        from trading_assets.legacy.parity import parity_summary
 
-        print(render(parity_summary_frame(store), args.format))
+        print(render(parity_summary(store), args.format))
         return 0
     raise AssertionError(args.command)
 

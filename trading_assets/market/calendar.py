@@ -35,18 +35,3 @@ def is_trading_day(day: dt.date, name: str = DEFAULT_CALENDAR) -> bool:
 @lru_cache(maxsize=4)
 def _session_set(name: str) -> frozenset[dt.date]:
     return frozenset(all_trading_days(name))
-
-
-def holidays(start: dt.date, end: dt.date, name: str = DEFAULT_CALENDAR) -> list[dt.date]:
-    """Weekdays in [start, end] on which the exchange is closed."""
-    sessions = _session_set(name)
-    out, day = [], start
-    while day <= end:
-        if day.weekday() < 5 and day not in sessions:
-            out.append(day)
-        day += dt.timedelta(days=1)
-    return out
-
-
-def last_calendar_day(name: str = DEFAULT_CALENDAR) -> dt.date:
-    return all_trading_days(name)[-1]

@@ -102,8 +102,3 @@ class PriceHistory:
             source=self.source,
             **{name: getattr(self, name)[:, cols].copy() for name in FIELDS},
         )
-
-    def dates_between(self, start: dt.date | None, end: dt.date | None) -> list[dt.date]:
-        return [
-            d for d in self.dates if (start is None or d >= start) and (end is None or d <= end)
-        ]
