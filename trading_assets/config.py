@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,8 +24,7 @@ from pydantic import (
 )
 
 from trading_assets.errors import ConfigError, TradingAssetsError
-
-SIGNATURE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+from trading_assets.vocab import SIGNATURE_RE
 
 
 class Strict(BaseModel):

@@ -124,6 +124,8 @@ def _write_bad(data: Path, edit) -> Path:
         (lambda s: s["2025-10-28"].update({"1. open": "n/a"}), "bad bar"),
         (lambda s: s["2025-10-28"].update({"2. high": "1.0"}), "low <= open, close <= high"),
         (lambda s: s["2025-10-28"].update({"4. close": "-3"}), "bad bar"),
+        # the legacy copy of the rule accepted this: it checked low only against open/close
+        (lambda s: s["2025-10-28"].update({"3. low": "-5"}), "bad bar"),
         (lambda s: s["2025-10-28"].pop("5. volume"), "lacks 5. volume"),
     ],
 )
@@ -176,4 +178,4 @@ def test_load_with_bad_merged_jsonl_raises_naming_line_and_date(tmp_path: Path) 
     path.write_text(lines[0] + "\n" + lines[0] + "\n")
     with pytest.raises(MarketDataError, match="appears twice") as caught:
         LegacyPriceSource(data).load()
-    assert caught.value.where == f"{path}:2"
+    assert caught.value.where.startswith(f"{path}:2 (date ")

@@ -21,7 +21,8 @@ from trading_assets.llm.lane import LLMLane
 from trading_assets.llm.prompt import build_messages, prompt_hash
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.view import PointInTimeView
-from trading_assets.store.llm_cache import LLM_CACHE_DDL, load_llm_cache, save_llm_cache
+from trading_assets.store.db import migrate
+from trading_assets.store.llm_cache import load_llm_cache, save_llm_cache
 
 try:  # package layout (trading_assets_tests/__init__.py) or the repo root on sys.path
     from trading_assets_tests.openai_server import OpenAIServer, Reply
@@ -70,7 +71,7 @@ def make_lane(base_url: str, cache: dict | None = None, **overrides) -> LLMLane:
         "backoff_seconds": 0.01,
     }
     settings.update(overrides)
-    return LLMLane(LLMEndpoint(**settings), cache=cache, now=lambda: NOW)
+    return LLMLane(LLMEndpoint(**settings), cache=cache, clock=FixedClock())
 
 
 def test_lane_with_buy_answer_returns_strong_long_signal_and_rationale(server):
@@ -199,7 +200,7 @@ def test_llm_cache_with_save_and_load_round_trips_and_is_idempotent(server, tmp_
         for day in (20, 21, 22):
             lane.signal(view(day), "NVDA", 0)
     entries = lane.new_entries()
-    con = duckdb.connect(str(db))
+    con = migrated(str(db))
     con.execute("BEGIN")
     assert save_llm_cache(con, entries) == 3
     con.execute("COMMIT")
@@ -209,7 +210,7 @@ def test_llm_cache_with_save_and_load_round_trips_and_is_idempotent(server, tmp_
     assert load_llm_cache(con, "other-model@host") == {}
     con.close()
 
-    with duckdb.connect(str(db)) as con:
+    with migrated(str(db)) as con:
         cache = load_llm_cache(con, lane.model)
     with make_lane(server.base_url, cache=cache) as rerun:
         for day in (20, 21, 22):
@@ -227,7 +228,7 @@ def test_llm_cache_with_distinct_rows_keeps_columns_aligned_and_upserts():
         )
         for i in range(50)
     }
-    con = duckdb.connect()
+    con = migrated()
     save_llm_cache(con, entries)
     assert load_llm_cache(con, "m@h") == entries
     changed = {("m@h", f"{0:064x}"): CachedAnswer("HOLD", "Re-asked.", "{}", NOW)}
@@ -239,16 +240,11 @@ def test_llm_cache_with_distinct_rows_keeps_columns_aligned_and_upserts():
 def test_llm_cache_with_rolled_back_transaction_keeps_nothing(server):
     with make_lane(server.base_url) as lane:
         lane.signal(view(), "NVDA", 0)
-    con = duckdb.connect()
-    con.execute(LLM_CACHE_DDL)
+    con = migrated()
     con.execute("BEGIN")
     save_llm_cache(con, lane.new_entries())
     con.execute("ROLLBACK")
     assert load_llm_cache(con, lane.model) == {}
-
-
-def test_llm_cache_with_missing_table_loads_empty():
-    assert load_llm_cache(duckdb.connect(), "test-model@127.0.0.1") == {}
 
 
 def test_llm_cache_with_key_sent_as_bearer_never_persists_it(server, tmp_path):
@@ -257,10 +253,22 @@ def test_llm_cache_with_key_sent_as_bearer_never_persists_it(server, tmp_path):
         lane.signal(view(), "NVDA", 0)
         assert KEY not in repr(lane) and KEY not in repr(lane.new_entries())
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
-    con = duckdb.connect(str(db))
+    con = migrated(str(db))
     save_llm_cache(con, lane.new_entries())
     con.execute("CHECKPOINT")
     con.close()
     data = db.read_bytes()
     assert b"Momentum is positive." in data  # the scan does see stored strings
     assert KEY.encode() not in data
+
+
+class FixedClock:
+    def now(self) -> dt.datetime:
+        return NOW
+
+
+def migrated(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the store's schema (the cache table comes with it)."""
+    con = duckdb.connect(path)
+    migrate(con)
+    return con

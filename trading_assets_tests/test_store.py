@@ -28,10 +28,10 @@ from trading_assets.errors import StoreError
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.sources import BundledSource
-from trading_assets.store import CONTRACT_VERSION
 from trading_assets.store.leaderboard import LEADERBOARD_COLUMNS, leaderboard
 from trading_assets.store.results import RESULT_TABLES, ResultStore
 from trading_assets.store.schema import MIGRATIONS
+from trading_assets.vocab import CONTRACT_VERSION
 
 # 2012-01-03 .. 2012-01-20: 13 sessions (Martin Luther King Jr. Day, the 16th, is closed).
 DAYS = trading_days(dt.date(2012, 1, 3), dt.date(2012, 1, 20))

@@ -179,4 +179,6 @@ def _completed_days(store: ResultStore, models: list[str]) -> int:
 def default_store() -> Path:
     import os
 
-    return Path(os.environ.get("TRADING_ASSETS_STORE") or ".data/trading_assets.duckdb")
+    from trading_assets.vocab import DEFAULT_STORE_PATH, STORE_ENV
+
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)

@@ -16,22 +16,26 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trading_assets.kernel.lanes import Lane, LaneFailure, LaneSignal
+from trading_assets.kernel.lanes import Source as LaneName
 from trading_assets.kernel.merge import MergeResult
+from trading_assets.kernel.quality import DataQualityIssue
 from trading_assets.kernel.ratings import rating_for
+from trading_assets.vocab import CONTRACT_VERSION, FINISHED_STATUSES
+from trading_assets.vocab import DayStatus as _DayStatus
+from trading_assets.vocab import Rating as _Rating
 
-CONTRACT_VERSION = "v1alpha1"
-ContractVersion = Literal["v1alpha1"]
-Rating = Literal["BUY", "OVERWEIGHT", "HOLD", "UNDERWEIGHT", "SELL"]
+# Closed enumerations as Literals (the JSON Schema lists their values), built from vocab.
+ContractVersion = Literal[CONTRACT_VERSION]
+Rating = Literal[tuple(r.value for r in _Rating)]
 Direction = Literal[-1, 0, 1]
-LaneName = Literal["quant", "llm"]
-DayStatus = Literal["pending", "running", "completed", "degraded_success", "failed", "cancelled"]
+DayStatus = Literal[tuple(s.value for s in _DayStatus)]
 Stage = Literal["load_state", "decide", "fill", "value", "write"]
 StageState = Literal["pending", "running", "completed", "failed", "cancelled"]
 STAGES: tuple[str, ...] = get_args(Stage)
 # `progress` once a stage is done; the engine reports these, so progress never goes back.
 STAGE_PROGRESS = {"load_state": 10, "decide": 60, "fill": 75, "value": 90, "write": 100}
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
-FINISHED: tuple[str, ...] = ("completed", "degraded_success")
+FINISHED = FINISHED_STATUSES
 
 
 class _Payload(BaseModel):
@@ -51,7 +55,7 @@ class ErrorInfo(_Payload):
     retryable: bool
 
 
-class DayResult(_Payload):
+class DayFigures(_Payload):
     cash: float
     portfolio_value: float
     positions_value: float | None = None
@@ -77,7 +81,7 @@ class ModelDayStatus(_Payload):
     progress: int = Field(ge=0, le=100)
     stages: list[StageInfo]
     error: ErrorInfo | None = None
-    result: DayResult | None = None
+    result: DayFigures | None = None
     degraded: bool = False
     reason_codes: list[str] = Field(default_factory=list)
     data_quality: DayDataQuality | None = None
@@ -135,11 +139,6 @@ class Degradation(_Payload):
     degraded: bool
     reason_codes: list[str] = Field(default_factory=list)
     source_diagnostics: dict[LaneName, SourceDiagnostic] = Field(default_factory=dict)
-
-
-class DataQualityIssue(_Payload):
-    source: LaneName
-    state: str
 
 
 class DataQualitySummary(_Payload):
@@ -271,7 +270,7 @@ def status_from_row(row: Mapping[str, Any]) -> ModelDayStatus:
     """The ModelDayStatus payload of one `model_days` row, as DuckDB returns it."""
     status = row["status"]
     finished = status in FINISHED
-    result = DayResult(**{key: row[key] for key in DayResult.model_fields}) if finished else None
+    result = DayFigures(**{key: row[key] for key in DayFigures.model_fields}) if finished else None
     error = None
     if row["error_code"] is not None:
         error = ErrorInfo(

@@ -21,8 +21,6 @@ from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.orders import OrderResult
 from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState, step
 
-STALE_DATA = "stale_data"
-
 
 @dataclass(frozen=True, slots=True)
 class DayResult:

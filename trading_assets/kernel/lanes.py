@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from trading_assets.vocab import LaneSource, Rating
+
 Source = Literal["quant", "llm"]
-RATINGS: tuple[str, ...] = ("BUY", "OVERWEIGHT", "HOLD", "UNDERWEIGHT", "SELL")
-_SOURCES = ("quant", "llm")
+RATINGS: tuple[str, ...] = tuple(Rating)
+_SOURCES: tuple[str, ...] = tuple(LaneSource)
 
 
 @dataclass(frozen=True, slots=True)

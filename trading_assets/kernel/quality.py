@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from trading_assets.kernel.lanes import Source
 from trading_assets.kernel.reasons import (  # states that are reason codes too
     NON_TRADING_DAY,
     PARTIAL_DATA,
@@ -40,7 +41,9 @@ _OTHER = len(_PRIORITY)
 
 @dataclass(frozen=True, slots=True)
 class DataQualityIssue:
-    source: str  # "quant" | "llm"
+    """One lane's data state (also the v1alpha1 payload's `data_quality.issues[]` item)."""
+
+    source: Source
     state: str
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trading_assets.errors import LegacyFormatError
+from trading_assets.vocab import SIGNATURE_RE
 
-SIGNATURE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CONFIG_RELPATH = Path("configs") / "default_config.json"
 
@@ -35,7 +35,7 @@ def check_signature(signature: str) -> str:
     if (
         not isinstance(signature, str)
         or signature in (".", "..")
-        or not SIGNATURE_PATTERN.fullmatch(signature)
+        or not SIGNATURE_RE.fullmatch(signature)
     ):
         raise LegacyFormatError(
             f"unsafe or invalid model signature {signature!r}",

@@ -19,11 +19,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from trading_assets.errors import MarketDataError
 from trading_assets.legacy.layout import LegacyIssue, LegacyLayout
+from trading_assets.market.bars import check_bars
 from trading_assets.market.history import FIELDS, PriceHistory
 
 BENCHMARK_SYMBOLS = frozenset({"QQQ"})
@@ -181,44 +181,14 @@ def _row(file: str, where: str, key: Any, symbol: str, bar: Any, keys: dict[str,
 
 
 def _validated(rows: list[tuple]) -> pd.DataFrame:
-    """Parse and check every bar at once; raise naming the first bad bar's file:line and date.
-
-    The rules of market.sources.validate_bars, kept local: that function indexes a dict
-    with a column list (TypeError on any input), and reports row numbers, not the date
-    keys a JSON file is navigated by. Open-only bars (merged.jsonl's newest date) need a
-    positive open and nothing else.
-    """
+    """Parse and check every bar by the core's rule (market.bars); errors name the first
+    bad bar's file:line and its date key, which is how a JSON file is navigated."""
     frame = pd.DataFrame(rows, columns=list(_COLUMNS))
-    v = {c: pd.to_numeric(frame[c], errors="coerce").astype(float).to_numpy() for c in FIELDS}
+    where = [f"{w} (date {d})" for w, d in zip(frame["where"], frame["date"], strict=True)]
     only = frame["open_only"].to_numpy(dtype=bool)
-    finite = np.logical_and.reduce([np.isfinite(v[c]) for c in FIELDS])
-    bad = ~only & ~(
-        finite
-        & (v["open"] > 0)
-        & (v["close"] > 0)
-        & (v["volume"] >= 0)
-        & (v["high"] >= np.maximum(np.maximum(v["open"], v["close"]), v["low"]))
-        & (v["low"] <= np.minimum(v["open"], v["close"]))
-    )
-    bad |= only & ~(np.isfinite(v["open"]) & (v["open"] > 0))
-    if bad.any():
-        row = frame[bad].iloc[0]
-        raise MarketDataError(
-            f"bad bar {row[list(FIELDS)].to_dict()}: prices must be positive numbers with "
-            "low <= open, close <= high and volume >= 0",
-            where=f"{row['where']} (date {row['date']})",
-            fix="correct that date's bar or " + _FIX_FILE,
-        )
-    dup = frame.duplicated(["symbol", "date"])
-    if dup.any():
-        row = frame[dup].iloc[0]
-        raise MarketDataError(
-            f"{row['symbol']} {row['date']} appears twice",
-            where=row["where"],
-            fix="keep one price file per symbol",
-        )
+    bars = check_bars(frame, where, fix="correct that date's bar or " + _FIX_FILE, open_only=only)
     for c in FIELDS:
-        frame[c] = v[c]
+        frame[c] = bars[c].to_numpy()
     return frame
 
 

@@ -20,9 +20,10 @@ from typing import Any, Literal
 
 from trading_assets.errors import LegacyFormatError, StoreError
 from trading_assets.legacy.flags import READ_FALLBACK, MigrationFlags
-from trading_assets.legacy.layout import SIGNATURE_PATTERN, LegacyLayout
+from trading_assets.legacy.layout import LegacyLayout
 from trading_assets.legacy.positions import read_positions
 from trading_assets.store.results import ResultStore
+from trading_assets.vocab import SIGNATURE_RE
 
 Source = Literal["new", "legacy"]
 
@@ -120,7 +121,7 @@ def _legacy_value(
     """cash + sum(shares x the day's close) from daily_prices_*.json; None if one is missing."""
     total = cash
     for symbol, shares in held.items():
-        if symbol in (".", "..") or not SIGNATURE_PATTERN.fullmatch(symbol):
+        if symbol in (".", "..") or not SIGNATURE_RE.fullmatch(symbol):
             return None  # never build a path from an odd name
         path = layout.data_dir / f"daily_prices_{symbol}.json"
         try:

@@ -27,6 +27,7 @@ from trading_assets.kernel.reasons import (
     PROVIDER_AUTH_FAILED,
 )
 from trading_assets.llm.endpoint import LLMEndpoint
+from trading_assets.vocab import SYSTEM_CLOCK
 
 Messages = Sequence[Mapping[str, str]]
 _SNIPPET_CHARS = 200
@@ -223,6 +224,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    if when.tzinfo is not None:  # the clock is naive UTC
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return max(0.0, (when - SYSTEM_CLOCK.now()).total_seconds())

@@ -10,9 +10,8 @@ the same transaction as the model-day's results.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -24,17 +23,13 @@ from trading_assets.llm.client import ChatClient, HttpChatClient, LLMError
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.prompt import build_messages, prompt_hash
 from trading_assets.market.view import PointInTimeView
+from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
 CacheKey = tuple[str, str]  # (endpoint.cache_identity(), prompt_hash)
 LLMCache = dict[CacheKey, CachedAnswer]
 
 # Failures whose reason is also a data_quality state of the contract.
 _DATA_QUALITY = {PROVIDER_AUTH_FAILED: PROVIDER_AUTH_FAILED}
-
-
-def utc_now() -> dt.datetime:
-    """Naive UTC, as DuckDB TIMESTAMP stores it."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +47,14 @@ class LLMLane:
         client: ChatClient | None = None,
         cache: LLMCache | None = None,
         *,
-        now: Callable[[], dt.datetime] = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         self.endpoint = endpoint
         self._owns_client = client is None
         self.client: ChatClient = client if client is not None else HttpChatClient(endpoint)
         self.cache: LLMCache = cache if cache is not None else {}
         self.model = endpoint.cache_identity()
-        self._now = now
+        self._clock = clock
         self._new: LLMCache = {}
         self._hits = self._misses = self._unknown = 0
         self._failures: Counter[str] = Counter()
@@ -101,7 +96,7 @@ class LLMLane:
                 error=str(exc),
             )
             return failure, None
-        entry = CachedAnswer(answer.rating, answer.rationale, content, self._now())
+        entry = CachedAnswer(answer.rating, answer.rationale, content, self._clock.now())
         self.cache[key] = entry
         self._new[key] = entry
         lane = lane_from_llm_rating(answer.rating)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Protocol
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from trading_assets.errors import MarketDataError
+from trading_assets.market.bars import check_bars
 from trading_assets.market.history import FIELDS, PriceHistory
 
 BUNDLED_SYMBOLS = ("AAPL", "GOOG", "IBM", "MSFT")
@@ -115,34 +115,7 @@ def _read_symbol_file(path: Path) -> pd.DataFrame:
 
 
 def validate_bars(frame: pd.DataFrame, *, path: str, first_line: int) -> pd.DataFrame:
-    """Parse and check each bar; raise with the file and line of the first bad one."""
-    dates = pd.to_datetime(frame["date"], errors="coerce", format="%Y-%m-%d")
-    values = pd.DataFrame({c: pd.to_numeric(frame[c], errors="coerce") for c in FIELDS})
-    bad = dates.isna()
-    for c in FIELDS:
-        bad |= values[c].isna() | ~np.isfinite(values[c].fillna(0))
-    bad |= (values[["open", "high", "low", "close"]] <= 0).any(axis=1) | (values["volume"] < 0)
-    bad |= values["high"] < values[["open", "close", "low"]].max(axis=1)
-    bad |= values["low"] > values[["open", "close"]].min(axis=1)
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        row = frame.iloc[pos].to_dict()
-        line = first_line + int(frame.index[pos])
-        raise MarketDataError(
-            f"bad bar {row}: dates must be YYYY-MM-DD and prices positive numbers with "
-            "low <= open, close <= high",
-            where=f"{path}:{line}",
-            fix="correct or delete that line",
-        )
-    dup = dates.duplicated()
-    if dup.any():
-        pos = int(np.flatnonzero(dup.to_numpy())[0])
-        raise MarketDataError(
-            f"duplicate date {dates.iloc[pos].date()}",
-            where=f"{path}:{first_line + int(frame.index[pos])}",
-            fix="keep one bar per date",
-        )
-    out = pd.DataFrame({"date": dates.dt.date, "symbol": frame["symbol"].to_numpy()})
-    for c in FIELDS:
-        out[c] = values[c].astype(float).to_numpy()
-    return out
+    """Parse and check each bar (market.bars' rule); raise with the file and line of the
+    first bad one."""
+    where = [f"{path}:{first_line + int(i)}" for i in frame.index]
+    return check_bars(frame, where, fix="correct or delete that line")

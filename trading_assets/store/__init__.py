@@ -1,3 +1,1 @@
 """The v1alpha1 result store: DuckDB tables that notebooks and other tools read."""
-
-CONTRACT_VERSION = "v1alpha1"

@@ -12,16 +12,7 @@ from collections.abc import Mapping
 import duckdb
 
 from trading_assets.llm.answer import CachedAnswer
-
-CacheKey = tuple[str, str]
-
-# Same columns as the store's migration 1; IF NOT EXISTS so it is safe on a migrated store.
-LLM_CACHE_DDL = """
-CREATE TABLE IF NOT EXISTS llm_cache (
-    model VARCHAR NOT NULL, prompt_hash VARCHAR NOT NULL, rating VARCHAR,
-    rationale VARCHAR, raw_content VARCHAR, created_at TIMESTAMP,
-    PRIMARY KEY (model, prompt_hash))
-"""
+from trading_assets.llm.lane import CacheKey
 
 # One statement with column lists as parameters: executemany costs ~3 ms per row here.
 _UPSERT = """
@@ -35,18 +26,9 @@ SELECT prompt_hash, rating, rationale, raw_content, created_at
 FROM llm_cache WHERE model = ?
 """
 
-_TABLE_EXISTS = """
-SELECT count(*) FROM information_schema.tables
-WHERE table_name = 'llm_cache' AND table_schema = current_schema()
-  AND table_catalog = current_database()
-"""
-
 
 def load_llm_cache(con: duckdb.DuckDBPyConnection, model: str) -> dict[CacheKey, CachedAnswer]:
-    """Every cached answer for one endpoint identity; empty when the table does not exist."""
-    (exists,) = con.execute(_TABLE_EXISTS).fetchone() or (0,)
-    if not exists:
-        return {}
+    """Every cached answer for one endpoint identity (the table comes with migration 1)."""
     return {
         (model, prompt_hash): CachedAnswer(rating, rationale, raw_content, created_at)
         for prompt_hash, rating, rationale, raw_content, created_at in con.execute(
@@ -59,7 +41,6 @@ def save_llm_cache(con: duckdb.DuckDBPyConnection, entries: Mapping[CacheKey, Ca
     """Upsert `entries` (idempotent); returns how many rows were written."""
     if not entries:
         return 0
-    con.execute(LLM_CACHE_DDL)
     keys, answers = list(entries), list(entries.values())
     con.execute(
         _UPSERT,

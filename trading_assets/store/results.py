@@ -19,8 +19,8 @@ from trading_assets.errors import StoreError
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
-from trading_assets.store import CONTRACT_VERSION
 from trading_assets.store.db import connect
+from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock
 
 RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
 
@@ -33,9 +33,9 @@ class ResultStore:
         return connect(self.path)
 
     # -- models ---------------------------------------------------------------
-    def register_models(self, specs: Iterable[ModelSpec]) -> None:
+    def register_models(self, specs: Iterable[ModelSpec], clock: Clock = SYSTEM_CLOCK) -> None:
         """Add or update models; an unchanged spec is left as it is (idempotent)."""
-        now = _utcnow()
+        now = clock.now()
         with self.connect() as con:
             known = dict(con.execute("SELECT signature, config_hash FROM models").fetchall())
             for spec in specs:
@@ -170,10 +170,6 @@ class ResultStore:
     def query(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql, list(params)).df()
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _next_session(day: dt.date) -> str:

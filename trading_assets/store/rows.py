@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterable
 
 from trading_assets.contract.v1alpha1 import decision_row
-from trading_assets.engine.simulate import STALE_DATA, DayResult
-from trading_assets.store import CONTRACT_VERSION
+from trading_assets.engine.simulate import DayResult
+from trading_assets.kernel.reasons import STALE_DATA
+from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock
 
 
 def day_rows(
@@ -18,9 +19,10 @@ def day_rows(
     run_id: str | None,
     config_hash: str,
     started_at: dt.datetime,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> dict[str, list[dict]]:
     tables: dict[str, list[dict]] = {"model_days": [], "orders": [], "holdings": [], "signals": []}
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = clock.now()
     for r in results:
         reasons = sorted(
             {c for s in r.signals for c in s.merged.reason_codes}

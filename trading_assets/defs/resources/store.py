@@ -5,12 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from trading_assets.store.results import ResultStore
-
-DEFAULT_STORE = ".data/trading_assets.duckdb"
+from trading_assets.vocab import DEFAULT_STORE_PATH
 
 
 class StoreResource(dg.ConfigurableResource):
-    path: str = DEFAULT_STORE
+    path: str = DEFAULT_STORE_PATH
 
     def store(self) -> ResultStore:
         return ResultStore(self.path)
