@@ -8,11 +8,13 @@ result, so quant-only agents and two-lane agents land in the same contract colum
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from trading_assets.errors import ConfigError
 from trading_assets.kernel.merge import MergeResult
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.orders import Order
@@ -55,3 +57,18 @@ class Agent(Protocol):
     Params: ClassVar[type[AgentParams]]
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision: ...
+
+
+def parse_params(cls: type, name: str, params: Mapping[str, Any], *, where: str | None = None):
+    """`cls.Params` from `params`, or a ConfigError naming each bad key."""
+    try:
+        return cls.Params(**params)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid params for agent {name!r}: {problems}",
+            where=where,
+            fix=f"see the {name} agent's parameters in README (Agents)",
+        ) from None

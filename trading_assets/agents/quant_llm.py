@@ -12,13 +12,16 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from trading_assets.agents.base import AgentContext, AgentParams, Decision, Signal
+from trading_assets.agents.base import AgentContext, AgentParams, Decision, Signal, parse_params
+from trading_assets.agents.quant import Bollinger, BuyAndHold, SmaCrossover
 from trading_assets.errors import ConfigError
 from trading_assets.kernel.merge import merge
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.step import PortfolioState
 
-QUANT_AGENTS = ("sma_crossover", "bollinger", "buy_and_hold")
+# The quant strategies it can wrap (direct imports: the registry imports this module).
+QUANT_CLASSES: dict[str, type] = {a.name: a for a in (SmaCrossover, Bollinger, BuyAndHold)}
+QUANT_AGENTS = tuple(QUANT_CLASSES)
 # What a models config may say about the endpoint; the key itself only via api_key_env.
 LLM_KEYS = frozenset(
     {
@@ -65,22 +68,18 @@ class QuantLLM:
 
         @model_validator(mode="after")
         def _valid_quant(self) -> QuantLLM.Params:
-            from trading_assets.agents.registry import validate_params
-
             agent = self.quant.get("agent")
             if agent not in QUANT_AGENTS:
                 raise ValueError(f"quant.agent must be one of {QUANT_AGENTS}, got {agent!r}")
             try:
-                validate_params(agent, self.quant.get("params", {}))
+                parse_params(QUANT_CLASSES[agent], agent, self.quant.get("params", {}))
             except ConfigError as exc:  # as a ValueError pydantic reports it with its key
                 raise ValueError(f"quant: {exc.message}") from None
             return self
 
     def __init__(self, params: Params, context: AgentContext):
-        from trading_assets.agents.registry import create_agent
-
-        agent = params.quant["agent"]
-        self.quant = create_agent(agent, params.quant.get("params", {}), context)
+        agent, cls = params.quant["agent"], QUANT_CLASSES[params.quant["agent"]]
+        self.quant = cls(parse_params(cls, agent, params.quant.get("params", {})), context)
         self.lane = context.services.get("llm_lane")  # None: no LLM configured (by design)
         kernel = context.services.get("merge_kernel")
         self._merge = kernel.merge if kernel is not None else merge

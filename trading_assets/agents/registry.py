@@ -5,23 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from pydantic import ValidationError
-
-from trading_assets.agents.base import Agent, AgentContext
-from trading_assets.errors import ConfigError, UnknownAgentError
+from trading_assets.agents.base import Agent, AgentContext, parse_params
+from trading_assets.errors import UnknownAgentError
 
 ENTRY_POINT_GROUP = "trading_assets.agents"
+# Built-in agents of higher layers, registered by name like plugins (loaded when used).
+_BY_NAME = {"replay": "trading_assets.legacy.replay:Replay"}
 
 
 def _builtins() -> dict[str, type]:
     from trading_assets.agents.quant import Bollinger, BuyAndHold, SmaCrossover
     from trading_assets.agents.quant_llm import QuantLLM
-    from trading_assets.agents.replay import Replay
 
-    return {a.name: a for a in (BuyAndHold, SmaCrossover, Bollinger, QuantLLM, Replay)}
+    agents: dict[str, type | EntryPoint] = {
+        a.name: a for a in (BuyAndHold, SmaCrossover, Bollinger, QuantLLM)
+    }
+    for name, value in _BY_NAME.items():
+        agents[name] = EntryPoint(name=name, value=value, group=ENTRY_POINT_GROUP)
+    return agents
 
 
 @cache
@@ -46,18 +50,7 @@ def agent_class(name: str, *, where: str | None = None) -> type:
 
 
 def validate_params(name: str, params: Mapping[str, Any], *, where: str | None = None) -> Any:
-    cls = agent_class(name, where=where)
-    try:
-        return cls.Params(**params)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(
-            f"invalid params for agent {name!r}: {problems}",
-            where=where,
-            fix=f"see the {name} agent's parameters in README (Agents)",
-        ) from None
+    return parse_params(agent_class(name, where=where), name, params, where=where)
 
 
 def create_agent(name: str, params: Mapping[str, Any], context: AgentContext) -> Agent:

@@ -28,7 +28,7 @@ from trading_assets.errors import TradingAssetsError
 from trading_assets.legacy.flags import MigrationFlags
 from trading_assets.legacy.layout import check_signature, resolve_root
 from trading_assets.legacy.writer import append_model_day, format_position_line, write_status
-from trading_assets.portfolio.step import PortfolioState
+from trading_assets.portfolio.step import PortfolioState, apply_fill
 from trading_assets.store.rows import day_rows
 
 
@@ -79,16 +79,7 @@ def day_lines(result: DayResult, before: PortfolioState, order: Sequence[str]) -
         if o.status == "rejected":
             continue
         symbol, quantity = o.order.symbol, o.order.quantity
-        if o.status == "filled":  # the same expressions as portfolio.step, so floats match
-            notional = o.price * quantity
-            if o.order.side == "buy":
-                cash -= notional + o.commission
-                positions[symbol] = positions.get(symbol, 0) + quantity
-            else:
-                cash += notional - o.commission
-                positions[symbol] -= quantity
-                if not positions[symbol]:
-                    del positions[symbol]
+        cash = apply_fill(o, cash, positions)  # the engine's arithmetic, so floats match
         lines.append(
             format_position_line(
                 result.date, len(lines), o.order.side, symbol, quantity, positions, cash, order

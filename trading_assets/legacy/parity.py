@@ -23,13 +23,13 @@ import duckdb
 import pandas as pd
 
 from trading_assets.config import ModelSpec
-from trading_assets.kernel.merge import LaneSignal, merge
+from trading_assets.legacy.replay import action_rating, action_signal
 from trading_assets.market.registry import source_id
 from trading_assets.store.results import ResultStore, read_spec
+from trading_assets.vocab import FINISHED_STATUSES
 
 CHECK_NAME = "legacy_parity"
 VALUE_TOLERANCE = 1e-6
-_FINISHED = ("completed", "degraded_success")
 _IN_DATES = "model = ? AND list_contains(?::DATE[], date)"
 _INSERT_RESULTS = (
     "INSERT INTO parity_results (model, check_name, run_id, checked_at, date, passed, n_diffs) "
@@ -103,7 +103,7 @@ def compare(
         status = f"failed: {new_row['error_message']}"
     if legacy is None:
         return [Diff("day", "missing (no legacy action lines)", status or "missing")]
-    if new_row is None or new_row["status"] not in _FINISHED:
+    if new_row is None or new_row["status"] not in FINISHED_STATUSES:
         return [Diff("status", "completed", status or "missing")]
     diffs: list[Diff] = []
     if new_row.get("error_code") or new_row.get("error_message"):
@@ -153,8 +153,7 @@ def _signal_diffs(legacy: LegacyDay, signals: Sequence[Mapping[str, Any]]) -> li
         if symbol not in last:
             diffs.append(Diff(f"decision.{symbol}", None, row["rating"]))
             continue
-        rating = "BUY" if last[symbol] == "buy" else "SELL"
-        merged = merge(None, LaneSignal("llm", 1 if rating == "BUY" else -1, 0.9, rating))
+        rating, merged = action_rating(last[symbol]), action_signal(last[symbol])
         if row is None:
             diffs.append(Diff(f"decision.{symbol}", merged.rating, None))
             continue

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict
 from trading_assets.errors import LegacyFormatError
 from trading_assets.legacy.layout import LegacyIssue, check_date, read_legacy_text
 from trading_assets.portfolio.orders import Side
+from trading_assets.portfolio.step import PortfolioState
 
 Action = Literal["buy", "sell", "no_trade"]
 ACTIONS: tuple[str, ...] = ("buy", "sell", "no_trade")
@@ -65,6 +66,20 @@ class DayState(NamedTuple):
     id: int
     positions: dict[str, int]
     cash: float
+
+    @property
+    def held(self) -> dict[str, int]:
+        """The non-zero positions (a legacy line lists every symbol, most at 0)."""
+        return {s: n for s, n in self.positions.items() if n}
+
+    def value(self, closes: Mapping[str, float | None]) -> tuple[float | None, tuple[str, ...]]:
+        """The legacy valuation, cash + sum(shares x close), by the portfolio's own rule;
+        (None, the symbols without a close) when a held symbol has none."""
+        held = self.held
+        missing = tuple(s for s in held if closes.get(s) is None)
+        if missing:
+            return None, missing
+        return PortfolioState(self.cash, held).value(closes), ()
 
 
 def read_positions(
@@ -246,8 +261,18 @@ def _flags(line: PositionLine, prev: PositionLine | None, file: str) -> Iterable
             )
 
 
-def final_state_by_date(lines: Iterable[PositionLine]) -> dict[dt.date, DayState]:
-    """The state at the end of each date: the line with the highest id that day."""
+def final_state_by_date(
+    lines: Iterable[PositionLine], *, acted_only: bool = False
+) -> dict[dt.date, DayState]:
+    """The state at the end of each date: the line with the highest id that day.
+
+    acted_only: only dates with an action line (a registration-only date traded nothing
+    and decided nothing, so parity and the read path have no day there).
+    """
+    if acted_only:
+        lines = list(lines)
+        acted = {x.date for x in lines if x.action is not None}
+        lines = [x for x in lines if x.date in acted]
     out: dict[dt.date, DayState] = {}
     for line in lines:
         current = out.get(line.date)

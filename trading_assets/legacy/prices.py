@@ -25,6 +25,7 @@ from trading_assets.errors import MarketDataError
 from trading_assets.legacy.layout import LegacyIssue, LegacyLayout
 from trading_assets.market.bars import check_bars
 from trading_assets.market.history import FIELDS, PriceHistory
+from trading_assets.vocab import SIGNATURE_RE
 
 BENCHMARK_SYMBOLS = frozenset({"QQQ"})
 SERIES_KEY = "Time Series (Daily)"
@@ -147,6 +148,21 @@ def _meta_symbol(payload: Any, where: str, expected: str | None) -> str:
             fix="rename the file after the symbol it holds",
         )
     return symbol.upper()
+
+
+def close_on(data_dir: Path, symbol: str, date: dt.date) -> float | None:
+    """`symbol`'s close on `date` from its daily_prices_*.json; None when unavailable.
+
+    For a quick valuation (the read path): the file is not validated as a whole.
+    """
+    if not SIGNATURE_RE.fullmatch(symbol):
+        return None  # never build a path from an odd name
+    path = data_dir / f"daily_prices_{symbol}.json"
+    try:
+        bars = json.loads(path.read_text(encoding="utf-8"))[SERIES_KEY]
+        return float(bars[date.isoformat()][_JSON_KEYS["close"]])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _json_file_rows(path: Path, symbol: str) -> list[tuple]:

@@ -21,9 +21,9 @@ from typing import Any, Literal
 from trading_assets.errors import LegacyFormatError, StoreError
 from trading_assets.legacy.flags import READ_FALLBACK, MigrationFlags
 from trading_assets.legacy.layout import LegacyLayout
-from trading_assets.legacy.positions import read_positions
+from trading_assets.legacy.positions import final_state_by_date, read_positions
+from trading_assets.legacy.prices import close_on
 from trading_assets.store.results import ResultStore
-from trading_assets.vocab import SIGNATURE_RE
 
 Source = Literal["new", "legacy"]
 
@@ -91,10 +91,9 @@ def _read_legacy(layout: LegacyLayout | None, model: str, date: dt.date) -> dict
     position_path = layout.position_file(model)
     final = None
     if position_path.is_file():
-        day = [x for x in read_positions(position_path).lines if x.date == date]
-        if any(x.action is not None for x in day):  # a registration day traded nothing
-            final = max(day, key=lambda x: x.id)
-    held = {s: n for s, n in final.positions.items() if n} if final else {}
+        lines = read_positions(position_path).lines
+        final = final_state_by_date(lines, acted_only=True).get(date)
+    held = final.held if final else {}
     if status_path.is_file():
         try:
             payload = json.loads(status_path.read_text(encoding="utf-8"))
@@ -111,25 +110,8 @@ def _read_legacy(layout: LegacyLayout | None, model: str, date: dt.date) -> dict
         return _payload(model, date, payload["status"], cash, value, held, error)
     if final is None:
         return None
-    value = _legacy_value(layout, held, final.cash, date)
+    value, _ = final.value({s: close_on(layout.data_dir, s, date) for s in held})
     return _payload(model, date, "completed", final.cash, value, held, None)
-
-
-def _legacy_value(
-    layout: LegacyLayout, held: dict[str, int], cash: float, date: dt.date
-) -> float | None:
-    """cash + sum(shares x the day's close) from daily_prices_*.json; None if one is missing."""
-    total = cash
-    for symbol, shares in held.items():
-        if symbol in (".", "..") or not SIGNATURE_RE.fullmatch(symbol):
-            return None  # never build a path from an odd name
-        path = layout.data_dir / f"daily_prices_{symbol}.json"
-        try:
-            bars = json.loads(path.read_text(encoding="utf-8"))["Time Series (Daily)"]
-            total += shares * float(bars[date.isoformat()]["4. close"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-    return total
 
 
 def _payload(

@@ -63,17 +63,28 @@ def step(
     results = []
     for order in orders:
         result = _fill(order, cash, positions.get(order.symbol, 0), opens, fees)
-        if result.status == "filled":
-            cash = _cash_after(order, cash, result.price, result.commission)
-            left = positions.get(order.symbol, 0) + (
-                order.quantity if order.side == "buy" else -order.quantity
-            )
-            if left:
-                positions[order.symbol] = left
-            else:
-                del positions[order.symbol]
+        cash = apply_fill(result, cash, positions)
         results.append(result)
     return PortfolioState(cash=cash, positions=positions), tuple(results)
+
+
+def apply_fill(result: OrderResult, cash: float, positions: dict[str, int]) -> float:
+    """Book one order's result: update `positions` in place and return the cash after it.
+
+    The one home of the fill arithmetic (the legacy dual write replays a day with it, so
+    its per-order states end in exactly the engine's floats). Not filled: no change.
+    """
+    if result.status != "filled":
+        return cash
+    order = result.order
+    left = positions.get(order.symbol, 0) + (
+        order.quantity if order.side == "buy" else -order.quantity
+    )
+    if left:
+        positions[order.symbol] = left
+    else:
+        del positions[order.symbol]
+    return _cash_after(order, cash, result.price, result.commission)
 
 
 def _fill(

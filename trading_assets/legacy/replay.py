@@ -4,6 +4,9 @@ Params name the legacy position.jsonl. Each buy/sell becomes an order at that da
 through the new engine (amount 0 is recorded as a no-op); a day without actions trades
 nothing and carries the portfolio. Each traded symbol gets an LLM-lane signal (the
 legacy agents were LLMs) with the day's reasoning from the legacy log when present.
+
+It lives with the legacy file formats it reads and is registered with the agents by
+name (agents/registry.py), as a plugin would be: agents never import legacy.
 """
 
 from __future__ import annotations
@@ -12,10 +15,29 @@ import datetime as dt
 from typing import ClassVar
 
 from trading_assets.agents.base import NO_DECISION, AgentContext, AgentParams, Decision, Signal
-from trading_assets.kernel.merge import LaneSignal, merge
+from trading_assets.kernel.merge import MergeResult, merge
+from trading_assets.kernel.ratings import lane_from_llm_rating
+from trading_assets.legacy.layout import resolve_root
+from trading_assets.legacy.logs import read_log, reasoning_for_day
+from trading_assets.legacy.positions import actions_by_date, read_positions
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.orders import Order
 from trading_assets.portfolio.step import PortfolioState
+from trading_assets.vocab import Rating
+
+
+def action_rating(side: str) -> Rating:
+    """The LLM rating a legacy buy or sell stands for."""
+    return Rating.BUY if side == "buy" else Rating.SELL
+
+
+def action_signal(side: str) -> MergeResult:
+    """A legacy buy/sell as a decision: an LLM-lane signal of its rating, merged LLM-only.
+
+    The one home of this rule: the replay agent decides with it and the parity check
+    expects it.
+    """
+    return merge(None, lane_from_llm_rating(action_rating(side)))
 
 
 class Replay:
@@ -26,10 +48,6 @@ class Replay:
         signature: str  # the legacy signature (folder name)
 
     def __init__(self, params: Params, context: AgentContext):
-        from trading_assets.legacy.layout import resolve_root
-        from trading_assets.legacy.logs import read_log, reasoning_for_day
-        from trading_assets.legacy.positions import actions_by_date, read_positions
-
         layout = resolve_root(params.root)
         lines, _issues = read_positions(layout.position_file(params.signature), None)
         self.actions: dict[dt.date, list] = actions_by_date(lines)
@@ -46,11 +64,5 @@ class Replay:
         orders, signals = [], {}
         for symbol, side, amount in actions:
             orders.append(Order(symbol, side, amount))
-            lane = LaneSignal(
-                source="llm",
-                direction=1 if side == "buy" else -1,
-                confidence=0.9,
-                rating="BUY" if side == "buy" else "SELL",
-            )
-            signals[symbol] = Signal(symbol, merge(None, lane), self._reasoning.get(view.date))
+            signals[symbol] = Signal(symbol, action_signal(side), self._reasoning.get(view.date))
         return Decision(tuple(orders), tuple(signals.values()))
