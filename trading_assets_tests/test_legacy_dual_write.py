@@ -18,7 +18,7 @@ import pytest
 
 from trading_assets.config import FeesConfig, MarketDataConfig, ModelSpec
 from trading_assets.contract.v1alpha1 import ModelDayStatus
-from trading_assets.engine.run import ModelRun, run_model
+from trading_assets.engine.run import ModelRun
 from trading_assets.engine.simulate import DayResult, StartState
 from trading_assets.errors import LegacyFormatError, MarketDataError
 from trading_assets.legacy.dual_write import dual_write_model_run
@@ -28,6 +28,7 @@ from trading_assets.legacy.layout import resolve_root
 from trading_assets.legacy.positions import read_positions
 from trading_assets.portfolio.orders import Order, OrderResult
 from trading_assets.portfolio.step import PortfolioState
+from trading_assets.runs.model import run_model
 from trading_assets.store.results import ResultStore
 
 try:

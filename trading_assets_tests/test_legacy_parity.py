@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from trading_assets.engine.run import run_model
 from trading_assets.errors import MarketDataError
 from trading_assets.kernel.merge import LaneSignal, merge
 from trading_assets.legacy.importer import import_legacy, legacy_trading_dates
@@ -32,6 +31,7 @@ from trading_assets.legacy.parity import (
 )
 from trading_assets.legacy.positions import final_state_by_date, read_positions
 from trading_assets.market.registry import source_id
+from trading_assets.runs.model import run_model
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.legacy_fixture import (
     FIXTURE_ROOT,

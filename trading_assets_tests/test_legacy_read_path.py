@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from trading_assets.engine.run import run_model
 from trading_assets.errors import StoreError
 from trading_assets.legacy.dual_write import dual_write_model_run
 from trading_assets.legacy.flags import MigrationFlags
@@ -21,6 +20,7 @@ from trading_assets.legacy.importer import import_legacy, legacy_trading_dates
 from trading_assets.legacy.layout import resolve_root
 from trading_assets.legacy.positions import final_state_by_date, read_positions
 from trading_assets.legacy.read_path import read_model_day
+from trading_assets.runs.model import run_model
 from trading_assets.store.results import ResultStore
 
 try:

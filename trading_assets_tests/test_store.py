@@ -23,11 +23,11 @@ import pytest
 
 import trading_assets.store.db as store_db
 from trading_assets.config import FeesConfig, MarketDataConfig, ModelSpec
-from trading_assets.engine.run import run_model
 from trading_assets.errors import StoreError
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.sources import BundledSource
+from trading_assets.runs.model import run_model
 from trading_assets.store.leaderboard import LEADERBOARD_COLUMNS, leaderboard
 from trading_assets.store.results import RESULT_TABLES, ResultStore
 from trading_assets.store.schema import MIGRATIONS

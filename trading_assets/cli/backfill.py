@@ -21,10 +21,9 @@ from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions
-from trading_assets.engine.run import model_dates
 from trading_assets.errors import TradingAssetsError
 from trading_assets.market.calendar import trading_days
-from trading_assets.store.results import ResultStore
+from trading_assets.store.results import ResultStore, model_dates
 
 LAUNCH = """
 mutation Launch {

@@ -35,7 +35,7 @@ def new_models_sensor(context: dg.SensorEvaluationContext, store: StoreResource)
     known = set(context.instance.get_dynamic_partitions(MODELS_PARTITION))
     result_store = store.store()
     new = [m for m in result_store.model_signatures() if m not in known]
-    from trading_assets.engine.run import model_dates
+    from trading_assets.store.results import model_dates
 
     unpriced = [m for m in new if not model_dates(result_store, m)]
     new = [m for m in new if m not in unpriced]
@@ -52,7 +52,7 @@ def new_models_sensor(context: dg.SensorEvaluationContext, store: StoreResource)
 
 def history_range_tags(store: StoreResource, model: str) -> dict[str, str]:
     """One run over the model's whole market-data history, walked in date order."""
-    from trading_assets.engine.run import model_dates
+    from trading_assets.store.results import model_dates
 
     dates = model_dates(store.store(), model)
     return {

@@ -6,13 +6,10 @@ the range. Blocking: a parity failure stops downstream assets in the same run, a
 analytics' automation waits for passing checks.
 """
 
-import datetime as dt
-
 import dagster as dg
 
 from trading_assets.defs.partitions import partition_key
-from trading_assets.legacy.parity import CHECK_NAME, ParityOutcome, check_range
-from trading_assets.store.results import ResultStore
+from trading_assets.legacy.parity import CHECK_NAME, ParityOutcome
 
 MODEL_DAY = dg.AssetKey("model_day")
 PARITY_SPEC = dg.AssetCheckSpec(
@@ -25,20 +22,11 @@ PARITY_SPEC = dg.AssetCheckSpec(
 MAX_DIFFS_IN_METADATA = 10
 
 
-def has_legacy_record(store: ResultStore, model: str) -> bool:
-    frame = store.query("SELECT count(*) AS n FROM legacy_positions WHERE model = ?", [model])
-    return int(frame["n"].iloc[0]) > 0
-
-
-def check_legacy_parity(
-    context: dg.AssetExecutionContext,
-    store: ResultStore,
-    model: str,
-    dates: list[dt.date],
-) -> list[ParityOutcome]:
-    """Compare each stored day with the legacy record; log one evaluation per partition."""
-    outcomes = check_range(store, model, dates, run_id=context.run_id)
-    for day, outcome in zip(dates, outcomes, strict=True):
+def log_parity_evaluations(
+    context: dg.AssetExecutionContext, model: str, outcomes: list[ParityOutcome]
+) -> None:
+    """One evaluation per partition of a model's parity outcomes (recorded with its run)."""
+    for outcome in outcomes:
         diffs = [str(d) for d in outcome.diffs[:MAX_DIFFS_IN_METADATA]]
         context.log_event(
             dg.AssetCheckEvaluation(
@@ -46,13 +34,12 @@ def check_legacy_parity(
                 check_name=CHECK_NAME,
                 passed=outcome.passed,
                 severity=dg.AssetCheckSeverity.ERROR,
-                partition=partition_key(day, model),
+                partition=partition_key(outcome.date, model),
                 metadata={"diffs": dg.MetadataValue.md("\n".join(f"- {d}" for d in diffs))}
                 if diffs
                 else {"diffs": 0},
             )
         )
-    return outcomes
 
 
 def parity_summary_result(checked: dict[str, list[ParityOutcome]]) -> dg.AssetCheckResult:

@@ -13,33 +13,21 @@ with a few range queries on one connection and records in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pandas as pd
 
-from trading_assets.config import ModelSpec
+from trading_assets.legacy.positions import PositionLine, final_state_by_date
 from trading_assets.legacy.replay import action_rating, action_signal
-from trading_assets.market.registry import source_id
-from trading_assets.store.results import ResultStore, read_spec
-from trading_assets.vocab import FINISHED_STATUSES
+from trading_assets.store.parity import legacy_lines, parity_tables, record_parity, stored_rows
+from trading_assets.store.results import RESULT_TABLES, ResultStore, read_spec
+from trading_assets.vocab import FINISHED_STATUSES, SYSTEM_CLOCK, Clock
 
 CHECK_NAME = "legacy_parity"
 VALUE_TOLERANCE = 1e-6
-_IN_DATES = "model = ? AND list_contains(?::DATE[], date)"
-_INSERT_RESULTS = (
-    "INSERT INTO parity_results (model, check_name, run_id, checked_at, date, passed, n_diffs) "
-    "SELECT ?, ?, ?, ?, unnest(?::DATE[]), unnest(?::BOOLEAN[]), unnest(?::INTEGER[])"
-)
-_INSERT_DIFFS = (
-    "INSERT INTO parity_diffs (model, check_name, run_id, recorded_at, date, field, legacy_value, "
-    "new_value) SELECT ?, ?, ?, ?, unnest(?::DATE[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-    "unnest(?::VARCHAR[])"
-)
 
 
 @dataclass(frozen=True)
@@ -85,7 +73,8 @@ class ParityOutcome:
 def expected_day(store: ResultStore, model: str, date: dt.date) -> LegacyDay | None:
     """The legacy day as imported, valued by the legacy rule; None without action lines."""
     with store.connect() as con:
-        return _legacy_days(con, read_spec(con, model, store.path), [date]).get(date)
+        spec = read_spec(con, model, store.path)
+        return legacy_days(model, *legacy_lines(con, spec, [date])).get(date)
 
 
 def compare(
@@ -174,59 +163,55 @@ def check_partition(
 
 
 def check_range(
-    store: ResultStore, model: str, dates: Sequence[dt.date], run_id: str | None = None
+    store: ResultStore,
+    model: str,
+    dates: Sequence[dt.date],
+    run_id: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[ParityOutcome]:
-    """Compare many model-days on one connection; record them in one transaction."""
+    """Compare the stored model-days with the legacy record on one connection; record the
+    outcomes in one transaction."""
     dates = sorted(set(dates))
     if not dates:
         return []
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with store.connect() as con:
-        legacy = _legacy_days(con, read_spec(con, model, store.path), dates)
-        rows = {d: r[0] for d, r in _grouped(con, "model_days", model, dates).items()}
-        held = _grouped(con, "holdings", model, dates)
-        signals = _grouped(con, "signals", model, dates)
-        orders = _grouped(con, "orders", model, dates)
-        outcomes = []
-        for d in dates:
-            holdings = {r["symbol"]: r["shares"] for r in held.get(d, [])}
-            new = rows.get(d), holdings, signals.get(d, []), orders.get(d, [])
-            diffs = compare(model, d, legacy.get(d), *new)
-            outcomes.append(ParityOutcome(not diffs, tuple(diffs), model, d))
-        _record(con, model, dates, outcomes, run_id, now)
+        legacy = legacy_days(model, *legacy_lines(con, read_spec(con, model, store.path), dates))
+        tables = {t: stored_rows(con, t, model, dates) for t in RESULT_TABLES}
+        outcomes = compare_days(model, dates, legacy, tables)
+        con.execute("BEGIN")
+        record_outcomes(con, model, dates, outcomes, run_id, clock.now())
+        con.execute("COMMIT")
     return outcomes
 
 
-def _record(con, model, dates, outcomes: list[ParityOutcome], run_id, now) -> None:
+def compare_days(
+    model: str,
+    dates: Sequence[dt.date],
+    legacy: Mapping[dt.date, LegacyDay],
+    tables: Mapping[str, Mapping[dt.date, list[dict]]],
+) -> list[ParityOutcome]:
+    """Each date's outcome from the new rows per table and date (stored or in memory)."""
+    outcomes = []
+    for d in dates:
+        row = (tables["model_days"].get(d) or [None])[0]
+        holdings = {r["symbol"]: r["shares"] for r in tables["holdings"].get(d, [])}
+        new = row, holdings, tables["signals"].get(d, []), tables["orders"].get(d, [])
+        diffs = compare(model, d, legacy.get(d), *new)
+        outcomes.append(ParityOutcome(not diffs, tuple(diffs), model, d))
+    return outcomes
+
+
+def record_outcomes(con, model, dates, outcomes: list[ParityOutcome], run_id, now) -> None:
+    """Record outcomes inside the caller's transaction."""
     results = [(o.date, o.passed, len(o.diffs)) for o in outcomes]
     diffs = [(o.date, *d.texts()) for o in outcomes for d in o.diffs]
-    con.execute("BEGIN")
-    for table in ("parity_results", "parity_diffs"):  # constant names, values bound
-        con.execute(
-            f"DELETE FROM {table} WHERE {_IN_DATES} AND check_name = ?", [model, dates, CHECK_NAME]
-        )
-    for sql, rows in ((_INSERT_RESULTS, results), (_INSERT_DIFFS, diffs)):
-        if rows:
-            con.execute(sql, [model, CHECK_NAME, run_id, now, *map(list, zip(*rows, strict=True))])
-    con.execute("COMMIT")
+    record_parity(con, model, CHECK_NAME, dates, results, diffs, run_id, now)
 
 
 def parity_summary(store: ResultStore) -> pd.DataFrame:
     """Per model: days checked, passed, failed, last check, first failing date and its diff."""
-    summary = store.query(
-        "SELECT model, count(*) AS checked_days, count(*) FILTER (WHERE passed) AS passed, "
-        "count(*) FILTER (WHERE NOT passed) AS failed, max(checked_at) AS last_checked_at, "
-        "min(date) FILTER (WHERE NOT passed) AS first_failing_date "
-        "FROM parity_results WHERE check_name = ? GROUP BY model ORDER BY model",
-        [CHECK_NAME],
-    )
-    diffs = store.query(
-        "SELECT d.model, d.field, d.legacy_value, d.new_value FROM parity_diffs d "
-        "JOIN (SELECT model, min(date) AS date FROM parity_results "
-        "      WHERE check_name = ? AND NOT passed GROUP BY model) f "
-        "ON d.model = f.model AND d.date = f.date WHERE d.check_name = ? ORDER BY d.model",
-        [CHECK_NAME, CHECK_NAME],
-    )
+    with store.connect() as con:
+        summary, diffs = parity_tables(con, CHECK_NAME)
     texts = {
         model: _readable([Diff(*r) for r in group[["field", "legacy_value", "new_value"]].values])
         for model, group in diffs.groupby("model", sort=False)
@@ -240,45 +225,27 @@ def _readable(diffs: list[Diff], limit: int = 5) -> str:
     return text + (f"; (+{len(diffs) - limit} more)" if len(diffs) > limit else "")
 
 
-def _grouped(con, table: str, model: str, dates: list[dt.date]) -> dict[dt.date, list[dict]]:
-    """Rows of a result table (a constant name) per date; orders in their sequence."""
-    order = "date, seq" if table == "orders" else "date"
-    cur = con.execute(f"SELECT * FROM {table} WHERE {_IN_DATES} ORDER BY {order}", [model, dates])
-    names = [c[0] for c in cur.description]
-    out: dict[dt.date, list[dict]] = {}
-    for row in cur.fetchall():
-        record = dict(zip(names, row, strict=True))
-        out.setdefault(record["date"], []).append(record)
-    return out
-
-
-def _legacy_days(
-    con: duckdb.DuckDBPyConnection, spec: ModelSpec, dates: Sequence[dt.date]
+def legacy_days(
+    model: str, lines: Sequence[tuple], closes: Mapping[tuple[dt.date, str], float | None]
 ) -> dict[dt.date, LegacyDay]:
-    lines = con.execute(
-        "SELECT date, id, action, symbol, amount, cash, positions FROM legacy_positions "
-        f"WHERE {_IN_DATES} ORDER BY date, id",
-        [spec.signature, list(dates)],
-    ).fetchall()
-    closes = {
-        (d, s): c
-        for d, s, c in con.execute(
-            "SELECT date, symbol, close FROM prices "
-            "WHERE source = ? AND list_contains(?::DATE[], date)",
-            [source_id(spec.market_data), list(dates)],
-        ).fetchall()
-    }
+    """The legacy days (with action lines) from the imported lines, valued at the closes."""
+    records = [
+        PositionLine.model_construct(
+            date=d, id=i, action=a, symbol=s, amount=n, cash=c, positions=json.loads(p)
+        )
+        for d, i, a, s, n, c, p in lines
+    ]
+    by_day: dict[dt.date, list[LegacyAction]] = {}
+    for x in records:  # in id order
+        if x.action:
+            by_day.setdefault(x.date, []).append(
+                LegacyAction(x.id, x.action, x.symbol or "", x.amount or 0)
+            )
     out: dict[dt.date, LegacyDay] = {}
-    for day, group in itertools.groupby(lines, key=lambda line: line[0]):
-        rows = list(group)
-        actions = tuple(LegacyAction(i, a, s or "", n or 0) for _, i, a, s, n, _, _ in rows if a)
-        if not actions:  # a registration day: nothing was traded or decided
-            continue
-        _, _, _, _, _, cash, positions = rows[-1]  # the highest id is the day's final state
-        held = {s: n for s, n in json.loads(positions).items() if n}
-        missing = tuple(s for s in held if closes.get((day, s)) is None)
-        value = None if missing else cash + sum(n * closes[(day, s)] for s, n in held.items())
-        out[day] = LegacyDay(spec.signature, day, held, cash, actions, value, missing)
+    for day, final in final_state_by_date(records, acted_only=True).items():
+        actions = tuple(by_day[day])
+        value, missing = final.value({s: closes.get((day, s)) for s in final.held})
+        out[day] = LegacyDay(model, day, final.held, final.cash, actions, value, missing)
     return out
 
 

@@ -16,11 +16,12 @@ import pandas as pd
 from trading_assets.config import ModelSpec
 from trading_assets.engine.simulate import StartState
 from trading_assets.errors import StoreError
-from trading_assets.market.calendar import trading_days
+from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
+from trading_assets.market.registry import source_id
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.db import connect
-from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock
+from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
 
 RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
 
@@ -84,57 +85,16 @@ class ResultStore:
 
     def load_prices(self, source: str, symbols: Sequence[str] | None = None) -> PriceHistory:
         with self.connect() as con:
-            frame = con.execute(
-                "SELECT date, symbol, open, high, low, close, volume FROM prices "
-                "WHERE source = ? ORDER BY date, symbol",
-                [source],
-            ).df()
-        if frame.empty:
-            raise StoreError(
-                f"no prices stored for market data source {source!r}",
-                where=str(self.path),
-                fix="materialize the market_prices asset first (trading-assets backfill does)",
-            )
-        history = PriceHistory.from_frame(frame, source=source)
+            history = load_prices(con, source, self.path)
         return history.select(symbols) if symbols else history
 
     # -- state ----------------------------------------------------------------
     def start_state(
         self, spec: ModelSpec, date: dt.date, previous_day: dt.date | None
     ) -> StartState:
-        """The state a model-day on `date` starts from.
-
-        No earlier result: a fresh start with the initial cash. Otherwise the previous
-        trading day must be stored and not failed, or the chain has a gap.
-        """
+        """The state a model-day on `date` starts from (see `start_state`)."""
         with self.connect() as con:
-            last = con.execute(
-                "SELECT date, status, cash, portfolio_value FROM model_days "
-                "WHERE model = ? AND date < ? ORDER BY date DESC LIMIT 1",
-                [spec.signature, date],
-            ).fetchone()
-            if last is None:
-                return StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
-            last_date, status, cash, value = last
-            where = f"partition {date.isoformat()}|{spec.signature}"
-            if previous_day is not None and last_date != previous_day:
-                raise StoreError(
-                    f"previous trading day {previous_day} has no result (last stored: {last_date})",
-                    where=where,
-                    fix=f"materialize {spec.signature} from {previous_day} first "
-                    f"(trading-assets backfill --start {_next_session(last_date)})",
-                )
-            if status == "failed":
-                raise StoreError(
-                    f"previous day {last_date} failed",
-                    where=where,
-                    fix=f"re-run {last_date.isoformat()}|{spec.signature} first",
-                )
-            rows = con.execute(
-                "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
-                [spec.signature, last_date],
-            ).fetchall()
-        return StartState(PortfolioState(cash=cash, positions=dict(rows)), value)
+            return start_state(con, spec, date, previous_day)
 
     # -- results --------------------------------------------------------------
     def write_results(
@@ -151,18 +111,7 @@ class ResultStore:
             return
         with self.connect() as con:
             con.execute("BEGIN")
-            for table in RESULT_TABLES:
-                con.execute(
-                    f"DELETE FROM {table} WHERE model = ? AND list_contains(?, date)",
-                    [model, list(dates)],
-                )
-                rows = tables.get(table) or []
-                if rows:
-                    frame = pd.DataFrame(rows)
-                    con.register("incoming", frame)
-                    cols = ", ".join(frame.columns)
-                    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
-                    con.unregister("incoming")
+            write_results(con, model, dates, tables)
             if also is not None:
                 also(con)
             con.execute("COMMIT")
@@ -188,3 +137,98 @@ def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path) -> Mod
             fix="register it with `trading-assets backfill --config FILE` (or import-legacy)",
         )
     return ModelSpec.model_validate_json(rows[0][0])
+
+
+def load_prices(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> PriceHistory:
+    frame = con.execute(
+        "SELECT date, symbol, open, high, low, close, volume FROM prices "
+        "WHERE source = ? ORDER BY date, symbol",
+        [source],
+    ).df()
+    if frame.empty:
+        raise StoreError(
+            f"no prices stored for market data source {source!r}",
+            where=str(path),
+            fix="materialize the market_prices asset first (trading-assets backfill does)",
+        )
+    return PriceHistory.from_frame(frame, source=source)
+
+
+def start_state(
+    con: duckdb.DuckDBPyConnection, spec: ModelSpec, date: dt.date, previous_day: dt.date | None
+) -> StartState:
+    """The state a model-day on `date` starts from.
+
+    No earlier result: a fresh start with the initial cash. Otherwise the previous
+    trading day must be stored and not failed, or the chain has a gap.
+    """
+    last = con.execute(
+        "SELECT date, status, cash, portfolio_value FROM model_days "
+        "WHERE model = ? AND date < ? ORDER BY date DESC LIMIT 1",
+        [spec.signature, date],
+    ).fetchone()
+    if last is None:
+        return StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
+    last_date, status, cash, value = last
+    where = f"partition {date.isoformat()}|{spec.signature}"
+    if previous_day is not None and last_date != previous_day:
+        raise StoreError(
+            f"previous trading day {previous_day} has no result (last stored: {last_date})",
+            where=where,
+            fix=f"materialize {spec.signature} from {previous_day} first "
+            f"(trading-assets backfill --start {_next_session(last_date)})",
+        )
+    if status == DayStatus.FAILED:
+        raise StoreError(
+            f"previous day {last_date} failed",
+            where=where,
+            fix=f"re-run {last_date.isoformat()}|{spec.signature} first",
+        )
+    rows = con.execute(
+        "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
+        [spec.signature, last_date],
+    ).fetchall()
+    return StartState(PortfolioState(cash=cash, positions=dict(rows)), value)
+
+
+def write_results(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    dates: Sequence[dt.date],
+    tables: dict[str, list[dict]],
+) -> None:
+    """Replace `model`'s rows on exactly `dates` in every result table (the caller owns
+    the transaction)."""
+    for table in RESULT_TABLES:
+        con.execute(
+            f"DELETE FROM {table} WHERE model = ? AND list_contains(?, date)",
+            [model, list(dates)],
+        )
+        rows = tables.get(table) or []
+        if rows:
+            frame = pd.DataFrame(rows)
+            con.register("incoming", frame)
+            cols = ", ".join(frame.columns)
+            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")
+            con.unregister("incoming")
+
+
+def model_dates(
+    store: ResultStore, model: str, start: dt.date | None = None, end: dt.date | None = None
+) -> list[dt.date]:
+    """Trading days (XNYS) in [start, end] on which the model's market data has bars."""
+    with store.connect() as con:
+        spec = read_spec(con, model, store.path)
+        days = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT date FROM prices WHERE source = ? ORDER BY date",
+                [source_id(spec.market_data)],
+            ).fetchall()
+        ]
+    sessions = set(all_trading_days())
+    return [
+        d
+        for d in days
+        if d in sessions and (start is None or d >= start) and (end is None or d <= end)
+    ]

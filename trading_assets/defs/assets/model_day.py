@@ -9,12 +9,7 @@ import dagster as dg
 
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.automation_conditions import NEW_TRADING_DAY
-from trading_assets.defs.checks import (
-    PARITY_SPEC,
-    check_legacy_parity,
-    has_legacy_record,
-    parity_summary_result,
-)
+from trading_assets.defs.checks import PARITY_SPEC, log_parity_evaluations, parity_summary_result
 from trading_assets.defs.partitions import (
     model_day_partitions,
     partition_key,
@@ -25,9 +20,7 @@ from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
-from trading_assets.engine.run import run_model
-from trading_assets.errors import TradingAssetsError
-from trading_assets.market.calendar import is_trading_day
+from trading_assets.runs.model_day import RangeOutcome, run_range
 
 
 @dg.asset(
@@ -50,69 +43,45 @@ def model_day(
     migration: MigrationResource,
 ) -> dg.MaterializeResult:
     """Orders, holdings, signals and end-of-day value of each model-day in the range."""
-    result_store = store.store()
-    flags = migration.flags()
-    histories: dict = {}
-    failures, summary, parity = [], [], {}
-    closed_days, runs = 0, []
-    for model, keyed_dates in split_keys(context.partition_keys).items():
-        dates = [d for d in keyed_dates if is_trading_day(d)]
-        closed_days += len(keyed_dates) - len(dates)
-        if not dates:  # only exchange holidays in this range: nothing trades
-            continue
-        try:
-            run, llm_note = _run_one(
-                context, result_store, model, dates, histories, merge_kernel, llm, migration
-            )
-        except TradingAssetsError as exc:  # this model's chain cannot start; others go on
-            failures.append(f"{model}: {type(exc).__name__}: {exc}")
-            continue
-        runs.append(run)
-        done, last = run.completed_dates, (run.results[-1] if run.results else None)
-        summary.append(
-            f"| {model} | {dates[0]} | {dates[-1]} | {len(done)} | "
-            f"{last.value if last else float('nan'):,.2f} | {llm_note} |"
-        )
-        context.log.info(f"{model}: {len(done)}/{len(dates)} days from {dates[0]} to {dates[-1]}")
-        if flags.parity_checks and has_legacy_record(result_store, model):
-            parity[model] = check_legacy_parity(context, result_store, model, dates)
-        if run.failure is not None:
-            failures.append(f"{model}: {run.failure.date} failed: {run.failure.error}")
+    outcome = run_range(
+        store.store(),
+        split_keys(context.partition_keys),
+        run_id=context.run_id,
+        services={"merge_kernel": merge_kernel},
+        endpoint_for=llm.endpoint,
+        parity=migration.flags().parity_checks,
+        after_write=migration.after_write(context.log, context.run_id),
+        log=context.log.info,
+    )
+    for model, outcomes in outcome.parity.items():
+        log_parity_evaluations(context, model, outcomes)
     metadata = {
-        "models": dg.MetadataValue.md(
-            "| model | from | to | days | last value | LLM lane |\n|---|---|---|---|---|---|\n"
-            + "\n".join(summary)
-        ),
+        "models": dg.MetadataValue.md(summary_table(outcome)),
         "partitions": len(context.partition_keys),
-        "exchange_holidays": closed_days,  # weekday partitions on which XNYS was closed
+        "exchange_holidays": outcome.closed_days,
     }
-    if failures:
+    if outcome.failures:
         # Keep what succeeded visible: record every stored partition, then fail the step.
-        for run in runs:
+        for run in outcome.runs:
             for day in run.completed_dates:
                 context.log_event(
                     dg.AssetMaterialization(
                         asset_key=context.asset_key, partition=partition_key(day, run.model)
                     )
                 )
-        raise dg.Failure(description="\n".join(failures), metadata=metadata)
-    return dg.MaterializeResult(metadata=metadata, check_results=[parity_summary_result(parity)])
+        raise dg.Failure(description="\n".join(outcome.failures), metadata=metadata)
+    return dg.MaterializeResult(
+        metadata=metadata, check_results=[parity_summary_result(outcome.parity)]
+    )
 
 
-def _run_one(context, result_store, model, dates, histories, merge_kernel, llm, migration):
-    services = {"merge_kernel": merge_kernel, **llm.services(model, result_store)}
-    lane = services.get("llm_lane")
-    try:
-        run = run_model(
-            result_store,
-            model,
-            dates,
-            run_id=context.run_id,
-            services=services,
-            histories=histories,
-            after_write=migration.after_write(context.log, context.run_id),
+def summary_table(outcome: RangeOutcome) -> str:
+    """Markdown: one row per model run (range, days stored, last value, LLM lane stats)."""
+    lines = ["| model | from | to | days | last value | LLM lane |", "|---|---|---|---|---|---|"]
+    for run in outcome.runs:
+        dates, last = outcome.ranges[run.model], (run.results[-1] if run.results else None)
+        lines.append(
+            f"| {run.model} | {dates[0]} | {dates[-1]} | {len(run.completed_dates)} | "
+            f"{last.value if last else float('nan'):,.2f} | {run.llm_note} |"
         )
-    finally:
-        if lane is not None:
-            lane.close()
-    return run, (f"{lane.stats}" if lane is not None else "no LLM lane")
+    return "\n".join(lines)

@@ -7,11 +7,11 @@ OPENAI_API_KEY by default); it never enters run config, metadata, logs or the st
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import dagster as dg
 
-from trading_assets.store.results import ResultStore
+from trading_assets.config import ModelSpec
+from trading_assets.llm.endpoint import LLMEndpoint, endpoint_from_config
 
 
 class LLMResource(dg.ConfigurableResource):
@@ -21,22 +21,15 @@ class LLMResource(dg.ConfigurableResource):
     timeout_seconds: float = 30.0
     max_retries: int = 2
 
-    def services(self, model: str, store: ResultStore) -> dict[str, Any]:
-        spec = store.model_spec(model)
+    def endpoint(self, spec: ModelSpec) -> LLMEndpoint | None:
+        """The model's endpoint (its `llm` params over these defaults); None: no LLM lane."""
         llm = spec.params.get("llm") if spec.agent == "quant_llm" else None
         if not llm:
-            return {}
-        from trading_assets.llm.endpoint import endpoint_from_config
-        from trading_assets.llm.lane import LLMLane
-        from trading_assets.store.llm_cache import load_llm_cache
-
+            return None
         config = {
             "base_url": self.base_url,
             "timeout_seconds": self.timeout_seconds,
             "max_retries": self.max_retries,
         }
         config.update({k: v for k, v in llm.items() if v is not None})
-        endpoint = endpoint_from_config(config, os.environ)
-        with store.connect() as con:
-            cache = load_llm_cache(con, endpoint.cache_identity())
-        return {"llm_lane": LLMLane(endpoint, cache=cache)}
+        return endpoint_from_config(config, os.environ)

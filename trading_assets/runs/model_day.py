@@ -1,0 +1,75 @@
+"""A model_day run's range: every model's trading dates in order, failures gathered.
+
+What the `model_day` asset does, without Dagster: drop exchange holidays, run each
+model (a model whose chain cannot start is a failure; the others go on), check legacy
+parity where the flags ask for it, and say what failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from trading_assets.config import ModelSpec
+from trading_assets.engine.run import ModelRun
+from trading_assets.errors import TradingAssetsError
+from trading_assets.llm.endpoint import LLMEndpoint
+from trading_assets.market.calendar import is_trading_day
+from trading_assets.runs.model import no_llm, run_model
+from trading_assets.store.results import ResultStore
+
+
+@dataclass
+class RangeOutcome:
+    runs: list[ModelRun] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # one line per failed model
+    closed_days: int = 0  # weekday partitions on which the exchange was closed
+    ranges: dict[str, list[dt.date]] = field(default_factory=dict)  # model -> trading dates
+
+    @property
+    def parity(self) -> dict[str, list]:
+        """Parity outcomes of the models that have a legacy record."""
+        return {r.model: list(r.parity) for r in self.runs if r.parity is not None}
+
+
+def run_range(
+    store: ResultStore,
+    dates_by_model: Mapping[str, Sequence[dt.date]],
+    *,
+    run_id: str | None = None,
+    services: Mapping[str, Any] | None = None,
+    endpoint_for: Callable[[ModelSpec], LLMEndpoint | None] = no_llm,
+    parity: bool = False,
+    after_write: Callable[[ModelSpec, ModelRun], None] | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> RangeOutcome:
+    """Run every model on its dates (sorted); the price history is loaded once per source."""
+    outcome, histories = RangeOutcome(), {}
+    for model, keyed_dates in dates_by_model.items():
+        dates = [d for d in keyed_dates if is_trading_day(d)]
+        outcome.closed_days += len(keyed_dates) - len(dates)
+        if not dates:  # only exchange holidays in this range: nothing trades
+            continue
+        try:
+            run = run_model(
+                store,
+                model,
+                dates,
+                run_id=run_id,
+                services=services,
+                histories=histories,
+                after_write=after_write,
+                endpoint_for=endpoint_for,
+                parity=parity,
+            )
+        except TradingAssetsError as exc:  # this model's chain cannot start; others go on
+            outcome.failures.append(f"{model}: {type(exc).__name__}: {exc}")
+            continue
+        outcome.runs.append(run)
+        outcome.ranges[model] = dates
+        log(f"{model}: {len(run.completed_dates)}/{len(dates)} days from {dates[0]} to {dates[-1]}")
+        if run.failure is not None:
+            outcome.failures.append(f"{model}: {run.failure.date} failed: {run.failure.error}")
+    return outcome

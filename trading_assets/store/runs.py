@@ -1,0 +1,59 @@
+"""Everything one model's run reads from the store, on one connection.
+
+The run then simulates with no connection open and writes its results, new LLM
+answers and parity outcomes in one transaction (`ResultStore.write_results(..., also=)`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from trading_assets.config import ModelSpec
+from trading_assets.engine.simulate import StartState
+from trading_assets.llm.answer import CachedAnswer
+from trading_assets.llm.endpoint import LLMEndpoint
+from trading_assets.llm.lane import CacheKey
+from trading_assets.market.history import PriceHistory
+from trading_assets.market.registry import source_id
+from trading_assets.store.llm_cache import load_llm_cache
+from trading_assets.store.parity import has_legacy_record, legacy_lines
+from trading_assets.store.results import ResultStore, load_prices, read_spec, start_state
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    spec: ModelSpec
+    history: PriceHistory  # the model's universe of its market data source
+    start: StartState
+    endpoint: LLMEndpoint | None  # the model's LLM endpoint; None: no LLM lane
+    llm_cache: dict[CacheKey, CachedAnswer]
+    legacy: tuple[list[tuple], dict] | None  # legacy lines and closes; None: no parity
+
+
+def load_run(
+    store: ResultStore,
+    model: str,
+    first: dt.date,
+    previous: dt.date | None,
+    *,
+    histories: dict[str, PriceHistory],
+    endpoint_for: Callable[[ModelSpec], LLMEndpoint | None],
+    parity_dates: Sequence[dt.date] | None = None,
+) -> RunInputs:
+    """Spec, prices (once per source: `histories` is shared by a run's models), start
+    state, LLM cache, and the legacy record when parity is asked for and one exists."""
+    with store.connect() as con:
+        spec = read_spec(con, model, store.path)
+        key = source_id(spec.market_data)
+        if key not in histories:
+            histories[key] = load_prices(con, key, store.path)
+        start = start_state(con, spec, first, previous)
+        endpoint = endpoint_for(spec)
+        cache = load_llm_cache(con, endpoint.cache_identity()) if endpoint is not None else {}
+        legacy = None
+        if parity_dates and has_legacy_record(con, model):
+            legacy = legacy_lines(con, spec, parity_dates)
+    history = histories[key].select(spec.universe) if spec.universe else histories[key]
+    return RunInputs(spec, history, start, endpoint, cache, legacy)
