@@ -111,6 +111,11 @@ class ModelSpec(Strict):
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def source_id(config: MarketDataConfig) -> str:
+    """The key a source's bars are stored under in the `prices` table."""
+    return config.source if config.source == "bundled" else f"{config.source}:{config.path}"
+
+
 def load_config(path: str | Path) -> ModelsConfig:
     path = Path(path)
     try:

@@ -1,15 +1,31 @@
 """The domain core has no Dagster in it; only defs/ (and the CLI that drives an
-instance) may import dagster. Checked on the source, so a new module cannot slip by."""
+instance) may import dagster. Checked on the source, so a new module cannot slip by.
+Layers go one way and no modules import each other in a cycle: import-linter checks
+the contracts in pyproject.toml ([tool.importlinter]) over the whole import graph."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "trading_assets"
-CORE = ["market", "agents", "kernel", "llm", "portfolio", "engine", "contract", "store", "legacy"]
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "trading_assets"
+CORE = [
+    "market",
+    "agents",
+    "kernel",
+    "llm",
+    "portfolio",
+    "engine",
+    "contract",
+    "store",
+    "legacy",
+    "runs",
+]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -31,3 +47,16 @@ def test_domain_package_with_any_module_never_imports_dagster(package):
         if {"dagster", "dagster_graphql"} & imported_modules(p)
     ]
     assert offenders == []
+
+
+def test_import_graph_keeps_every_layer_and_cycle_contract():
+    lint = Path(sys.executable).parent / "lint-imports"
+    done = subprocess.run(
+        [str(lint), "--config", str(ROOT / "pyproject.toml"), "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from trading_assets.config import source_id
 from trading_assets.errors import MarketDataError
 from trading_assets.kernel.merge import LaneSignal, merge
 from trading_assets.legacy.importer import import_legacy, legacy_trading_dates
@@ -30,7 +31,6 @@ from trading_assets.legacy.parity import (
     parity_summary,
 )
 from trading_assets.legacy.positions import final_state_by_date, read_positions
-from trading_assets.market.registry import source_id
 from trading_assets.runs.model import run_model
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.legacy_fixture import (

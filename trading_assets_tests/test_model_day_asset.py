@@ -19,13 +19,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from trading_assets.config import load_config, model_specs
+from trading_assets.config import load_config, model_specs, source_id
 from trading_assets.contract.v1alpha1 import status_from_row
 from trading_assets.defs.definitions import defs
 from trading_assets.defs.partitions import MODELS_PARTITION
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.calendar import trading_days
-from trading_assets.market.registry import source_id
 from trading_assets.market.sources import BundledSource
 from trading_assets.store.results import ResultStore
 

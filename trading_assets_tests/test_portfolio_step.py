@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trading_assets.config import CommissionConfig, FeesConfig
+from trading_assets.engine.fees import fees_from_config
 from trading_assets.portfolio.costs import (
     FixedBpsSlippage,
     NoCommission,
@@ -22,7 +23,6 @@ from trading_assets.portfolio.costs import (
     PercentCommission,
     PerShareCommission,
 )
-from trading_assets.portfolio.fees import fees_from_config
 from trading_assets.portfolio.metrics import annualized_return, max_drawdown, sharpe
 from trading_assets.portfolio.orders import (
     INSUFFICIENT_CASH,

@@ -22,14 +22,13 @@ from pathlib import Path
 
 import duckdb
 
-from trading_assets.config import FeesConfig, MarketDataConfig, ModelSpec
+from trading_assets.config import FeesConfig, MarketDataConfig, ModelSpec, source_id
 from trading_assets.errors import LegacyFormatError
 from trading_assets.legacy.config import LegacyAgentConfig, load_config
 from trading_assets.legacy.layout import LegacyIssue, LegacyLayout, resolve_root
 from trading_assets.legacy.logs import LogRecord, read_log
 from trading_assets.legacy.positions import PositionLine, read_positions
 from trading_assets.legacy.prices import LegacyPriceSource
-from trading_assets.market.registry import source_id
 from trading_assets.store.results import ResultStore
 
 _POSITION_COLS = "model, date, id, action, symbol, amount, cash, positions, source_file, line_no"

@@ -15,13 +15,13 @@ from typing import Any
 from trading_assets.agents.base import AgentContext
 from trading_assets.agents.registry import create_agent
 from trading_assets.config import ModelSpec
+from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.run import ModelRun, previous_trading_day
 from trading_assets.engine.simulate import simulate
 from trading_assets.legacy.parity import compare_days, legacy_days, record_outcomes
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
 from trading_assets.market.history import PriceHistory
-from trading_assets.portfolio.fees import fees_from_config
 from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import day_rows

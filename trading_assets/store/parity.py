@@ -12,8 +12,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from trading_assets.config import ModelSpec
-from trading_assets.market.registry import source_id
+from trading_assets.config import ModelSpec, source_id
 
 _IN_DATES = "model = ? AND list_contains(?::DATE[], date)"
 _INSERT_RESULTS = (

@@ -13,12 +13,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from trading_assets.config import ModelSpec
+from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.simulate import StartState
 from trading_assets.errors import StoreError
 from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
-from trading_assets.market.registry import source_id
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.db import connect
 from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus

@@ -10,13 +10,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from trading_assets.config import ModelSpec
+from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.simulate import StartState
 from trading_assets.llm.answer import CachedAnswer
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import CacheKey
 from trading_assets.market.history import PriceHistory
-from trading_assets.market.registry import source_id
 from trading_assets.store.llm_cache import load_llm_cache
 from trading_assets.store.parity import has_legacy_record, legacy_lines
 from trading_assets.store.results import ResultStore, load_prices, read_spec, start_state

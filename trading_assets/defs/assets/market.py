@@ -2,8 +2,9 @@
 
 import dagster as dg
 
+from trading_assets.config import source_id
 from trading_assets.defs.resources.store import StoreResource
-from trading_assets.market.registry import source_for, source_id
+from trading_assets.runs.market_data import source_for
 
 
 @dg.asset(group_name="market_data", kinds={"duckdb"})
