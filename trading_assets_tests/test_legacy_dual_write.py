@@ -23,12 +23,13 @@ from trading_assets.engine.simulate import DayResult, StartState
 from trading_assets.errors import LegacyFormatError, MarketDataError
 from trading_assets.legacy.dual_write import dual_write_model_run
 from trading_assets.legacy.flags import MigrationFlags
-from trading_assets.legacy.importer import import_legacy, legacy_trading_dates
+from trading_assets.legacy.importer import import_legacy
 from trading_assets.legacy.layout import resolve_root
 from trading_assets.legacy.positions import read_positions
 from trading_assets.portfolio.orders import Order, OrderResult
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.runs.model import run_model
+from trading_assets.store.legacy_import import legacy_trading_dates
 from trading_assets.store.results import ResultStore
 
 try:

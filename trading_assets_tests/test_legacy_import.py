@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from trading_assets.legacy.importer import import_legacy, legacy_trading_dates
+from trading_assets.legacy.importer import import_legacy
 from trading_assets.legacy.layout import resolve_root
 from trading_assets.legacy.logs import read_log
+from trading_assets.store.legacy_import import legacy_trading_dates
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.legacy_fixture import (
     FIXTURE_ROOT,

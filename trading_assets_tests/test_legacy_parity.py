@@ -18,7 +18,7 @@ import pytest
 from trading_assets.config import source_id
 from trading_assets.errors import MarketDataError
 from trading_assets.kernel.merge import LaneSignal, merge
-from trading_assets.legacy.importer import import_legacy, legacy_trading_dates
+from trading_assets.legacy.importer import import_legacy
 from trading_assets.legacy.layout import resolve_root
 from trading_assets.legacy.parity import (
     CHECK_NAME,
@@ -32,6 +32,7 @@ from trading_assets.legacy.parity import (
 )
 from trading_assets.legacy.positions import final_state_by_date, read_positions
 from trading_assets.runs.model import run_model
+from trading_assets.store.legacy_import import legacy_trading_dates
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.legacy_fixture import (
     FIXTURE_ROOT,

@@ -16,11 +16,12 @@ import pytest
 from trading_assets.errors import StoreError
 from trading_assets.legacy.dual_write import dual_write_model_run
 from trading_assets.legacy.flags import MigrationFlags
-from trading_assets.legacy.importer import import_legacy, legacy_trading_dates
+from trading_assets.legacy.importer import import_legacy
 from trading_assets.legacy.layout import resolve_root
 from trading_assets.legacy.positions import final_state_by_date, read_positions
 from trading_assets.legacy.read_path import read_model_day
 from trading_assets.runs.model import run_model
+from trading_assets.store.legacy_import import legacy_trading_dates
 from trading_assets.store.results import ResultStore
 
 try:

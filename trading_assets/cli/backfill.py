@@ -23,6 +23,7 @@ from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions
 from trading_assets.errors import TradingAssetsError
 from trading_assets.market.calendar import trading_days
+from trading_assets.store.analytics import completed_days
 from trading_assets.store.results import ResultStore, model_dates
 
 LAUNCH = """
@@ -165,12 +166,7 @@ def _last_run_end(
 
 def _completed_days(store: ResultStore, models: list[str]) -> int:
     try:
-        frame = store.query(
-            "SELECT count(*) AS n FROM model_days WHERE list_contains(?, model) "
-            "AND status <> 'failed'",
-            [models],
-        )
-        return int(frame["n"].iloc[0])
+        return completed_days(store, models)
     except TradingAssetsError:
         return 0
 

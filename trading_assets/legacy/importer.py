@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from trading_assets.config import FeesConfig, MarketDataConfig, ModelSpec, source_id
 from trading_assets.errors import LegacyFormatError
 from trading_assets.legacy.config import LegacyAgentConfig, load_config
@@ -29,31 +27,9 @@ from trading_assets.legacy.layout import LegacyIssue, LegacyLayout, resolve_root
 from trading_assets.legacy.logs import LogRecord, read_log
 from trading_assets.legacy.positions import PositionLine, read_positions
 from trading_assets.legacy.prices import LegacyPriceSource
+from trading_assets.store.legacy_import import ModelRows, write_import
 from trading_assets.store.results import ResultStore
-
-_POSITION_COLS = "model, date, id, action, symbol, amount, cash, positions, source_file, line_no"
-_INSERT_POSITIONS = f"""
-INSERT INTO legacy_positions ({_POSITION_COLS}, imported_at)
-SELECT unnest(?::VARCHAR[]), unnest(?::DATE[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]),
-       unnest(?::VARCHAR[]), unnest(?::BIGINT[]), unnest(?::DOUBLE[]), unnest(?::VARCHAR[]),
-       unnest(?::VARCHAR[]), unnest(?::INTEGER[]), ?
-"""
-_INSERT_LOGS = """
-INSERT INTO legacy_logs (model, date, line_no, seq, role, content)
-SELECT unnest(?::VARCHAR[]), unnest(?::DATE[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]),
-       unnest(?::VARCHAR[]), unnest(?::VARCHAR[])
-"""
-_ISSUE_COLS = "model, file, line, code, message, rejected"
-_INSERT_ISSUES = f"""
-INSERT INTO legacy_issues ({_ISSUE_COLS}, imported_at)
-SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]),
-       unnest(?::VARCHAR[]), unnest(?::BOOLEAN[]), ?
-"""
-_SCOPES = {  # which issues an import replaces
-    "model": "model = ?",  # an accepted model's flags and old rejections
-    "rejections": "model = ? AND rejected",  # a rejected model keeps the flags of its rows
-    "checkout": "model IS NULL AND starts_with(file, ?)",  # prices, folders, config
-}
+from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
 
 @dataclass(frozen=True)
@@ -96,7 +72,9 @@ class _Model:
     rejection: LegacyIssue | None = None
 
 
-def import_legacy(store: ResultStore, root: str | Path) -> ImportReport:
+def import_legacy(
+    store: ResultStore, root: str | Path, clock: Clock = SYSTEM_CLOCK
+) -> ImportReport:
     """Import the checkout (or data/ folder) at `root`; see the module docstring."""
     layout = resolve_root(root)
     prices = LegacyPriceSource(layout)
@@ -110,17 +88,13 @@ def import_legacy(store: ResultStore, root: str | Path) -> ImportReport:
     global_issues += unsafe
     models = [_read_model(layout, sig, known) for sig in signatures]
     specs = [_spec(layout, m, known, initial_cash, market) for m in models if not m.rejection]
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with store.connect() as con:
-        con.execute("BEGIN")
-        rows = _issue_rows(None, [*prices.issues, *global_issues], False)
-        _replace_issues(con, "checkout", str(layout.root) + os.sep, rows, now)
-        con.execute("COMMIT")
-        for model in models:
-            con.execute("BEGIN")
-            _write_model(con, model, now)
-            con.execute("COMMIT")
-        registered = dict(con.execute("SELECT signature, config_hash FROM models").fetchall())
+    registered = write_import(
+        store,
+        str(layout.root) + os.sep,
+        _issue_rows(None, [*prices.issues, *global_issues], False),
+        [_model_rows(m) for m in models],
+        clock.now(),
+    )
     store.register_models(s for s in specs if registered.get(s.signature) != s.config_hash)
     return ImportReport(
         root=layout.root,
@@ -132,17 +106,6 @@ def import_legacy(store: ResultStore, root: str | Path) -> ImportReport:
         signatures=tuple(_summary(m) for m in models),
         issues=tuple(global_issues),
     )
-
-
-def legacy_trading_dates(store: ResultStore, model: str) -> list[dt.date]:
-    """Dates on which the imported legacy model has action lines (registration excluded)."""
-    with store.connect() as con:
-        rows = con.execute(
-            "SELECT DISTINCT date FROM legacy_positions "
-            "WHERE model = ? AND action IS NOT NULL ORDER BY date",
-            [model],
-        ).fetchall()
-    return [r[0] for r in rows]
 
 
 def _initial_cash(layout: LegacyLayout) -> tuple[float | None, list[LegacyIssue]]:
@@ -216,38 +179,17 @@ def _summary(model: _Model) -> SignatureImport:
     )
 
 
-def _write_model(con: duckdb.DuckDBPyConnection, model: _Model, now: dt.datetime) -> None:
+def _model_rows(model: _Model) -> ModelRows:
     sig = model.signature
-    if model.rejection is not None:  # keep the earlier import and its flags; new rejection
-        _replace_issues(con, "rejections", sig, _issue_rows(sig, [model.rejection], True), now)
-        return
-    rows = [
-        (
-            sig,
-            x.date,
-            x.id,
-            x.action,
-            x.symbol,
-            x.amount,
-            x.cash,
-            json.dumps(x.positions),
-            model.path,
-            x.line_no,
-        )
+    if model.rejection is not None:
+        return ModelRows(sig, _issue_rows(sig, [model.rejection], True), [], [], [])
+    positions = [
+        (sig, x.date, x.id, x.action, x.symbol, x.amount, x.cash, json.dumps(x.positions), *where)
         for x in model.lines
+        for where in [(model.path, x.line_no)]
     ]
-    old = con.execute(
-        f"SELECT {_POSITION_COLS} FROM legacy_positions WHERE model = ? ORDER BY id", [sig]
-    ).fetchall()
-    if old != rows:
-        con.execute("DELETE FROM legacy_positions WHERE model = ?", [sig])
-        if rows:
-            con.execute(_INSERT_POSITIONS, [*map(list, zip(*rows, strict=True)), now])
-    con.execute("DELETE FROM legacy_logs WHERE model = ?", [sig])
     logs = [(sig, r.date, r.line_no, seq, r.role, r.content) for seq, r in _sequenced(model.logs)]
-    if logs:
-        con.execute(_INSERT_LOGS, list(map(list, zip(*logs, strict=True))))
-    _replace_issues(con, "model", sig, _issue_rows(sig, model.issues, False), now)
+    return ModelRows(sig, None, positions, logs, _issue_rows(sig, model.issues, False))
 
 
 def _sequenced(records: Sequence[LogRecord]) -> list[tuple[int, LogRecord]]:
@@ -261,22 +203,5 @@ def _sequenced(records: Sequence[LogRecord]) -> list[tuple[int, LogRecord]]:
     return out
 
 
-def _replace_issues(
-    con: duckdb.DuckDBPyConnection, scope: str, key: str, rows: list[tuple], now: dt.datetime
-) -> None:
-    """Replace the issues in `scope` (a constant clause) unless they are unchanged."""
-    where = _SCOPES[scope]
-    old = con.execute(f"SELECT {_ISSUE_COLS} FROM legacy_issues WHERE {where}", [key]).fetchall()
-    if sorted(old, key=_sort_key) == sorted(rows, key=_sort_key):
-        return  # unchanged: keep imported_at
-    con.execute(f"DELETE FROM legacy_issues WHERE {where}", [key])
-    if rows:
-        con.execute(_INSERT_ISSUES, [*map(list, zip(*rows, strict=True)), now])
-
-
 def _issue_rows(model: str | None, issues: Sequence[LegacyIssue], rejected: bool) -> list[tuple]:
     return [(model, i.file, i.line, i.code, i.message, rejected) for i in issues]
-
-
-def _sort_key(row: tuple) -> tuple:
-    return tuple("" if v is None else str(v) for v in row)

@@ -22,8 +22,13 @@ import pandas as pd
 
 from trading_assets.legacy.positions import PositionLine, final_state_by_date
 from trading_assets.legacy.replay import action_rating, action_signal
-from trading_assets.store.parity import legacy_lines, parity_tables, record_parity, stored_rows
-from trading_assets.store.results import RESULT_TABLES, ResultStore, read_spec
+from trading_assets.store.parity import (
+    parity_tables,
+    record_parity,
+    record_parity_now,
+    stored_parity_inputs,
+)
+from trading_assets.store.results import RESULT_TABLES, ResultStore
 from trading_assets.vocab import FINISHED_STATUSES, SYSTEM_CLOCK, Clock
 
 CHECK_NAME = "legacy_parity"
@@ -72,9 +77,8 @@ class ParityOutcome:
 
 def expected_day(store: ResultStore, model: str, date: dt.date) -> LegacyDay | None:
     """The legacy day as imported, valued by the legacy rule; None without action lines."""
-    with store.connect() as con:
-        spec = read_spec(con, model, store.path)
-        return legacy_days(model, *legacy_lines(con, spec, [date])).get(date)
+    lines, closes, _ = stored_parity_inputs(store, model, [date], ())
+    return legacy_days(model, lines, closes).get(date)
 
 
 def compare(
@@ -174,13 +178,11 @@ def check_range(
     dates = sorted(set(dates))
     if not dates:
         return []
-    with store.connect() as con:
-        legacy = legacy_days(model, *legacy_lines(con, read_spec(con, model, store.path), dates))
-        tables = {t: stored_rows(con, t, model, dates) for t in RESULT_TABLES}
-        outcomes = compare_days(model, dates, legacy, tables)
-        con.execute("BEGIN")
-        record_outcomes(con, model, dates, outcomes, run_id, clock.now())
-        con.execute("COMMIT")
+    lines, closes, tables = stored_parity_inputs(store, model, dates, RESULT_TABLES)
+    outcomes = compare_days(model, dates, legacy_days(model, lines, closes), tables)
+    record_parity_now(
+        store, model, CHECK_NAME, dates, *_outcome_rows(outcomes), run_id, clock.now()
+    )
     return outcomes
 
 
@@ -203,15 +205,17 @@ def compare_days(
 
 def record_outcomes(con, model, dates, outcomes: list[ParityOutcome], run_id, now) -> None:
     """Record outcomes inside the caller's transaction."""
+    record_parity(con, model, CHECK_NAME, dates, *_outcome_rows(outcomes), run_id, now)
+
+
+def _outcome_rows(outcomes: list[ParityOutcome]) -> tuple[list[tuple], list[tuple]]:
     results = [(o.date, o.passed, len(o.diffs)) for o in outcomes]
-    diffs = [(o.date, *d.texts()) for o in outcomes for d in o.diffs]
-    record_parity(con, model, CHECK_NAME, dates, results, diffs, run_id, now)
+    return results, [(o.date, *d.texts()) for o in outcomes for d in o.diffs]
 
 
 def parity_summary(store: ResultStore) -> pd.DataFrame:
     """Per model: days checked, passed, failed, last check, first failing date and its diff."""
-    with store.connect() as con:
-        summary, diffs = parity_tables(con, CHECK_NAME)
+    summary, diffs = parity_tables(store, CHECK_NAME)
     texts = {
         model: _readable([Diff(*r) for r in group[["field", "legacy_value", "new_value"]].values])
         for model, group in diffs.groupby("model", sort=False)

@@ -23,7 +23,7 @@ from trading_assets.legacy.flags import READ_FALLBACK, MigrationFlags
 from trading_assets.legacy.layout import LegacyLayout
 from trading_assets.legacy.positions import final_state_by_date, read_positions
 from trading_assets.legacy.prices import close_on
-from trading_assets.store.results import ResultStore
+from trading_assets.store.results import ResultStore, stored_day
 
 Source = Literal["new", "legacy"]
 
@@ -68,20 +68,11 @@ def read_model_day(
 
 
 def _read_new(store: ResultStore, model: str, date: dt.date) -> dict[str, Any] | None:
-    with store.connect() as con:
-        row = con.execute(
-            "SELECT status, cash, portfolio_value, error_message FROM model_days "
-            "WHERE model = ? AND date = ?",
-            [model, date],
-        ).fetchone()
-        if row is None:
-            return None
-        held = con.execute(
-            "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ? ORDER BY symbol",
-            [model, date],
-        ).fetchall()
-    status, cash, value, error = row
-    return _payload(model, date, status, cash, value, dict(held), error)
+    found = stored_day(store, model, date)
+    if found is None:
+        return None
+    status, cash, value, error, held = found
+    return _payload(model, date, status, cash, value, held, error)
 
 
 def _read_legacy(layout: LegacyLayout | None, model: str, date: dt.date) -> dict[str, Any] | None:

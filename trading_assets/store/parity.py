@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from trading_assets.config import ModelSpec, source_id
+from trading_assets.store.results import ResultStore, read_spec
 
 _IN_DATES = "model = ? AND list_contains(?::DATE[], date)"
 _INSERT_RESULTS = (
@@ -24,6 +25,23 @@ _INSERT_DIFFS = (
     "new_value) SELECT ?, ?, ?, ?, unnest(?::DATE[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
     "unnest(?::VARCHAR[])"
 )
+
+
+def stored_parity_inputs(
+    store: ResultStore, model: str, dates: list[dt.date], tables: Sequence[str]
+) -> tuple[list[tuple], dict, dict[str, dict[dt.date, list[dict]]]]:
+    """legacy_lines of `dates` and the stored rows of `tables` per date, on one connection."""
+    with store.connect() as con:
+        lines, closes = legacy_lines(con, read_spec(con, model, store.path), dates)
+        return lines, closes, {t: stored_rows(con, t, model, dates) for t in tables}
+
+
+def record_parity_now(store: ResultStore, model: str, check_name: str, *args) -> None:
+    """`record_parity` in a transaction of its own."""
+    with store.connect() as con:
+        con.execute("BEGIN")
+        record_parity(con, model, check_name, *args)
+        con.execute("COMMIT")
 
 
 def has_legacy_record(con: duckdb.DuckDBPyConnection, model: str) -> bool:
@@ -89,9 +107,14 @@ def record_parity(
             con.execute(sql, [model, check_name, run_id, now, *map(list, zip(*rows, strict=True))])
 
 
-def parity_tables(con: duckdb.DuckDBPyConnection, check_name: str) -> tuple[pd.DataFrame, ...]:
+def parity_tables(store: ResultStore, check_name: str) -> tuple[pd.DataFrame, ...]:
     """Per model: days checked, passed, failed, last check and first failing date; and
     the diffs recorded on each model's first failing date."""
+    with store.connect() as con:
+        return _parity_tables(con, check_name)
+
+
+def _parity_tables(con: duckdb.DuckDBPyConnection, check_name: str) -> tuple[pd.DataFrame, ...]:
     summary = con.execute(
         "SELECT model, count(*) AS checked_days, count(*) FILTER (WHERE passed) AS passed, "
         "count(*) FILTER (WHERE NOT passed) AS failed, max(checked_at) AS last_checked_at, "

@@ -231,3 +231,21 @@ def model_dates(
         for d in days
         if d in sessions and (start is None or d >= start) and (end is None or d <= end)
     ]
+
+
+def stored_day(store: ResultStore, model: str, date: dt.date) -> tuple | None:
+    """(status, cash, portfolio_value, error_message, {symbol: shares}) of one stored
+    model-day; None when it is not stored."""
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT status, cash, portfolio_value, error_message FROM model_days "
+            "WHERE model = ? AND date = ?",
+            [model, date],
+        ).fetchone()
+        if row is None:
+            return None
+        held = con.execute(
+            "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ? ORDER BY symbol",
+            [model, date],
+        ).fetchall()
+    return (*row, dict(held))

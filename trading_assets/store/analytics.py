@@ -1,0 +1,52 @@
+"""The analytics tables downstream of the model-days: daily_portfolio and leaderboard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from trading_assets.store.results import ResultStore
+
+# Running peak and drawdown per model over its whole history, in one statement.
+DAILY_PORTFOLIO_SQL = """
+CREATE OR REPLACE TABLE daily_portfolio AS
+SELECT d.model, d.date, d.portfolio_value, d.cumulative_return,
+       max(d.portfolio_value) OVER w AS running_peak,
+       1 - d.portfolio_value / max(d.portfolio_value) OVER w AS drawdown,
+       coalesce(d.positions_value / nullif(d.portfolio_value, 0), 0) AS exposure,
+       coalesce(h.n_positions, 0) AS n_positions,
+       d.contract_version
+FROM model_days d
+LEFT JOIN (SELECT model, date, count(*) AS n_positions FROM holdings GROUP BY ALL) h
+    USING (model, date)
+WHERE d.status <> 'failed'
+WINDOW w AS (PARTITION BY d.model ORDER BY d.date
+             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+ORDER BY d.model, d.date
+"""
+
+
+def rebuild_daily_portfolio(store: ResultStore) -> tuple[int, int]:
+    """Rebuild daily_portfolio from every model-day; return (rows, models)."""
+    with store.connect() as con:
+        con.execute(DAILY_PORTFOLIO_SQL)
+        (rows, models) = con.execute(
+            "SELECT count(*), count(DISTINCT model) FROM daily_portfolio"
+        ).fetchone()
+    return rows, models
+
+
+def replace_leaderboard(store: ResultStore, frame: pd.DataFrame) -> None:
+    with store.connect() as con:
+        con.register("incoming", frame)
+        con.execute("CREATE OR REPLACE TABLE leaderboard AS SELECT * FROM incoming")
+
+
+def completed_days(store: ResultStore, models: Sequence[str]) -> int:
+    """How many of `models`' model-days are stored and not failed."""
+    frame = store.query(
+        "SELECT count(*) AS n FROM model_days WHERE list_contains(?, model) AND status <> 'failed'",
+        [list(models)],
+    )
+    return int(frame["n"].iloc[0])
