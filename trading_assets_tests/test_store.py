@@ -429,3 +429,16 @@ def test_leaderboard_with_empty_store_has_columns_and_no_rows(tmp_path):
     board = leaderboard(ResultStore(tmp_path / "empty.duckdb"))
     assert list(board.columns) == LEADERBOARD_COLUMNS
     assert board.empty
+
+
+def test_store_lock_held_elsewhere_times_out_naming_the_lock_file(tmp_path):
+    from trading_assets.store.db import file_lock
+
+    path = tmp_path / "store.duckdb"
+    with (
+        file_lock(path),
+        pytest.raises(StoreError, match="waited 0 s") as caught,
+        file_lock(path, timeout=0.1),
+    ):
+        pass
+    assert caught.value.where == str(tmp_path / "store.duckdb.lock")

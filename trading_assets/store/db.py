@@ -8,13 +8,13 @@ process (a notebook) holds the file.
 
 from __future__ import annotations
 
-import fcntl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock, Timeout
 
 from trading_assets.errors import StoreError
 from trading_assets.store.schema import MIGRATIONS
@@ -25,25 +25,17 @@ FOREIGN_RETRY_S = 30.0
 
 @contextmanager
 def file_lock(path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """An advisory lock on `<store>.lock` (filelock: flock on POSIX), or a StoreError."""
     lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "a+") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"waited {timeout:.0f} s for the store lock",
-                        where=str(lock_path),
-                        fix="another trading-assets process is writing; wait for it to finish",
-                    ) from None
-                time.sleep(0.02)
-        try:
+    try:
+        with FileLock(lock_path, timeout=timeout, poll_interval=0.02):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except Timeout:
+        raise StoreError(
+            f"waited {timeout:.0f} s for the store lock",
+            where=str(lock_path),
+            fix="another trading-assets process is writing; wait for it to finish",
+        ) from None
 
 
 @contextmanager
