@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import httpx
+import tenacity
 
 from trading_assets.errors import TradingAssetsError
 from trading_assets.kernel.reasons import (
@@ -51,6 +52,14 @@ class LLMError(TradingAssetsError):
 
     def __repr__(self) -> str:
         return f"LLMError({self.reason_code!r}, {str(self)!r}, retryable={self.retryable})"
+
+
+class _Retry(Exception):
+    """A retryable failure, and how long the server asked us to wait (Retry-After)."""
+
+    def __init__(self, failure: LLMError, retry_after: float | None = None):
+        super().__init__(str(failure))
+        self.failure, self.retry_after = failure, retry_after
 
 
 class ChatClient(Protocol):
@@ -107,36 +116,55 @@ class HttpChatClient:
             "temperature": ep.temperature,
             "response_format": {"type": "json_object"},
         }
-        attempt = 0
-        while True:
-            retry_after: float | None = None
-            try:
-                response = self._client().post(ep.chat_url, json=body, headers=headers)
-            except httpx.TimeoutException:
-                failure = LLMError(
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(ep.max_retries + 1),
+            retry=tenacity.retry_if_exception_type(_Retry),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._post(body, headers, attempt.retry_state.attempt_number - 1)
+        except _Retry as exc:  # out of attempts: the last failure, as the user reads it
+            raise exc.failure from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _post(self, body: dict, headers: dict[str, str], attempt: int) -> str:
+        """One request; a retryable failure raises _Retry (with the server's Retry-After)."""
+        ep, where = self.endpoint, self.endpoint.cache_identity()
+        try:
+            response = self._client().post(ep.chat_url, json=body, headers=headers)
+        except httpx.TimeoutException:
+            raise _Retry(
+                LLMError(
                     LLM_TIMEOUT,
                     f"no answer within {ep.timeout_seconds:g} s after {attempt + 1} attempt(s)",
                     retryable=True,
                     where=where,
                     fix="raise llm.timeout_seconds, or check the server's load",
                 )
-            except httpx.HTTPError as exc:
-                raise LLMError(
-                    LLM_SIGNAL_FAILED,
-                    f"cannot reach {ep.chat_url}: {type(exc).__name__}",
-                    retryable=True,
-                    where=where,
-                    fix="check that the server is running and llm.base_url is right",
-                ) from None
-            else:
-                if response.is_success:
-                    return _content(response, where)
-                failure = self._status_failure(response, attempt, where)
-                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-            if not failure.retryable or attempt >= ep.max_retries:
-                raise failure
-            self._sleep(self._delay(attempt, retry_after))
-            attempt += 1
+            ) from None
+        except httpx.HTTPError as exc:
+            raise LLMError(
+                LLM_SIGNAL_FAILED,
+                f"cannot reach {ep.chat_url}: {type(exc).__name__}",
+                retryable=True,
+                where=where,
+                fix="check that the server is running and llm.base_url is right",
+            ) from None
+        if response.is_success:
+            return _content(response, where)
+        failure = self._status_failure(response, attempt, where)
+        if not failure.retryable:
+            raise failure
+        raise _Retry(failure, _retry_after_seconds(response.headers.get("Retry-After")))
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome else None
+        retry_after = failure.retry_after if isinstance(failure, _Retry) else None
+        return self._delay(state.attempt_number - 1, retry_after)
 
     def _client(self) -> httpx.Client:
         if self._http is None:
