@@ -9,7 +9,7 @@ export TRADING_ASSETS_STORE ?= $(CURDIR)/.data/trading_assets.duckdb
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := true
 export DAGSTER_EVENT_BATCH_SIZE := 1000
 
-.PHONY: demo test test-fast lint ui bench clean
+.PHONY: demo test test-fast test-py312 lint ui bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
+## test-py312: the fast suite under Python 3.12 too, in a second venv (.venv312)
+test-py312: .venv312/.installed
+	.venv312/bin/pytest -m "not slow"
+
+.venv312/.installed: pyproject.toml constraints.txt
+	python3.12 -m venv .venv312
+	.venv312/bin/pip install --quiet --upgrade pip
+	.venv312/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch .venv312/.installed
+
 ## ui: the Dagster UI and daemon on the same instance and store
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml
@@ -47,4 +57,4 @@ bench: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python bench/bench_backfill.py
 
 clean:
-	rm -rf $(VENV) .data .dagster_home/storage .dagster_home/history .dagster_home/schedules
+	rm -rf $(VENV) .venv312 .data .dagster_home/storage .dagster_home/history .dagster_home/schedules

@@ -24,10 +24,14 @@ SHARED = Path(
 )
 FIXTURE_ROOT = SHARED / "fixtures" / "ai-trader-2025-10"
 if not FIXTURE_ROOT.is_dir():
-    raise RuntimeError(
+    _MISSING = (
         f"legacy fixture not found at {FIXTURE_ROOT}: the tests read ../shared beside the "
         "checkout; set TRADING_ASSETS_SHARED to the shared/ folder"
     )
+    if os.environ.get("CI"):  # CI must run them: a missing fixture is a failure there
+        raise RuntimeError(_MISSING)
+    # A plain clone without shared/: the modules that need the fixture skip, saying why.
+    pytest.skip(_MISSING, allow_module_level=True)
 SIGNATURES = (
     "MiniMax-M2",
     "claude-3.7-sonnet",
