@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
@@ -29,6 +33,32 @@ from trading_assets.vocab import SIGNATURE_RE
 
 class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _freeze(value: Any) -> Any:
+    """Mappings become read-only views and lists tuples, all the way down."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+# An agent's params: validated as a dict, then frozen, so nothing can change them after
+# validation (e.g. slip an inline llm.api_key past the agent's check); dumped as plain JSON.
+FrozenParams = Annotated[
+    Mapping[str, Any],
+    AfterValidator(_freeze),
+    PlainSerializer(_thaw, return_type=dict[str, Any]),
+]
 
 
 class MarketDataConfig(Strict):
@@ -65,7 +95,7 @@ class FeesConfig(Strict):
 class ModelConfig(Strict):
     signature: str
     agent: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: FrozenParams = Field(default_factory=dict)
     enabled: bool = True
 
     @field_validator("signature")
@@ -99,7 +129,7 @@ class ModelSpec(Strict):
 
     signature: str
     agent: str
-    params: dict[str, Any]
+    params: FrozenParams
     universe: tuple[str, ...]
     initial_cash: float
     market_data: MarketDataConfig

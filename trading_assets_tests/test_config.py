@@ -70,125 +70,126 @@ def test_load_config_with_yaml_syntax_error_names_the_line(tmp_path):
     assert info.value.where == f"{path}:3"  # where the unclosed list meets `models:`
 
 
-def test_load_config_with_top_level_list_says_expected_mapping(tmp_path):
-    message = config_error(write(tmp_path, "- a\n- b\n"))
-    assert "mapping" in message
+QUANT_LLM_BAD_INNER = """\
+universe: [AAPL]
+models:
+  - signature: qllm
+    agent: quant_llm
+    params: {quant: {agent: sma_crossover, params: {fast: 50, slow: 10}}}
+"""
 
 
-def test_load_config_with_unknown_key_names_key_and_says_remove(tmp_path):
-    path = write(tmp_path, VALID + "initial_csh: 10\n")
-    message = config_error(path)
-    assert "'initial_csh'" in message
-    assert "Extra inputs are not permitted" in message
-    assert "remove or rename" in message
+def edited(old: str, new: str) -> str:
+    assert old in VALID
+    return VALID.replace(old, new)
 
 
-def test_load_config_with_unknown_nested_key_names_its_path(tmp_path):
-    path = write(tmp_path, VALID.replace("slippage_bps: 5", "slipage_bps: 5"))
-    message = config_error(path)
-    assert "'fees.slipage_bps'" in message
+# (case, config text, error type, what the message must say)
+BAD_CONFIGS = [
+    ("top-level list", "- a\n- b\n", ConfigError, ["mapping"]),
+    (
+        "unknown key",
+        VALID + "initial_csh: 10\n",
+        ConfigError,
+        ["'initial_csh'", "Extra inputs are not permitted", "remove or rename"],
+    ),
+    (
+        "unknown nested key",
+        edited("slippage_bps: 5", "slipage_bps: 5"),
+        ConfigError,
+        ["'fees.slipage_bps'"],
+    ),
+    (
+        "missing models",
+        "initial_cash: 1000\nuniverse: [AAPL]\n",
+        ConfigError,
+        ["'models'", "add 'models'"],
+    ),
+    ("empty models", "universe: [AAPL]\nmodels: []\n", ConfigError, ["'models'"]),
+    *[
+        (
+            f"initial cash {cash}",
+            edited("initial_cash: 50000", f"initial_cash: {cash}"),
+            ConfigError,
+            ["'initial_cash'", "greater than 0", "correct the value of 'initial_cash'"],
+        )
+        for cash in ("-100", "0")
+    ],
+    (
+        "duplicate universe symbol",
+        edited("[AAPL, msft]", "[AAPL, aapl]"),
+        ConfigError,
+        ["'universe'", "unique"],
+    ),
+    (
+        "unknown agent",
+        edited("agent: buy_and_hold", "agent: buy_and_hodl"),
+        UnknownAgentError,
+        [
+            "'buy_and_hodl'",
+            "models[0] (bh)",
+            "bollinger",
+            "buy_and_hold",
+            "quant_llm",
+            "sma_crossover",
+        ],
+    ),
+    (
+        "fast not below slow",
+        edited("{fast: 5, slow: 20, size: 10}", "{fast: 20, slow: 20}"),
+        ConfigError,
+        ["models[1] (sma-fast)", "fast (20) must be smaller than slow (20)", "sma_crossover"],
+    ),
+    (
+        "unknown param",
+        edited("size: 10}", "size: 10, sloww: 3}"),
+        ConfigError,
+        ["models[1] (sma-fast)", "sloww", "Extra inputs are not permitted"],
+    ),
+    (
+        "wrongly typed param",
+        edited("size: 10}", "size: lots}"),
+        ConfigError,
+        ["size", "models[1] (sma-fast)"],
+    ),
+    ("bad quant_llm inner params", QUANT_LLM_BAD_INNER, ConfigError, ["models[0] (qllm)"]),
+    (
+        "duplicate signature",
+        edited("signature: sma-fast", "signature: bh"),
+        ConfigError,
+        ["duplicate signature", "models[1] (bh)", "own signature"],
+    ),
+    *[
+        (
+            f"unsafe signature {signature[:12]!r}",
+            edited("signature: bh", f"signature: {signature!r}"),
+            ConfigError,
+            ["'models.0.signature'", "letters, digits"],
+        )
+        for signature in ("../x", "a/b", ".", "..", "-lead", "has space", "x" * 129)
+    ],
+    (
+        "folder source without path",
+        edited("{source: bundled}", "{source: folder}"),
+        ConfigError,
+        ["market_data", "market_data.path is required", "add market_data.path"],
+    ),
+    (
+        "unknown source",
+        edited("{source: bundled}", "{source: yahoo}"),
+        ConfigError,
+        ["'market_data.source'"],
+    ),
+]
 
 
-def test_load_config_with_missing_models_says_add_models(tmp_path):
-    path = write(tmp_path, "initial_cash: 1000\nuniverse: [AAPL]\n")
-    message = config_error(path)
-    assert "'models'" in message
-    assert "add 'models'" in message
-
-
-def test_load_config_with_empty_models_list_names_models(tmp_path):
-    path = write(tmp_path, "universe: [AAPL]\nmodels: []\n")
-    assert "'models'" in config_error(path)
-
-
-@pytest.mark.parametrize("cash", ["-100", "0"])
-def test_load_config_with_non_positive_initial_cash_names_the_key(tmp_path, cash):
-    path = write(tmp_path, VALID.replace("initial_cash: 50000", f"initial_cash: {cash}"))
-    message = config_error(path)
-    assert "'initial_cash'" in message
-    assert "greater than 0" in message
-    assert "correct the value of 'initial_cash'" in message
-
-
-def test_load_config_with_duplicate_universe_symbols_names_universe(tmp_path):
-    path = write(tmp_path, VALID.replace("[AAPL, msft]", "[AAPL, aapl]"))
-    message = config_error(path)
-    assert "'universe'" in message and "unique" in message
-
-
-def test_load_config_with_unknown_agent_lists_available_ones(tmp_path):
-    path = write(tmp_path, VALID.replace("agent: buy_and_hold", "agent: buy_and_hodl"))
-    message = config_error(path, UnknownAgentError)
-    assert "'buy_and_hodl'" in message
-    assert "models[0] (bh)" in message
-    for known in ("bollinger", "buy_and_hold", "quant_llm", "sma_crossover"):
-        assert known in message
-
-
-def test_load_config_with_fast_not_below_slow_says_which_params(tmp_path):
-    path = write(tmp_path, VALID.replace("{fast: 5, slow: 20, size: 10}", "{fast: 20, slow: 20}"))
-    message = config_error(path)
-    assert "models[1] (sma-fast)" in message
-    assert "fast (20) must be smaller than slow (20)" in message
-    assert "sma_crossover" in message
-
-
-def test_load_config_with_unknown_param_names_it(tmp_path):
-    path = write(tmp_path, VALID.replace("size: 10}", "size: 10, sloww: 3}"))
-    message = config_error(path)
-    assert "models[1] (sma-fast)" in message
-    assert "sloww" in message
-    assert "Extra inputs are not permitted" in message
-
-
-def test_load_config_with_wrongly_typed_param_names_it(tmp_path):
-    path = write(tmp_path, VALID.replace("size: 10}", "size: lots}"))
-    message = config_error(path)
-    assert "size" in message and "models[1] (sma-fast)" in message
-
-
-def test_load_config_with_bad_quant_llm_inner_params_raises_config_error(tmp_path):
-    path = write(
-        tmp_path,
-        """\
-        universe: [AAPL]
-        models:
-          - signature: qllm
-            agent: quant_llm
-            params: {quant: {agent: sma_crossover, params: {fast: 50, slow: 10}}}
-        """,
-    )
-    message = config_error(path)
-    assert "models[0] (qllm)" in message
-
-
-def test_load_config_with_duplicate_signature_names_the_second(tmp_path):
-    path = write(tmp_path, VALID.replace("signature: sma-fast", "signature: bh"))
-    message = config_error(path)
-    assert "duplicate signature" in message
-    assert "models[1] (bh)" in message
-    assert "own signature" in message
-
-
-@pytest.mark.parametrize("signature", ["../x", "a/b", ".", "..", "-lead", "has space", "x" * 129])
-def test_load_config_with_unsafe_signature_names_the_key(tmp_path, signature):
-    path = write(tmp_path, VALID.replace("signature: bh", f"signature: {signature!r}"))
-    message = config_error(path)
-    assert "'models.0.signature'" in message
-    assert "letters, digits" in message
-
-
-def test_load_config_with_folder_source_without_path_says_add_path(tmp_path):
-    path = write(tmp_path, VALID.replace("{source: bundled}", "{source: folder}"))
-    message = config_error(path)
-    assert "market_data" in message
-    assert "market_data.path is required" in message
-    assert "add market_data.path" in message
-
-
-def test_load_config_with_unknown_source_names_market_data_source(tmp_path):
-    path = write(tmp_path, VALID.replace("{source: bundled}", "{source: yahoo}"))
-    assert "'market_data.source'" in config_error(path)
+@pytest.mark.parametrize(
+    ("text", "kind", "says"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+)
+def test_load_config_with_bad_file_names_the_file_key_and_fix(tmp_path, text, kind, says):
+    message = config_error(write(tmp_path, text), kind)
+    missing = [part for part in says if part not in message]
+    assert missing == [], message
 
 
 def test_load_config_with_errors_raises_trading_assets_errors_only(tmp_path):
@@ -229,6 +230,16 @@ def test_model_spec_with_attempted_change_is_frozen(tmp_path):
     spec = model_specs(load_config(write(tmp_path, VALID)))[0]
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
         spec.initial_cash = 1.0  # type: ignore[misc]
+
+
+def test_model_spec_params_with_attempted_change_after_validation_raise(tmp_path):
+    path = write(tmp_path, QUANT_LLM_BAD_INNER.replace("fast: 50, slow: 10", "fast: 5, slow: 10"))
+    spec = model_specs(load_config(path))[0]
+    with pytest.raises(TypeError):  # the inline-key ban cannot be dodged after validation
+        spec.params["llm"] = {"model": "m", "api_key": "sk-inline"}  # type: ignore[index]
+    with pytest.raises(TypeError):
+        spec.params["quant"]["params"]["fast"] = 500  # type: ignore[index]
+    assert spec.model_dump()["params"]["quant"]["params"] == {"fast": 5, "slow": 10}
 
 
 def hash_in_subprocess(path: Path, seed: str) -> list[str]:
