@@ -1,5 +1,6 @@
 # Two commands from a fresh clone: `make demo` and `make test`.
 PYTHON ?= python3.11
+PYTHON312 ?= python3.12
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -40,7 +41,7 @@ test-py312: .venv312/.installed
 	.venv312/bin/pytest -m "not slow"
 
 .venv312/.installed: pyproject.toml constraints.txt
-	python3.12 -m venv .venv312
+	$(PYTHON312) -m venv .venv312
 	.venv312/bin/pip install --quiet --upgrade pip
 	.venv312/bin/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch .venv312/.installed
