@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.kernel.lanes import LaneFailure, LaneSignal
 from trading_assets.kernel.merge import (
-    DEFAULT_CONSTANTS,
     BothSignalsUnavailable,
     MergeConstants,
     merge,
@@ -27,7 +26,8 @@ def lane(source: str) -> st.SearchStrategy:
 
 
 def test_merge_kernel_with_defaults_uses_the_reference_constants():
-    assert MergeKernel().constants == DEFAULT_CONSTANTS
+    # shared/reference/result-contract-and-merge.md: 0.8, 0.9, 0.8, 0.7
+    assert MergeKernel().constants == MergeConstants(0.8, 0.9, 0.8, 0.7)
 
 
 @pytest.mark.parametrize("name", FIELDS)

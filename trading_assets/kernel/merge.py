@@ -16,7 +16,8 @@ does not; it is named in data_quality.not_configured instead.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from trading_assets.kernel.lanes import Lane, LaneFailure, LaneSignal
 from trading_assets.kernel.quality import OK, DataQuality, DataQualityIssue, summarize
@@ -37,20 +38,29 @@ __all__ = [
 Diagnostics = Mapping[str, Mapping[str, str | None]]
 
 
+def _constant(default: float, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
 @dataclass(frozen=True, slots=True)
 class MergeConstants:
-    quant_weight_cap: float = 0.8
-    llm_weight_cap: float = 0.9
-    quant_solo_penalty: float = 0.8
-    llm_solo_penalty: float = 0.7
+    """The kernel's four constants, each in [0, 1] (the Dagster resource derives from these)."""
+
+    quant_weight_cap: float = _constant(
+        0.8, "Cap on the quant lane's confidence (also caps a quant-only signal)."
+    )
+    llm_weight_cap: float = _constant(
+        0.9, "Cap on the LLM lane's confidence (also caps an LLM-only signal)."
+    )
+    quant_solo_penalty: float = _constant(
+        0.8, "Multiplier on the quant confidence when only the quant lane signals."
+    )
+    llm_solo_penalty: float = _constant(
+        0.7, "Multiplier on the LLM confidence when only the LLM lane signals."
+    )
 
     def __post_init__(self) -> None:
-        for name in (
-            "quant_weight_cap",
-            "llm_weight_cap",
-            "quant_solo_penalty",
-            "llm_solo_penalty",
-        ):
+        for name in (f.name for f in fields(self)):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:  # NaN fails too
                 raise ValueError(f"merge constant {name} must lie in [0, 1], got {value!r}")
