@@ -8,32 +8,22 @@ endpoint the lane is absent by design: quant-only, not degraded, and data_qualit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from trading_assets.agents.base import AgentContext, AgentParams, Decision, Signal, parse_params
 from trading_assets.agents.quant import Bollinger, BuyAndHold, SmaCrossover
 from trading_assets.errors import ConfigError
 from trading_assets.kernel.merge import merge
+from trading_assets.llm.endpoint import LLMParams
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.step import PortfolioState
 
 # The quant strategies it can wrap (direct imports: the registry imports this module).
 QUANT_CLASSES: dict[str, type] = {a.name: a for a in (SmaCrossover, Bollinger, BuyAndHold)}
 QUANT_AGENTS = tuple(QUANT_CLASSES)
-# What a models config may say about the endpoint; the key itself only via api_key_env.
-LLM_KEYS = frozenset(
-    {
-        "model",
-        "base_url",
-        "api_key_env",
-        "timeout_seconds",
-        "max_retries",
-        "backoff_seconds",
-        "temperature",
-    }
-)
 
 
 class QuantLLM:
@@ -44,27 +34,21 @@ class QuantLLM:
             default_factory=lambda: {"agent": "bollinger", "params": {}},
             description="{agent: sma_crossover | bollinger | buy_and_hold, params: {...}}",
         )
-        llm: dict[str, Any] | None = Field(
+        llm: LLMParams | None = Field(
             None,
-            description="{model, base_url?, api_key_env?, timeout_seconds?, max_retries?}; "
-            "omit to run quant-only",
+            description="{model, base_url?, api_key_env?, timeout_seconds?, max_retries?, "
+            "backoff_seconds?, temperature?}; omit to run quant-only",
         )
 
-        @model_validator(mode="after")
-        def _valid_llm(self) -> QuantLLM.Params:
-            unknown = set(self.llm or {}) - LLM_KEYS
-            if "api_key" in unknown:
+        @field_validator("llm", mode="before")
+        @classmethod
+        def _no_inline_key(cls, value: Any) -> Any:
+            if isinstance(value, Mapping) and "api_key" in value:
                 raise ValueError(
                     "llm.api_key is not allowed (it would be stored with the "
                     "model): name an environment variable in llm.api_key_env"
                 )
-            if unknown:
-                raise ValueError(
-                    f"unknown llm key(s) {sorted(unknown)}; allowed: {sorted(LLM_KEYS)}"
-                )
-            if self.llm is not None and not self.llm.get("model"):
-                raise ValueError("llm.model is required (the endpoint's model name)")
-            return self
+            return value
 
         @model_validator(mode="after")
         def _valid_quant(self) -> QuantLLM.Params:

@@ -14,10 +14,18 @@ import hashlib
 import ipaddress
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from trading_assets.errors import ConfigError
 
@@ -82,6 +90,27 @@ class LLMEndpoint(BaseModel):
         canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
         return f"{self.cache_identity()}#{digest}"
+
+
+# What a models config may say about its endpoint: LLMEndpoint's own fields, types and
+# bounds, optional but for `model`; never the key (only the variable that holds it,
+# api_key_env) nor the settings only the operator sets.
+def _optional(info: Any) -> Any:
+    """The field's type with its bounds (e.g. gt=0), or None."""
+    typed = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return typed | None
+
+
+_NOT_IN_MODELS_CONFIG = ("api_key", "require_api_key", "retry_after_cap_seconds")
+LLMParams = create_model(
+    "LLMParams",
+    __config__=ConfigDict(frozen=True, extra="forbid"),
+    **{
+        name: (info.annotation, ...) if name == "model" else (_optional(info), None)
+        for name, info in LLMEndpoint.model_fields.items()
+        if name not in _NOT_IN_MODELS_CONFIG
+    },
+)
 
 
 def endpoint_from_config(config: Mapping[str, Any], environ: Mapping[str, str]) -> LLMEndpoint:
