@@ -88,72 +88,95 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     from trading_assets.cli.backfill import default_store
-    from trading_assets.cli.output import render
     from trading_assets.store.results import ResultStore
 
-    store = ResultStore(args.store or default_store())
-    if args.command == "backfill":
-        from trading_assets.cli.backfill import run_backfill
-        from trading_assets.config import load_config, model_specs
-        from trading_assets.store.leaderboard import leaderboard
+    return COMMANDS[args.command](args, ResultStore(args.store or default_store()))
 
-        path = (
-            resources.files("trading_assets") / "configs" / "demo.yaml"
-            if args.config == "demo"
-            else Path(args.config)
-        )
-        if args.start and args.end and args.start > args.end:
-            raise TradingAssetsError(
-                f"--start {args.start} is after --end {args.end}", fix="swap them"
-            )
-        specs = model_specs(load_config(path))
-        outcome = run_backfill(store, specs, args.start, args.end)
-        print(
-            f"backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
-            f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s "
-            f"(last run ended after {outcome['runs_done_after_seconds'] or float('nan'):.1f} s; "
-            "the daemon marks a backfill done on its next 30 s tick)"
-        )
-        print(render(leaderboard(store), "table"))
-        print(
-            f"\nstore: {store.path}\nUI: make ui (or DAGSTER_HOME=.dagster_home dagster dev "
-            "-w workspace.yaml), then open http://127.0.0.1:3000"
-        )
-        return 0 if outcome["status"] in ("COMPLETED", "COMPLETED_SUCCESS") else 1
-    if args.command == "leaderboard":
-        from trading_assets.store.leaderboard import leaderboard
 
-        print(render(leaderboard(store), args.format))
-        return 0
-    if args.command == "results":
-        from trading_assets.store.leaderboard import model_results
+def _backfill(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.backfill import run_backfill
+    from trading_assets.cli.output import render
+    from trading_assets.config import load_config, model_specs
+    from trading_assets.store.leaderboard import leaderboard
 
-        print(render(model_results(store, args.model, args.start, args.end), args.format))
-        return 0
-    if args.command == "import-legacy":
-        from trading_assets.cli.legacy import import_legacy
+    path = (
+        resources.files("trading_assets") / "configs" / "demo.yaml"
+        if args.config == "demo"
+        else Path(args.config)
+    )
+    if args.start and args.end and args.start > args.end:
+        raise TradingAssetsError(f"--start {args.start} is after --end {args.end}", fix="swap them")
+    specs = model_specs(load_config(path))
+    outcome = run_backfill(store, specs, args.start, args.end)
+    print(
+        f"backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
+        f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s "
+        f"(last run ended after {outcome['runs_done_after_seconds'] or float('nan'):.1f} s; "
+        "the daemon marks a backfill done on its next 30 s tick)"
+    )
+    print(render(leaderboard(store), "table"))
+    print(
+        f"\nstore: {store.path}\nUI: make ui (or DAGSTER_HOME=.dagster_home dagster dev "
+        "-w workspace.yaml), then open http://127.0.0.1:3000"
+    )
+    return 0 if outcome["status"] in ("COMPLETED", "COMPLETED_SUCCESS") else 1
 
-        return import_legacy(store, args.root)
-    if args.command == "status":
-        import json
-        import os
 
-        from trading_assets.legacy.flags import MigrationFlags
-        from trading_assets.legacy.layout import resolve_root
-        from trading_assets.legacy.read_path import read_model_day
+def _leaderboard(args: argparse.Namespace, store) -> int:
+    from trading_assets.store.leaderboard import leaderboard
 
-        layout = resolve_root(args.legacy_root) if args.legacy_root else None
-        flags = MigrationFlags.from_env(os.environ)
-        found = read_model_day(store, layout, flags, args.model, args.date)
-        print(json.dumps({"source": found.source, **found.status}, indent=2, default=str))
-        return 0
-    if args.command == "parity":
-        from trading_assets.legacy.parity import parity_summary
+    return _print_table(leaderboard(store), args.format)
 
-        print(render(parity_summary(store), args.format))
-        return 0
-    raise AssertionError(args.command)
 
+def _results(args: argparse.Namespace, store) -> int:
+    from trading_assets.store.leaderboard import model_results
+
+    return _print_table(model_results(store, args.model, args.start, args.end), args.format)
+
+
+def _import_legacy(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.legacy import import_legacy
+
+    return import_legacy(store, args.root)
+
+
+def _status(args: argparse.Namespace, store) -> int:
+    import json
+    import os
+
+    from trading_assets.legacy.flags import MigrationFlags
+    from trading_assets.legacy.layout import resolve_root
+    from trading_assets.legacy.read_path import read_model_day
+
+    layout = resolve_root(args.legacy_root) if args.legacy_root else None
+    flags = MigrationFlags.from_env(os.environ)
+    found = read_model_day(store, layout, flags, args.model, args.date)
+    print(json.dumps({"source": found.source, **found.status}, indent=2, default=str))
+    return 0
+
+
+def _parity(args: argparse.Namespace, store) -> int:
+    from trading_assets.legacy.parity import parity_summary
+
+    return _print_table(parity_summary(store), args.format)
+
+
+def _print_table(frame, fmt: str) -> int:
+    from trading_assets.cli.output import render
+
+    print(render(frame, fmt))
+    return 0
+
+
+# One handler per subcommand: (parsed args, the store) -> exit code.
+COMMANDS = {
+    "backfill": _backfill,
+    "leaderboard": _leaderboard,
+    "results": _results,
+    "import-legacy": _import_legacy,
+    "status": _status,
+    "parity": _parity,
+}
 
 if __name__ == "__main__":
     sys.exit(main())
