@@ -42,14 +42,6 @@ def model_day():
     return defs.get_assets_def(MODEL_DAY)
 
 
-@pytest.fixture
-def instance():
-    """An instance that knows three models: the dynamic dimension's partitions."""
-    with dg.DagsterInstance.ephemeral() as inst:
-        inst.add_dynamic_partitions(MODELS_PARTITION, list(MODELS))
-        yield inst
-
-
 def date_dimension(model_day) -> dg.TimeWindowPartitionsDefinition:
     return model_day.partitions_def.get_partitions_def_for_dimension("date")
 

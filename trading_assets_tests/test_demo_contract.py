@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import jsonschema
 import pytest
 
@@ -24,6 +23,7 @@ from trading_assets.defs.definitions import defs
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.sources import BundledSource
 from trading_assets.store.results import ResultStore
+from trading_assets_tests.conftest import table_rows
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "docs" / "contracts"
 
@@ -59,13 +59,7 @@ def demo_store(tmp_path_factory):
 
 
 def rows(store: ResultStore, table: str) -> list[dict]:
-    con = duckdb.connect(str(store.path), read_only=True)
-    try:
-        cur = con.execute(f"SELECT * FROM {table}")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
+    return table_rows(store, table)
 
 
 def schema(name: str) -> dict:

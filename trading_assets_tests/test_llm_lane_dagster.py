@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -33,7 +32,6 @@ import pytest
 from trading_assets.config import load_config, model_specs
 from trading_assets.contract.v1alpha1 import decision_from_row, status_from_row
 from trading_assets.defs.definitions import defs
-from trading_assets.defs.partitions import MODELS_PARTITION
 from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.errors import ConfigError
@@ -43,6 +41,7 @@ from trading_assets.kernel.ratings import lane_from_llm_rating
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.sources import BundledSource
 from trading_assets.store.results import ResultStore
+from trading_assets_tests.conftest import table_rows
 
 try:  # package layout (trading_assets_tests/__init__.py) or the repo root on sys.path
     from trading_assets_tests.openai_server import OpenAIServer, Reply
@@ -52,6 +51,7 @@ except ImportError:  # pytest's default "prepend" import of this folder
 KEY_ENV = "TEST_LLM_KEY"
 KEY = "sk-test-SECRET-123"
 MODEL = "qllm"
+MODELS = (MODEL,)  # the conftest instance knows these
 MODEL_DAY = dg.AssetKey("model_day")
 START, END = dt.date(2012, 1, 3), dt.date(2012, 6, 29)
 # The failure matrix runs a shorter range that still holds every crossing of the long one.
@@ -96,23 +96,13 @@ def model_yaml(base_url: str | None) -> str:
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
     """The key the LLM resource reads at run time; no TA_* flags from the shell."""
-    monkeypatch.setenv(KEY_ENV, KEY)
-    for name in list(os.environ):
-        if name.startswith("TA_"):
-            monkeypatch.delenv(name)
+    monkeypatch.setenv(KEY_ENV, KEY)  # (conftest clears the TA_* flags)
 
 
 @pytest.fixture
 def server():
     with OpenAIServer() as srv:
         yield srv
-
-
-@pytest.fixture
-def instance():
-    with dg.DagsterInstance.ephemeral() as inst:
-        inst.add_dynamic_partitions(MODELS_PARTITION, [MODEL])
-        yield inst
 
 
 def make_store(folder: Path, base_url: str | None) -> ResultStore:
@@ -153,11 +143,7 @@ def run_range(
 
 def rows(store: ResultStore, table: str) -> list[dict]:
     """Rows as DuckDB returns them (what the contract converters take), in key order."""
-    order = "model, date, symbol" if table == "signals" else "model, date"
-    with store.connect() as con:
-        cursor = con.execute(f"SELECT * FROM {table} ORDER BY {order}")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return table_rows(store, table, "model, date, symbol" if table == "signals" else "model, date")
 
 
 def assert_rows_follow_the_contract(store: ResultStore) -> None:

@@ -50,16 +50,6 @@ def bundled_prices():
     return BundledSource().load()
 
 
-@pytest.fixture(autouse=True)
-def no_migration_flags(monkeypatch):
-    """The runs must not pick up TA_* migration flags from the developer's shell."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("TA_"):
-            monkeypatch.delenv(name)
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> ResultStore:
     config = tmp_path / "models.yaml"
@@ -74,13 +64,6 @@ def store(tmp_path: Path) -> ResultStore:
 def resources(store: ResultStore) -> dict:
     """The code location's resources, with only the store path replaced."""
     return {**defs.resources, "store": StoreResource(path=str(store.path))}
-
-
-@pytest.fixture
-def instance():
-    with dg.DagsterInstance.ephemeral() as inst:
-        inst.add_dynamic_partitions(MODELS_PARTITION, list(MODELS))
-        yield inst
 
 
 def assets(*keys: dg.AssetKey) -> list[dg.AssetsDefinition]:
