@@ -30,10 +30,16 @@ from trading_assets.legacy.layout import check_signature, resolve_root
 from trading_assets.legacy.writer import append_model_day, format_position_line, write_status
 from trading_assets.portfolio.step import PortfolioState, apply_fill
 from trading_assets.store.rows import day_rows
+from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
 
 def dual_write_model_run(
-    flags: MigrationFlags, spec: ModelSpec, run: ModelRun, *, run_id: str | None = None
+    flags: MigrationFlags,
+    spec: ModelSpec,
+    run: ModelRun,
+    *,
+    run_id: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Path | None:
     """Write `run` under flags.write_root; None when dual write is off for this model."""
     if not flags.dual_write or flags.write_root is None:
@@ -44,7 +50,7 @@ def dual_write_model_run(
     layout = resolve_root(flags.write_root, create=True)
     path = layout.position_file(spec.signature)
     order = list(spec.universe) or _symbols(run)
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    started = clock.now()
     statuses = {
         row["date"]: status_from_row(row)
         for row in day_rows(
@@ -54,6 +60,7 @@ def dual_write_model_run(
             run_id=run_id,
             config_hash=spec.config_hash,
             started_at=started,
+            clock=clock,
         )["model_days"]
     }
     done = [r for r in run.results if not r.failed]
