@@ -29,7 +29,7 @@ from trading_assets.legacy.flags import MigrationFlags
 from trading_assets.legacy.layout import check_signature, resolve_root
 from trading_assets.legacy.writer import append_model_day, format_position_line, write_status
 from trading_assets.portfolio.step import PortfolioState, apply_fill
-from trading_assets.store.rows import day_rows
+from trading_assets.store.rows import run_rows
 from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
 
@@ -50,19 +50,8 @@ def dual_write_model_run(
     layout = resolve_root(flags.write_root, create=True)
     path = layout.position_file(spec.signature)
     order = list(spec.universe) or _symbols(run)
-    started = clock.now()
-    statuses = {
-        row["date"]: status_from_row(row)
-        for row in day_rows(
-            spec.signature,
-            run.results,
-            initial_cash=spec.initial_cash,
-            run_id=run_id,
-            config_hash=spec.config_hash,
-            started_at=started,
-            clock=clock,
-        )["model_days"]
-    }
+    rows = run_rows(spec, run.results, run_id=run_id, started_at=clock.now(), clock=clock)
+    statuses = {row["date"]: status_from_row(row) for row in rows["model_days"]}
     done = [r for r in run.results if not r.failed]
     if done and not path.exists():  # the registration line: all zeros, the initial cash
         day = _previous_weekday(done[0].date)

@@ -24,7 +24,7 @@ from trading_assets.llm.lane import LLMLane
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.results import ResultStore
-from trading_assets.store.rows import day_rows
+from trading_assets.store.rows import run_rows
 from trading_assets.store.runs import RunInputs, load_run
 from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
@@ -65,15 +65,7 @@ def run_model(
     )
     run, lane = _simulate(model, dates, inputs, services)
     spec = inputs.spec
-    tables = day_rows(
-        model,
-        run.results,
-        initial_cash=spec.initial_cash,
-        run_id=run_id,
-        config_hash=spec.config_hash,
-        started_at=started,
-        clock=clock,
-    )
+    tables = run_rows(spec, run.results, run_id=run_id, started_at=started, clock=clock)
     if inputs.legacy is not None:
         run.parity = tuple(
             compare_days(model, dates, legacy_days(model, *inputs.legacy), _by_date(tables))

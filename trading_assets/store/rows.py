@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from trading_assets.config import ModelSpec
 from trading_assets.contract.v1alpha1 import decision_row
 from trading_assets.engine.simulate import DayResult
 from trading_assets.kernel.reasons import STALE_DATA
@@ -100,3 +101,23 @@ def _quality(r: DayResult) -> str | None:
         return STALE_DATA
     states = [s.merged.data_quality.state for s in r.signals if s.merged.data_quality]
     return states[0] if states else None
+
+
+def run_rows(
+    spec: ModelSpec,
+    results: Iterable[DayResult],
+    *,
+    run_id: str | None,
+    started_at: dt.datetime,
+    clock: Clock = SYSTEM_CLOCK,
+) -> dict[str, list[dict]]:
+    """`day_rows` of a model's run, with its spec's initial cash and config hash."""
+    return day_rows(
+        spec.signature,
+        results,
+        initial_cash=spec.initial_cash,
+        run_id=run_id,
+        config_hash=spec.config_hash,
+        started_at=started_at,
+        clock=clock,
+    )
