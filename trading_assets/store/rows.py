@@ -9,7 +9,7 @@ from trading_assets.config import ModelSpec
 from trading_assets.contract.v1alpha1 import decision_row
 from trading_assets.engine.simulate import DayResult
 from trading_assets.kernel.reasons import STALE_DATA
-from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock
+from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
 
 
 def day_rows(
@@ -22,78 +22,88 @@ def day_rows(
     started_at: dt.datetime,
     clock: Clock = SYSTEM_CLOCK,
 ) -> dict[str, list[dict]]:
+    """The four result tables' rows of a model's simulated days."""
     tables: dict[str, list[dict]] = {"model_days": [], "orders": [], "holdings": [], "signals": []}
     now = clock.now()
     for r in results:
-        reasons = sorted(
-            {c for s in r.signals for c in s.merged.reason_codes}
-            | ({STALE_DATA} if r.stale_symbols else set())
-        )
-        filled = sum(o.status == "filled" for o in r.orders)
-        rejected = sum(o.status == "rejected" for o in r.orders)
-        err = r.error
+        run = {"run_id": run_id, "config_hash": config_hash, "started_at": started_at}
         tables["model_days"].append(
-            {
-                "model": model,
-                "date": r.date,
-                "status": "failed" if err else ("degraded_success" if r.degraded else "completed"),
-                "stage": "decide" if err else "write",
-                "progress": 0 if err else 100,
-                "cash": r.state.cash,
-                "portfolio_value": None if err else r.value,
-                "positions_value": None if err else r.positions_value,
-                "daily_return": None if err else r.daily_return,
-                "cumulative_return": None if err else r.value / initial_cash - 1.0,
-                "n_orders": len(r.orders),
-                "n_filled": filled,
-                "n_rejected": rejected,
-                "degraded": r.degraded,
-                "reason_codes": reasons,
-                "data_quality_state": _quality(r),
-                "error_code": "analysis_failed" if err else None,
-                "error_message": str(err) if err else None,
-                "error_retryable": True if err else None,
-                "run_id": run_id,
-                "config_hash": config_hash,
-                "started_at": started_at,
-                "completed_at": now,
-                "contract_version": CONTRACT_VERSION,
-            }
+            _model_day_row(model, r, initial_cash) | run | {"completed_at": now}
         )
-        for seq, o in enumerate(r.orders):
-            tables["orders"].append(
-                {
-                    "model": model,
-                    "date": r.date,
-                    "seq": seq,
-                    "symbol": o.order.symbol,
-                    "side": o.order.side,
-                    "quantity": o.order.quantity,
-                    "status": o.status,
-                    "price": o.price,
-                    "commission": o.commission,
-                    "reason": o.reason,
-                    "contract_version": CONTRACT_VERSION,
-                }
-            )
-        if not err:
-            for symbol, shares in r.state.positions.items():
-                close = r.closes[symbol]
-                tables["holdings"].append(
-                    {
-                        "model": model,
-                        "date": r.date,
-                        "symbol": symbol,
-                        "shares": shares,
-                        "close": close,
-                        "market_value": shares * close,
-                        "stale": symbol in r.stale_symbols,
-                        "contract_version": CONTRACT_VERSION,
-                    }
-                )
+        tables["orders"] += _order_rows(model, r)
+        tables["holdings"] += [] if r.failed else _holding_rows(model, r)
         for s in r.signals:
             tables["signals"].append(decision_row(model, r.date, s.symbol, s.merged, s.reasoning))
     return tables
+
+
+def _model_day_row(model: str, r: DayResult, initial_cash: float) -> dict:
+    reasons = sorted(
+        {c for s in r.signals for c in s.merged.reason_codes}
+        | ({STALE_DATA} if r.stale_symbols else set())
+    )
+    err = r.error
+    if err:
+        status = DayStatus.FAILED
+    else:
+        status = DayStatus.DEGRADED_SUCCESS if r.degraded else DayStatus.COMPLETED
+    return {
+        "model": model,
+        "date": r.date,
+        "status": status.value,
+        "stage": "decide" if err else "write",
+        "progress": 0 if err else 100,
+        "cash": r.state.cash,
+        "portfolio_value": None if err else r.value,
+        "positions_value": None if err else r.positions_value,
+        "daily_return": None if err else r.daily_return,
+        "cumulative_return": None if err else r.value / initial_cash - 1.0,
+        "n_orders": len(r.orders),
+        "n_filled": sum(o.status == "filled" for o in r.orders),
+        "n_rejected": sum(o.status == "rejected" for o in r.orders),
+        "degraded": r.degraded,
+        "reason_codes": [str(c) for c in reasons],
+        "data_quality_state": _quality(r),
+        "error_code": "analysis_failed" if err else None,
+        "error_message": str(err) if err else None,
+        "error_retryable": True if err else None,
+        "contract_version": CONTRACT_VERSION,
+    }
+
+
+def _order_rows(model: str, r: DayResult) -> list[dict]:
+    return [
+        {
+            "model": model,
+            "date": r.date,
+            "seq": seq,
+            "symbol": o.order.symbol,
+            "side": o.order.side,
+            "quantity": o.order.quantity,
+            "status": o.status,
+            "price": o.price,
+            "commission": o.commission,
+            "reason": o.reason,
+            "contract_version": CONTRACT_VERSION,
+        }
+        for seq, o in enumerate(r.orders)
+    ]
+
+
+def _holding_rows(model: str, r: DayResult) -> list[dict]:
+    return [
+        {
+            "model": model,
+            "date": r.date,
+            "symbol": symbol,
+            "shares": shares,
+            "close": r.closes[symbol],
+            "market_value": shares * r.closes[symbol],
+            "stale": symbol in r.stale_symbols,
+            "contract_version": CONTRACT_VERSION,
+        }
+        for symbol, shares in r.state.positions.items()
+    ]
 
 
 def _quality(r: DayResult) -> str | None:
