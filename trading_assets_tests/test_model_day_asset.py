@@ -389,3 +389,16 @@ def test_model_day_with_other_model_raising_still_records_the_completed_models_p
     assert stored_dates(store, "m1") == trading_days(start, end)  # m1 ran first: stored
     recorded = set(instance.get_materialized_partitions(MODEL_DAY))
     assert {f"{d.isoformat()}|m1" for d in trading_days(start, end)} <= recorded
+
+
+def test_model_day_range_run_of_two_models_opens_the_store_twice_per_model(
+    instance, resources, monkeypatch
+):
+    # Each open takes the file lock and checks migrations: one to load a model's inputs,
+    # one to commit its results (the walk itself runs with none open). Was 11.
+    from trading_assets.store import db
+
+    opened, real_open = [], db._open
+    monkeypatch.setattr(db, "_open", lambda path: opened.append(path) or real_open(path))
+    assert run_range(instance, resources).success
+    assert len(opened) == 2 * len(MODELS)
