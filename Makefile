@@ -55,6 +55,7 @@ bench: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_kernel.py
 	$(BIN)/python bench/bench_llm_cache.py
+	$(BIN)/python bench/bench_store_opens.py
 	$(BIN)/python bench/bench_backfill.py
 
 clean:
