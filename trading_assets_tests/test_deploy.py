@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -29,13 +28,12 @@ import psycopg2
 import pytest
 import yaml
 
-from trading_assets_tests.e2e import REPO
+from trading_assets_tests.e2e import REPO, postgres_database
 
 DEPLOY = REPO / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
 INSTALL_ROOT = "/opt/trading_assets"  # where the units expect the checkout
 BIN = Path(sys.executable).parent
-PG = os.environ.get("TA_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def exec_start(unit: Path) -> list[str]:
@@ -100,13 +98,8 @@ def test_units_pass_systemd_analyze_verify(tmp_path):
 
 @pytest.fixture
 def pg_url():
-    name = f"ta_ops_deploy_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(PG)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    yield PG.rsplit("/", 1)[0] + "/" + name
-    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with postgres_database("ta_ops_deploy") as url:
+        yield url
 
 
 @pytest.fixture
