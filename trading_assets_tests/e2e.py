@@ -7,11 +7,31 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).parent / "trading-assets"
+PG = os.environ.get("TA_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a new database with a unique name on the test server; dropped after."""
+    import psycopg2
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(PG)
+    admin.autocommit = True
+    try:
+        admin.cursor().execute(f'CREATE DATABASE "{name}"')
+        yield PG.rsplit("/", 1)[0] + "/" + name
+        admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
 
 
 @dataclass

@@ -7,6 +7,7 @@ request is recorded with its headers and JSON body so tests can check what was s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections import deque
@@ -25,6 +26,8 @@ class Reply:
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
+    # "body": the request's headers as a text/plain body; "content": as the answer's text
+    echo: str | None = None
 
     @classmethod
     def content(cls, text: str, model: str = "test-model") -> Reply:
@@ -66,9 +69,28 @@ class Reply:
             body=b'{"choices": [{"message": ', headers=(("Content-Type", "application/json"),)
         )
 
+    @classmethod
+    def echo_headers(cls, status: int, into: str = "body", prefix: str = "") -> Reply:
+        """A debugging proxy's answer: the request's headers (Authorization included)
+        echoed as a text/plain body (`into="body"`) or as the answer's text ("content")."""
+        return cls(status=status, body=prefix.encode(), echo=into)
+
     def after(self, delay: float) -> Reply:
         """The same reply, sent `delay` seconds late."""
-        return Reply(self.status, self.body, self.headers, delay)
+        return dataclasses.replace(self, delay=delay)
+
+    def for_request(self, headers: dict[str, str]) -> Reply:
+        """The reply to send to a request with these headers (fills in an echo)."""
+        if self.echo is None:
+            return self
+        # the credential first, so that even a short preview of the echo holds it
+        ordered = sorted(headers.items(), key=lambda kv: kv[0].lower() != "authorization")
+        text = self.body.decode() + "".join(f"{k}: {v}\n" for k, v in ordered)
+        if self.echo == "content":
+            return dataclasses.replace(Reply.content(text), status=self.status)
+        return dataclasses.replace(
+            self, body=text.encode(), headers=(("Content-Type", "text/plain"),), echo=None
+        )
 
 
 @dataclass(frozen=True)
@@ -157,6 +179,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 reply = state.queue.popleft() if state.queue else state.default
             if self.path != CHAT_PATH:
                 reply = Reply.error(404, f"no route {self.path}")
+            reply = reply.for_request(dict(self.headers.items()))
             if reply.delay and state.stopping.wait(reply.delay):
                 return
             try:

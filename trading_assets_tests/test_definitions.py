@@ -258,18 +258,34 @@ def test_schedules_and_sensors_with_default_status_are_stopped():
     repo = defs.get_repository_def()
     schedules = {s.name: s for s in repo.schedule_defs}
     sensors = {s.name: s for s in repo.sensor_defs}
-    assert set(schedules) == {"market_prices_daily"}
-    assert set(sensors) == {"new_models_sensor", "trading_day_automation"}
+    assert set(schedules) == {"market_prices_daily", "trading_day_close"}
+    assert set(sensors) == {
+        "models_config_sensor",
+        "new_models_sensor",
+        "new_prices_sensor",
+        "trading_day_automation",
+    }
     assert all(s.default_status == dg.DefaultScheduleStatus.STOPPED for s in schedules.values())
     assert all(s.default_status == dg.DefaultSensorStatus.STOPPED for s in sensors.values())
 
 
 def test_market_prices_schedule_with_weekday_cron_runs_after_the_new_york_close():
-    (schedule,) = defs.get_repository_def().schedule_defs
+    schedule = defs.get_repository_def().get_schedule_def("market_prices_daily")
     assert schedule.cron_schedule == "30 17 * * 1-5"
     assert schedule.execution_timezone == "America/New_York"
     job = defs.get_repository_def().get_job(schedule.job_name)
     assert set(job.asset_layer.selected_asset_keys) == {MARKET_PRICES}
+
+
+def test_trading_day_close_schedule_runs_daily_after_the_close_and_targets_model_day():
+    schedule = defs.get_repository_def().get_schedule_def("trading_day_close")
+    # every day at 18:00 New York: the XNYS calendar, not cron, skips weekends and holidays
+    assert (schedule.cron_schedule, schedule.execution_timezone) == (
+        "0 18 * * *",
+        "America/New_York",
+    )
+    job = defs.get_repository_def().get_job(schedule.job_name)
+    assert set(job.asset_layer.selected_asset_keys) == {MODEL_DAY}
 
 
 def test_trading_day_automation_with_assets_targets_model_day_and_analytics():

@@ -4,18 +4,15 @@ materializations and backfill record in Postgres."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 
 import dagster as dg
 import psycopg2
 import pytest
 
-from trading_assets_tests.e2e import REPO, Project, write_config
+from trading_assets_tests.e2e import REPO, Project, postgres_database, write_config
 
 pytestmark = pytest.mark.slow
-PG = os.environ.get("TA_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 CONFIG = """
 universe: [IBM]
@@ -26,13 +23,8 @@ models:
 
 @pytest.fixture
 def pg_database():
-    name = f"ta_test_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(PG)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    yield PG.rsplit("/", 1)[0] + "/" + name
-    admin.cursor().execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with postgres_database("ta_test") as url:
+        yield url
 
 
 def test_backfill_on_postgres_instance_records_runs_in_postgres(tmp_path, pg_database, monkeypatch):

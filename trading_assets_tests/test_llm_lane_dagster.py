@@ -344,11 +344,24 @@ def test_quant_llm_with_failing_provider_degrades_and_fills_in_once_provider_is_
 # -- (e) the API key stays a secret ---------------------------------------------------
 
 
+ECHOES = [
+    pytest.param(Reply.error(401, f"Incorrect API key provided: {KEY}"), id="401-json-key"),
+    # a debugging proxy echoing the request's headers in a non-JSON body
+    pytest.param(Reply.echo_headers(401, prefix="rejected\n"), id="401-text-headers"),
+    pytest.param(Reply.echo_headers(502, prefix="bad gateway\n"), id="502-text-headers"),
+    # ... or as the answer's text, which is then not the JSON the lane asked for
+    pytest.param(Reply.echo_headers(200, into="content"), id="200-content-headers"),
+    pytest.param(Reply.content(f"debug: api_key={KEY}"), id="200-content-api_key"),
+]
+
+
+@pytest.mark.parametrize("echo", ECHOES)
 def test_quant_llm_with_api_key_keeps_it_out_of_store_logs_metadata_and_config(
-    tmp_path, store, instance, server
+    tmp_path, store, instance, server, echo
 ):
-    # The provider echoes the key it rejects on the first request, then answers.
-    server.script(Reply.error(401, f"Incorrect API key provided: {KEY}"))
+    # The provider echoes the key on the first request (a 5xx echo is retried once), then
+    # answers.
+    server.script(echo, echo)
     server.set_default(Reply.rating("BUY", "Momentum is positive."))
 
     result = run_range(instance, store)
@@ -357,6 +370,7 @@ def test_quant_llm_with_api_key_keeps_it_out_of_store_logs_metadata_and_config(
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"  # it was used
     diagnostics = [s["source_diagnostics"] for s in rows(store, "signals")]
     assert diagnostics[0] and "***" in diagnostics[0]  # the echo was redacted
+    assert all(d is None for d in diagnostics[2:])  # later answers were healthy
     store_bytes = b"".join(p.read_bytes() for p in tmp_path.glob("store.duckdb*") if p.is_file())
     assert b"Momentum is positive." in store_bytes  # the scan does see stored text
     assert KEY.encode() not in store_bytes

@@ -9,8 +9,11 @@ from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.automation import (
     market_prices_daily,
+    models_config_sensor,
     new_models_sensor,
+    new_prices_sensor,
     trading_day_automation,
+    trading_day_close,
 )
 from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
@@ -32,8 +35,8 @@ def resources() -> dict:
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[],
-    schedules=[market_prices_daily],
-    sensors=[new_models_sensor, trading_day_automation],
+    schedules=[market_prices_daily, trading_day_close],
+    sensors=[models_config_sensor, new_models_sensor, new_prices_sensor, trading_day_automation],
     resources=resources(),
     executor=dg.in_process_executor,
 )

@@ -28,6 +28,7 @@ from trading_assets.kernel.reasons import (
     PROVIDER_AUTH_FAILED,
 )
 from trading_assets.llm.endpoint import LLMEndpoint
+from trading_assets.llm.scrub import scrub
 from trading_assets.vocab import SYSTEM_CLOCK
 
 Messages = Sequence[Mapping[str, str]]
@@ -101,8 +102,8 @@ class HttpChatClient:
         ep = self.endpoint
         where = ep.cache_identity()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if ep.api_key is not None and ep.api_key.get_secret_value():
-            headers["Authorization"] = f"Bearer {ep.api_key.get_secret_value()}"
+        if ep.secret():
+            headers["Authorization"] = f"Bearer {ep.secret()}"
         elif ep.needs_api_key:
             raise LLMError(
                 PROVIDER_API_KEY_MISSING,
@@ -216,10 +217,10 @@ class HttpChatClient:
         )
 
     def _snippet(self, response: httpx.Response) -> str:
-        text = " ".join(response.text[:_SNIPPET_CHARS].split()) or "(empty body)"
-        key = self.endpoint.api_key.get_secret_value() if self.endpoint.api_key else ""
-        # Some providers echo the key they rejected; never pass it on.
-        return text.replace(key, "***") if key else text
+        # Some providers echo the key or the request's headers; scrub before cutting,
+        # or a key split by the cut would slip through.
+        text = scrub(response.text, [self.endpoint.secret()])
+        return " ".join(text.split())[:_SNIPPET_CHARS] or "(empty body)"
 
 
 def _content(response: httpx.Response, where: str) -> str:

@@ -75,6 +75,10 @@ class LLMEndpoint(BaseModel):
     def needs_api_key(self) -> bool:
         return self.require_api_key if self.require_api_key is not None else not self.is_local
 
+    def secret(self) -> str | None:
+        """The key in clear, for the Authorization header and the scrub only."""
+        return self.api_key.get_secret_value() if self.api_key is not None else None
+
     @property
     def chat_url(self) -> str:
         return f"{self.base_url}/chat/completions"

@@ -22,6 +22,7 @@ from trading_assets.llm.answer import CachedAnswer, parse_answer
 from trading_assets.llm.client import ChatClient, HttpChatClient, LLMError
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.prompt import build_messages, prompt_hash
+from trading_assets.llm.scrub import scrub
 from trading_assets.market.view import PointInTimeView
 from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
@@ -85,7 +86,9 @@ class LLMLane:
             return lane_from_llm_rating(cached.rating), cached.rationale
         self._misses += 1
         try:
-            content = self.client.complete(messages)
+            # Everything the provider said leaves the lane scrubbed: the answer (cached,
+            # stored as reasoning) and every error (stored as source_diagnostics).
+            content = self._scrub(self.client.complete(messages))
             answer = parse_answer(content, where=self.model)
         except LLMError as exc:
             self._failures[exc.reason_code] += 1
@@ -93,7 +96,7 @@ class LLMLane:
                 source="llm",
                 reason_code=exc.reason_code,
                 data_quality=_DATA_QUALITY.get(exc.reason_code),
-                error=str(exc),
+                error=self._scrub(str(exc)),
             )
             return failure, None
         entry = CachedAnswer(answer.rating, answer.rationale, content, self._clock.now())
@@ -103,6 +106,9 @@ class LLMLane:
         if lane.reason_code is not None:
             self._unknown += 1
         return lane, answer.rationale
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, [self.endpoint.secret()])
 
     def new_entries(self) -> LLMCache:
         """Answers cached since construction (a copy), for the store."""
