@@ -1,9 +1,13 @@
 """Differential tests: sma_crossover in our engine vs backtrader and vectorbt.
 
-The bundled history (AAPL, GOOG, IBM, MSFT, 2000-03-01..2013-03-01) through
-`simulate` must give the same fills (date, symbol, side, quantity, price) and the same
-final value (cash + shares x last close) as both peers on identical rules (see
-trading_assets_tests/peers.py for the rules and each peer's setup).
+The bundled history (AAPL, GOOG, IBM, MSFT, 2000-03-01..2013-03-01, raw prices: our
+engine runs with `corporate_actions: ignore`) through `simulate` must give the same
+fills (date, symbol, side, quantity, price) and the same final value (cash + shares x
+last close) as both peers on identical rules (see trading_assets_tests/peers.py for the
+rules and each peer's setup). Against backtrader this is a grid of 24 (fast, slow,
+size, universe) cases; the test lists the days on which the two averages tie exactly,
+so backtrader's tie rule (CrossOver carries the last non-zero difference) is known to
+be exercised.
 
 Setup choices:
 - Cash. Backtrader's submission-time check prices a market order at D-1's close, ours
@@ -26,6 +30,9 @@ Setup choices:
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,19 +55,35 @@ def history() -> PriceHistory:
     return BundledSource().load()
 
 
-@pytest.mark.parametrize(
-    ("universe", "size", "fast", "slow"),
-    [
-        (("AAPL",), 100, 10, 50),
-        (("AAPL",), 500, 5, 20),
-        (("MSFT", "IBM"), 10, 10, 50),
-        (("MSFT", "IBM"), 500, 5, 20),
-        (BUNDLED_SYMBOLS, 100, 10, 50),
-        (BUNDLED_SYMBOLS, 10, 5, 20),
-        (("GOOG", "MSFT", "AAPL", "IBM"), 500, 5, 20),
-    ],
-    ids=_case_id,
-)
+FASTS = (3, 5, 8, 10, 13, 20)
+SLOWS = (21, 30, 50, 100)
+UNIVERSES = (BUNDLED_SYMBOLS, ("AAPL", "IBM"), ("MSFT", "GOOG"), ("IBM", "MSFT", "AAPL"))
+SIZES = (100, 10, 500)
+GRID = [
+    (UNIVERSES[i % len(UNIVERSES)], SIZES[i % len(SIZES)], fast, slow)
+    for i, (fast, slow) in enumerate(itertools.product(FASTS, SLOWS))
+]
+# Days on which SMA(fast) == SMA(slow) exactly (math.fsum means of the symbol's real
+# bars), for the grid's cases: (symbol, fast, slow, date, difference before, after).
+# Three of them are +, 0, + or -, 0, - where a rule of "before <= 0 < now" would cross
+# and backtrader's CrossOver (last non-zero difference) does not.
+EXPECTED_TIES = [
+    ("AAPL", 3, 21, dt.date(2000, 9, 18), "-", "+"),
+    ("MSFT", 3, 50, dt.date(2009, 8, 11), "+", "-"),
+    ("IBM", 5, 30, dt.date(2011, 3, 9), "-", "-"),
+    ("IBM", 10, 30, dt.date(2005, 6, 27), "+", "+"),
+    ("MSFT", 20, 21, dt.date(2010, 8, 17), "+", "+"),
+]
+
+
+def test_grid_covers_at_least_24_cases_and_lists_exact_ties(history: PriceHistory) -> None:
+    assert len(GRID) >= 24
+    ties = [t for u, _, fast, slow in GRID for t in exact_ties(history, u, fast, slow)]
+    print("\n".join(f"tie: {t}" for t in ties))  # pytest -s shows where the tie path runs
+    assert ties == EXPECTED_TIES
+
+
+@pytest.mark.parametrize(("universe", "size", "fast", "slow"), GRID, ids=_case_id)
 def test_sma_crossover_with_ample_cash_matches_backtrader_exactly(
     history: PriceHistory, universe: tuple[str, ...], size: int, fast: int, slow: int
 ) -> None:
@@ -72,6 +95,29 @@ def test_sma_crossover_with_ample_cash_matches_backtrader_exactly(
     assert ours.fills == peer.fills
     assert ours.positions == peer.positions
     assert ours.final_value == peer.final_value
+
+
+def exact_ties(
+    history: PriceHistory, universe: Sequence[str], fast: int, slow: int
+) -> list[tuple[str, int, int, dt.date, str, str]]:
+    """Days where the fsum SMAs of a symbol's real bars are equal, computed here."""
+    out = []
+    for symbol in sorted(universe):
+        col = history.close[:, history.symbol_index(symbol)]
+        real = ~np.isnan(col)
+        dates = [d for d, ok in zip(history.dates, real, strict=True) if ok]
+        closes = col[real].tolist()
+        diff = [
+            math.fsum(closes[t - fast + 1 : t + 1]) / fast
+            - math.fsum(closes[t - slow + 1 : t + 1]) / slow
+            for t in range(slow - 1, len(closes))
+        ]
+        for k in range(1, len(diff) - 1):
+            if diff[k] == 0:
+                sign = lambda x: "+" if x > 0 else "-" if x < 0 else "0"  # noqa: E731
+                day = dates[k + slow - 1]
+                out.append((symbol, fast, slow, day, sign(diff[k - 1]), sign(diff[k + 1])))
+    return out
 
 
 def test_sma_crossover_with_tight_cash_rejects_like_backtrader(history: PriceHistory) -> None:
