@@ -27,6 +27,9 @@ from pydantic import (
 from trading_assets.errors import ConfigError, TradingAssetsError
 
 SIGNATURE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# apply: splits and dividends of the market data change holdings and cash (and agents see
+# split-adjusted history); ignore: raw prices only, as the legacy AI-Trader and peers did.
+CorporateActionsMode = Literal["apply", "ignore"]
 
 
 class Strict(BaseModel):
@@ -85,6 +88,7 @@ class ModelsConfig(Strict):
     universe: list[str] = Field(min_length=1)
     market_data: MarketDataConfig = MarketDataConfig()
     fees: FeesConfig = FeesConfig()
+    corporate_actions: CorporateActionsMode = "apply"
     models: list[ModelConfig] = Field(min_length=1)
 
     @field_validator("universe")
@@ -106,6 +110,7 @@ class ModelSpec(Strict):
     initial_cash: float
     market_data: MarketDataConfig
     fees: FeesConfig
+    corporate_actions: CorporateActionsMode = "apply"
 
     @property
     def config_hash(self) -> str:
@@ -198,6 +203,7 @@ def model_specs(config: ModelsConfig) -> list[ModelSpec]:
             initial_cash=config.initial_cash,
             market_data=config.market_data,
             fees=config.fees,
+            corporate_actions=config.corporate_actions,
         )
         for m in config.models
         if m.enabled

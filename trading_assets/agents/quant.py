@@ -32,7 +32,10 @@ def kernel_merge(context: AgentContext):
 
 
 class BuyAndHold:
-    """Spend the cash equally across the universe at the first open, then hold."""
+    """Spend the cash equally across the universe, each symbol from the open of its first
+    listed day, then hold. On each day, the symbols not held yet share `fraction` of the
+    cash equally; a listed one is bought with its part, one not listed yet keeps its part
+    in cash and gets a HOLD signal saying so (GOOG in the demo until 2004-08-19)."""
 
     name: ClassVar[str] = "buy_and_hold"
 
@@ -45,11 +48,17 @@ class BuyAndHold:
         self.universe = context.universe
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
-        if portfolio.positions:
+        waiting = [s for s in self.universe if not portfolio.shares(s)]
+        if not waiting:
             return NO_DECISION
-        budget = portfolio.cash * self.params.fraction / len(self.universe)
+        budget = portfolio.cash * self.params.fraction / len(waiting)
         orders, signals = [], []
-        for symbol in self.universe:
+        for symbol in waiting:
+            listing = view.listing(symbol)
+            if listing != "listed":
+                why = f"{listing.replace('_', ' ')}: its share of the cash waits"
+                signals.append(quant_signal(symbol, 0, 0.0, why, self._merge))
+                continue
             price = view.open(symbol)
             if price > 0:
                 shares = math.floor(budget / price)

@@ -18,7 +18,7 @@ from trading_assets.config import ModelSpec
 from trading_assets.engine.simulate import DayResult, StartState, simulate
 from trading_assets.market.calendar import all_trading_days
 from trading_assets.market.history import PriceHistory
-from trading_assets.market.registry import source_id
+from trading_assets.market.registry import corporate_actions_for, source_id
 from trading_assets.portfolio.fees import fees_from_config
 from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.results import ResultStore
@@ -86,12 +86,17 @@ def run_model(
     key = source_id(spec.market_data)
     if key not in histories:
         histories[key] = store.load_prices(key)
+    if spec.corporate_actions == "apply" and histories[key].actions is None:
+        # the stored bars, with the source's corporate actions (read once per run)
+        actions = corporate_actions_for(spec.market_data)
+        histories[key] = histories[key].with_actions(actions)
     history = histories[key].select(spec.universe) if spec.universe else histories[key]
     start = store.start_state(spec, dates[0], previous_trading_day(dates[0]))
     context = AgentContext(signature=model, universe=spec.universe, services=dict(services or {}))
     agent = create_agent(spec.agent, spec.params, context)
     fees = fees_from_config(spec.fees)
-    run = ModelRun(model, start, list(simulate(agent, history, dates, start, fees)))
+    days = simulate(agent, history, dates, start, fees, spec.corporate_actions)
+    run = ModelRun(model, start, list(days))
     tables = day_rows(
         model,
         run.results,

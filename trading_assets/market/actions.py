@@ -24,6 +24,7 @@ ratio looks like (none occurs in the bundled data).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
@@ -63,7 +64,7 @@ class CorporateAction(BaseModel):
 class CorporateActions:
     """An immutable, sorted (ex_date, symbol) collection with one action per symbol-day."""
 
-    __slots__ = ("_actions", "_by_date")
+    __slots__ = ("_actions", "_by_date", "_dates")
 
     def __init__(self, actions: Iterable[CorporateAction] = ()):
         ordered = tuple(sorted(actions, key=lambda a: (a.ex_date, a.symbol)))
@@ -78,6 +79,7 @@ class CorporateActions:
             day[action.symbol] = action
         self._actions = ordered
         self._by_date = by_date
+        self._dates = sorted(by_date)
 
     def __iter__(self) -> Iterator[CorporateAction]:
         return iter(self._actions)
@@ -97,6 +99,13 @@ class CorporateActions:
     def on(self, date: dt.date) -> dict[str, CorporateAction]:
         """The actions whose ex-date is `date`, by symbol."""
         return dict(self._by_date.get(date, {}))
+
+    def between(self, after: dt.date | None, upto: dt.date) -> list[dict[str, CorporateAction]]:
+        """The actions of each ex-date in (after, upto], in date order (an ex-date that is
+        no trading day takes effect on the next bar)."""
+        lo = 0 if after is None else bisect.bisect_right(self._dates, after)
+        hi = bisect.bisect_right(self._dates, upto)
+        return [dict(self._by_date[d]) for d in self._dates[lo:hi]]
 
     def splits(self) -> tuple[CorporateAction, ...]:
         return tuple(a for a in self._actions if a.is_split)

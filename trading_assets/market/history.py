@@ -121,7 +121,7 @@ class PriceHistory:
         )
 
     def listing(self, symbol: str) -> tuple[dt.date, dt.date] | None:
-        """(first, last) date with a close for `symbol`; None when it has no bar at all."""
+        """(first, last) date with a bar (an open or a close) for `symbol`; None when none."""
         first, last = self.listing_rows()
         j = self.symbol_index(symbol)
         return None if first[j] < 0 else (self.dates[first[j]], self.dates[last[j]])
@@ -130,10 +130,11 @@ class PriceHistory:
         return {s: self.listing(s) for s in self.symbols}
 
     def listing_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Row of each symbol's first and last close (-1 when none). Cached."""
+        """Row of each symbol's first and last bar (-1 when none). Cached. A bar is an open
+        or a close: on its first day a symbol's open is known before its close."""
         key = ("listing",)
         if key not in self.cache:
-            has = ~np.isnan(self.close)
+            has = ~np.isnan(self.close) | ~np.isnan(self.open)
             any_bar = has.any(axis=0)
             first = np.where(any_bar, has.argmax(axis=0), -1)
             last = np.where(any_bar, len(self.dates) - 1 - has[::-1].argmax(axis=0), -1)
