@@ -122,6 +122,25 @@ def test_dividends_are_credited_in_cash_on_the_ex_date(bundled):
     assert total > 0.5 * held  # 37 dividends, $3.00 special among them
 
 
+def test_bollinger_does_not_buy_the_dip_of_a_split_with_apply(bundled):
+    # the day after each ex-date, D-1's close is the first in new shares
+    after_split = {D(2000, 6, 22): "AAPL", D(2003, 2, 19): "MSFT", D(2005, 3, 1): "AAPL"}
+
+    def signals(mode: str) -> dict[dt.date, list[str]]:
+        agent = create_agent(
+            "bollinger",
+            {"window": 20, "k": 2.0, "size": 100},
+            AgentContext(signature="b", universe=("AAPL", "MSFT")),
+        )
+        start = StartState(PortfolioState(cash=CASH), CASH)
+        history = bundled.select(["AAPL", "MSFT"])
+        days = simulate(agent, history, history.dates, start, corporate_actions=mode)
+        return {d.date: [s.symbol for s in d.signals] for d in days if d.date in after_split}
+
+    assert signals("ignore") == {day: [symbol] for day, symbol in after_split.items()}
+    assert signals("apply") == {day: [] for day in after_split}
+
+
 # -- listings -------------------------------------------------------------------------
 
 
