@@ -10,6 +10,7 @@ D's shares (adjusted for splits with ex-date on or before D, never for later one
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from trading_assets.errors import LookAheadError
 from trading_assets.market.actions import CorporateAction, CorporateActions
 from trading_assets.market.history import FIELDS, PriceHistory
 from trading_assets.market.sources import BundledSource
-from trading_assets.market.view import PointInTimeView
+from trading_assets.market.view import PointInTimeView, exact_prefix_sums, exact_window_sums
 from trading_assets.portfolio.step import PortfolioState
 
 SYMBOLS = ("AAA", "BBB")
@@ -334,3 +335,21 @@ def test_view_listing_with_late_listing_says_not_listed_until_first_bar():
     assert PointInTimeView(history, dt.date(2004, 8, 18)).listing("GOOG") == "not_listed"
     assert PointInTimeView(history, dt.date(2004, 8, 19)).listing("GOOG") == "listed"
     assert PointInTimeView(history, dt.date(2000, 3, 1)).listing("IBM") == "listed"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.floats(1e-3, 1e5), st.decimals("0.01", "5000", places=2).map(float))
+        | st.just(float("nan")),
+        min_size=1,
+        max_size=60,
+    ),
+    window=st.integers(1, 30),
+)
+def test_sma_sums_with_any_closes_equal_math_fsum_as_backtrader_computes_them(values, window):
+    got = exact_window_sums(exact_prefix_sums(values), window)
+    expected = [math.fsum(values[t - window : t]) for t in range(window, len(values) + 1)]
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert a == b or (math.isnan(a) and math.isnan(b))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 import math
 from typing import Literal
 
@@ -122,23 +123,61 @@ class PointInTimeView:
 def rolling_closes(history: PriceHistory, kind: str, window: int) -> np.ndarray:
     """Causal rolling mean/std of closes: row t uses rows t-window+1..t only. Cached.
 
-    The mean is math.fsum(window) / window, backtrader's SMA: exactly rounded, so equal
-    windows give equal means and a tie of two averages is a tie, not rounding noise."""
+    The mean is backtrader's SMA, math.fsum(window) / window: the window's sum exactly
+    rounded, so equal windows give equal means and a tie of two averages is a tie, not
+    rounding noise (`exact_window_sums` computes the same sums in one pass)."""
     cache = history.cache
     key = ("close", kind, window)
     if key not in cache:
         closes = history.close
         out = np.full(closes.shape, np.nan)
         if window <= len(closes):
-            windows = np.lib.stride_tricks.sliding_window_view(closes, window, axis=0)
             if kind == "mean":
-                rows = [[math.fsum(w) / window for w in row] for row in windows.tolist()]
-                out[window - 1 :] = rows
+                for j, prefix in enumerate(_exact_prefix_sums(history)):
+                    out[window - 1 :, j] = exact_window_sums(prefix, window)
+                out /= window
             else:
+                windows = np.lib.stride_tricks.sliding_window_view(closes, window, axis=0)
                 out[window - 1 :] = windows.std(axis=-1)
         out.setflags(write=False)
         cache[key] = out
     return cache[key]
+
+
+PrefixSums = tuple[list[int], list[int], int]  # exact sums, NaN counts, scale
+
+
+def exact_prefix_sums(values: list[float]) -> PrefixSums:
+    """Prefix sums of `values` as exact integers: every finite float is an integer
+    multiple of 1 / scale (a power of two), so the sums lose nothing. NaNs are counted."""
+    finite = [v for v in values if math.isfinite(v)]
+    shift = max((v.as_integer_ratio()[1].bit_length() - 1 for v in finite), default=0)
+    ints = [_scaled(v, shift) if math.isfinite(v) else 0 for v in values]
+    bad = [0 if math.isfinite(v) else 1 for v in values]
+    sums = list(itertools.accumulate(ints, initial=0))
+    return sums, list(itertools.accumulate(bad, initial=0)), 1 << shift
+
+
+def exact_window_sums(prefix: PrefixSums, window: int) -> list[float]:
+    """math.fsum of each full window (NaN when it holds a NaN), in O(n): the difference
+    of two exact prefix sums, and int / int is correctly rounded, as fsum is."""
+    sums, bads, scale = prefix
+    return [
+        (sums[t] - sums[t - window]) / scale if bads[t] == bads[t - window] else math.nan
+        for t in range(window, len(sums))
+    ]
+
+
+def _exact_prefix_sums(history: PriceHistory) -> list[PrefixSums]:
+    key = ("close", "prefix")
+    if key not in history.cache:
+        history.cache[key] = [exact_prefix_sums(col) for col in history.close.T.tolist()]
+    return history.cache[key]
+
+
+def _scaled(value: float, shift: int) -> int:
+    num, den = value.as_integer_ratio()
+    return num << (shift - (den.bit_length() - 1))
 
 
 def crossovers(history: PriceHistory, fast: int, slow: int) -> np.ndarray:
@@ -150,18 +189,14 @@ def crossovers(history: PriceHistory, fast: int, slow: int) -> np.ndarray:
     key = ("crossover", fast, slow)
     if key not in history.cache:
         diff = rolling_closes(history, "mean", fast) - rolling_closes(history, "mean", slow)
-        nzd = diff.copy()
-        for t in range(1, len(nzd)):
-            tie = nzd[t] == 0
-            nzd[t, tie] = nzd[t - 1, tie]  # NaN before it stays NaN: not seeded yet
-            # a run's first valid row seeds with its own difference, zero included
-            seed = tie & np.isnan(nzd[t - 1])
-            nzd[t, seed] = 0.0
+        # last row at or before t whose difference is not 0 (NaN counts: it ends a run)
+        rows = np.where(diff != 0, np.arange(len(diff))[:, None], 0)
+        np.maximum.accumulate(rows, axis=0, out=rows)
+        nzd = np.take_along_axis(diff, rows, axis=0)
         out = np.full(diff.shape, np.nan)
         with np.errstate(invalid="ignore"):
             before, now = nzd[:-1], diff[1:]
-            cross = (before < 0) & (now > 0)
-            cross = cross.astype(float) - ((before > 0) & (now < 0))
+            cross = ((before < 0) & (now > 0)).astype(float) - ((before > 0) & (now < 0))
             out[1:] = np.where(np.isnan(before) | np.isnan(now), np.nan, cross)
         out.setflags(write=False)
         history.cache[key] = out
@@ -171,14 +206,16 @@ def crossovers(history: PriceHistory, fast: int, slow: int) -> np.ndarray:
 def split_adjusted(history: PriceHistory, row: int) -> PriceHistory:
     """`history` in the shares of `row`'s date: adjusted for the splits whose ex-date is
     on or before it (the raw history when there is none). Cached per set of splits."""
-    rows = _split_rows(history)
-    epoch = bisect.bisect_right([r for r, _, _ in rows], row)
+    if history.actions is None:
+        return history
+    ex_rows, splits = _split_rows(history)
+    epoch = bisect.bisect_right(ex_rows, row)
     if epoch == 0:
         return history
     key = ("split-adjusted", epoch)
     if key not in history.cache:
         factor = np.ones(history.close.shape)
-        for ex_row, col, ratio in rows[:epoch]:
+        for ex_row, col, ratio in splits[:epoch]:
             factor[:ex_row, col] /= ratio
         arrays = {
             name: getattr(history, name) * (1.0 / factor if name == "volume" else factor)
@@ -190,17 +227,17 @@ def split_adjusted(history: PriceHistory, row: int) -> PriceHistory:
     return history.cache[key]
 
 
-def _split_rows(history: PriceHistory) -> list[tuple[int, int, float]]:
-    """(first row on or after the ex-date, column, ratio) of each split, by row."""
+def _split_rows(history: PriceHistory) -> tuple[list[int], list[tuple[int, int, float]]]:
+    """(first row on or after the ex-date, column, ratio) of each split, by row. Cached."""
     key = ("split-rows",)
     if key not in history.cache:
-        splits = history.actions.splits() if history.actions is not None else ()
-        history.cache[key] = sorted(
+        splits = sorted(
             (
                 bisect.bisect_left(history.dates, a.ex_date),
                 history.symbol_index(a.symbol),
                 a.split_ratio,
             )
-            for a in splits
+            for a in (history.actions.splits() if history.actions is not None else ())
         )
+        history.cache[key] = ([r for r, _, _ in splits], splits)
     return history.cache[key]
