@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from trading_assets.agents.base import AgentContext, Decision
@@ -19,6 +20,7 @@ from trading_assets.agents.registry import create_agent
 from trading_assets.config import load_config, model_specs
 from trading_assets.engine.simulate import DayResult, StartState, simulate
 from trading_assets.errors import ConfigError
+from trading_assets.market.actions import CorporateAction, CorporateActions
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.sources import BUNDLED_SYMBOLS, BundledSource
 from trading_assets.portfolio.orders import DELISTED, NOT_LISTED, Order
@@ -218,3 +220,41 @@ def test_config_corporate_actions_with_unknown_value_names_the_key(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(write_config(tmp_path, "corporate_actions: adjust\n"))
     assert "corporate_actions" in str(info.value) and "apply" in str(info.value)
+
+
+# -- ex-dates that are not bars ------------------------------------------------------------
+
+
+class Hold:
+    name = "hold"
+
+    def decide(self, view, portfolio) -> Decision:
+        return Decision()
+
+
+def two_bar_history(actions: list[CorporateAction]) -> PriceHistory:
+    bars = {f: np.array([[10.0], [5.0]]) for f in ("open", "high", "low", "close")}
+    return PriceHistory(
+        dates=(D(2012, 1, 6), D(2012, 1, 9)),
+        symbols=("AAA",),
+        volume=np.array([[1.0], [2.0]]),
+        actions=CorporateActions(actions),
+        **bars,
+    )
+
+
+def test_split_with_ex_date_on_a_weekend_takes_effect_on_the_next_bar():
+    history = two_bar_history(
+        [CorporateAction(symbol="AAA", ex_date=D(2012, 1, 7), split_ratio=2.0)]
+    )
+    start = StartState(PortfolioState(cash=0.0, positions={"AAA": 3}), 30.0)
+    friday, monday = simulate(Hold(), history, history.dates, start)
+    assert friday.state.shares("AAA") == 3 and not friday.actions
+    assert monday.state.shares("AAA") == 6 and monday.daily_return == 0.0
+
+
+def test_action_before_the_first_bar_is_not_applied_to_the_start_state():
+    history = two_bar_history([CorporateAction(symbol="AAA", ex_date=D(2012, 1, 2), dividend=1.0)])
+    start = StartState(PortfolioState(cash=0.0, positions={"AAA": 3}), 30.0)
+    friday, _ = simulate(Hold(), history, history.dates, start)
+    assert friday.state.cash == 0.0 and not friday.actions

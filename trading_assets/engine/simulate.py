@@ -75,11 +75,12 @@ def simulate(
     if corporate_actions == "ignore":
         history = history.with_actions(None)
     state, prev_value = start.state, start.value
+    prev_date: dt.date | None = None
     for date in dates:
         effects: tuple[ActionEffect, ...] = ()
         try:
             row = history.index_of(date)
-            state, effects = _apply_actions(history, row, state)
+            state, effects = _apply_actions(history, row, state, prev_date)
             view = PointInTimeView(history, date)
             decision = agent.decide(view, state)
             known = [o.symbol for o in decision.orders if o.symbol in history.symbols]
@@ -113,32 +114,31 @@ def simulate(
             stale,
             actions=effects,
         )
-        prev_value = value
+        prev_value, prev_date = value, date
 
 
 _UNTRADABLE = {"listed": None, "not_listed": NOT_LISTED, "delisted": DELISTED}
 
 
 def _apply_actions(
-    history: PriceHistory, row: int, state: PortfolioState
+    history: PriceHistory, row: int, state: PortfolioState, after: dt.date | None
 ) -> tuple[PortfolioState, tuple[ActionEffect, ...]]:
-    """The splits and dividends with ex-date since the previous bar, before the open."""
+    """The splits and dividends with ex-date in (after, D], before D's open. `after` is
+    the previous simulated day (None: the bar before D, or just D on the first bar)."""
     if history.actions is None or not state.positions:
         return state, ()
-    after = history.dates[row - 1] if row else None
+    if after is None:
+        after = history.dates[row - 1] if row else history.dates[0] - dt.timedelta(days=1)
+    pending = history.actions.between(after, history.dates[row])
+    if not pending:
+        return state, ()
+    symbols = history.symbols
+    prev = forward_filled_closes(history)[row - 1].tolist() if row else [math.nan] * len(symbols)
+    prev_closes = dict(zip(symbols, prev, strict=True))
+    opens = dict(zip(symbols, history.open[row].tolist(), strict=True))
     effects: list[ActionEffect] = []
-    for todays in history.actions.between(after, history.dates[row]):
-        symbols = history.symbols
-        prev = (
-            forward_filled_closes(history)[row - 1].tolist() if row else [math.nan] * len(symbols)
-        )
-        opens = history.open[row].tolist()
-        state, done = apply_corporate_actions(
-            state,
-            todays,
-            dict(zip(symbols, prev, strict=True)),
-            dict(zip(symbols, opens, strict=True)),
-        )
+    for todays in pending:
+        state, done = apply_corporate_actions(state, todays, prev_closes, opens)
         effects += done
     return state, tuple(effects)
 
