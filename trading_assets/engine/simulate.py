@@ -45,7 +45,7 @@ class DayResult:
     daily_return: float
     stale_symbols: tuple[str, ...] = ()  # valued at an older close: the day's close is missing
     error: TradingAssetsError | None = None
-    # splits and dividends applied before the open (TODO phase 2: stored by the store)
+    # what the day's splits and dividends did to the holdings, before the open
     actions: tuple[ActionEffect, ...] = ()
 
     @property

@@ -38,7 +38,9 @@ class PointInTimeView:
         self.date = date
 
     def listing(self, symbol: str) -> Listing:
-        """`not_listed` before the symbol's first bar, `delisted` after its last one."""
+        """`not_listed` before the symbol's first bar, `delisted` after its last one. A bar
+        is an open or a close, so a listing day is known at its open; that no bar comes
+        any more is taken as public on the day it happens, as a delisting is."""
         first, last = self._h.listing_rows()
         j = self._h.symbol_index(symbol)
         if first[j] < 0 or self._i < first[j]:
