@@ -35,11 +35,14 @@ import itertools
 import math
 from collections.abc import Sequence
 
+import backtrader as bt
 import numpy as np
+import pandas as pd
 import pytest
 
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.sources import BUNDLED_SYMBOLS, BundledSource
+from trading_assets.market.view import crossovers, rolling_closes
 from trading_assets_tests.peers import Fill, run_backtrader, run_ours, run_vectorbt
 
 AMPLE_CASH = 10_000_000.0  # > 4 symbols x 500 shares x the highest price: no rejection
@@ -206,3 +209,46 @@ def _backtrader_value(
             value += size * closes[symbol] - pnl
             value += pnl
     return cash + value
+
+
+class _RecordCross(bt.Strategy):
+    params = (("fast", 2), ("slow", 4))
+
+    def __init__(self) -> None:
+        self.cross = bt.indicators.CrossOver(
+            bt.indicators.SMA(self.data.close, period=self.p.fast),
+            bt.indicators.SMA(self.data.close, period=self.p.slow),
+        )
+        self.values: list[float] = []
+
+    def prenext(self) -> None:
+        self.values.append(math.nan)
+
+    def next(self) -> None:
+        self.values.append(self.cross[0])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_crossovers_on_closes_full_of_exact_ties_equal_backtraders_crossover(seed: int) -> None:
+    # small integer closes: SMA(2) and SMA(4) tie on many days, in every pattern
+    rng = np.random.default_rng(seed)
+    closes = rng.integers(1, 4, 300).astype(float)
+    dates = tuple(dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(len(closes)))
+    bars = {f: closes[:, None].copy() for f in ("open", "high", "low", "close")}
+    history = PriceHistory(dates=dates, symbols=("X",), volume=np.ones((300, 1)), **bars)
+    ours = crossovers(history, 2, 4)[:, 0]
+
+    cerebro = bt.Cerebro(stdstats=False)
+    frame = pd.DataFrame({f: closes for f in ("open", "high", "low", "close")})
+    frame["volume"] = 1.0
+    frame.index = pd.DatetimeIndex(dates)
+    cerebro.adddata(bt.feeds.PandasData(dataname=frame, openinterest=None))
+    cerebro.addstrategy(_RecordCross, fast=2, slow=4)
+    theirs = np.array(cerebro.run()[0].values)
+
+    diff = rolling_closes(history, "mean", 2)[:, 0] - rolling_closes(history, "mean", 4)[:, 0]
+    assert (diff == 0).sum() > 20  # ties in every run (a "before <= 0 < now" rule differs
+    # from CrossOver on 9 days of seed 0)
+    # backtrader's first CrossOver bar has no previous difference; both say "no cross"
+    assert np.nan_to_num(ours[4:]).tolist() == theirs[4:].tolist()
+    assert (theirs[4:] != 0).sum() > 10
