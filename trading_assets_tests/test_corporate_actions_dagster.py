@@ -19,8 +19,8 @@ from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.registry import source_id
 from trading_assets.market.sources import FolderSource
 from trading_assets.store.results import ResultStore
+from trading_assets_tests.test_model_day_asset import run_range
 
-MODEL_DAY = dg.AssetKey("model_day")
 D = dt.date
 # AAA splits 2:1 on 2012-01-09 (prices halve) and pays 0.50 a share on 2012-01-11
 BARS = """date,open,high,low,close,volume,split_ratio
@@ -67,16 +67,7 @@ def test_model_day_with_folder_split_and_dividend_applies_them_only_with_apply(s
     resources = {**defs.resources, "store": StoreResource(path=str(store.path))}
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(MODELS_PARTITION, list(MODELS))
-        result = dg.materialize(
-            [defs.get_assets_def(MODEL_DAY)],
-            instance=instance,
-            resources=resources,
-            tags={
-                "dagster/asset_partition_range_start": f"2012-01-03|{MODELS[0]}",
-                "dagster/asset_partition_range_end": f"2012-01-12|{MODELS[-1]}",
-            },
-            raise_on_error=False,
-        )
+        result = run_range(instance, resources, D(2012, 1, 3), D(2012, 1, 12), MODELS)
     assert result.success
 
     holdings = store.query("SELECT model, date, shares FROM holdings ORDER BY model, date")
