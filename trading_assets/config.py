@@ -30,6 +30,10 @@ from pydantic import (
 from trading_assets.errors import ConfigError, TradingAssetsError
 from trading_assets.vocab import SIGNATURE_RE
 
+# apply: splits and dividends of the market data change holdings and cash (and agents see
+# split-adjusted history); ignore: raw prices only, as the legacy AI-Trader and peers did.
+CorporateActionsMode = Literal["apply", "ignore"]
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -113,6 +117,7 @@ class ModelsConfig(Strict):
     universe: list[str] = Field(min_length=1)
     market_data: MarketDataConfig = MarketDataConfig()
     fees: FeesConfig = FeesConfig()
+    corporate_actions: CorporateActionsMode = "apply"
     models: list[ModelConfig] = Field(min_length=1)
 
     @field_validator("universe")
@@ -134,6 +139,7 @@ class ModelSpec(Strict):
     initial_cash: float
     market_data: MarketDataConfig
     fees: FeesConfig
+    corporate_actions: CorporateActionsMode = "apply"
 
     @property
     def config_hash(self) -> str:
@@ -231,6 +237,7 @@ def model_specs(config: ModelsConfig) -> list[ModelSpec]:
             initial_cash=config.initial_cash,
             market_data=config.market_data,
             fees=config.fees,
+            corporate_actions=config.corporate_actions,
         )
         for m in config.models
         if m.enabled

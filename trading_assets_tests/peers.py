@@ -4,12 +4,15 @@ Shared by the differential test (test_backtrader_parity.py) and the benchmark
 (bench/bench_engine.py), so both check and time one implementation of each peer.
 
 The rules, identical in all three: on each day D, for each symbol in universe order,
-with diff = SMA(fast) - SMA(slow) of closes at D-1 (`now`) and D-2 (`before`), buy
-`size` shares at D's open when before <= 0 < now and the symbol is flat; sell the whole
-position at D's open when before >= 0 > now; no signal while either SMA is NaN (not
-enough bars, e.g. GOOG before it listed). No commission, no slippage; a buy that costs
-more than the cash left after the day's earlier fills is rejected. Valuation is
-cash + shares x close.
+with backtrader 1.9.78's CrossOver of SMA(fast) over SMA(slow) of closes at D-1 (SMA =
+math.fsum of the window / window; a cross up is fast > slow with the last non-zero
+difference before it < 0, a day where the averages tie carries that difference), buy
+`size` shares at D's open on a cross up when the symbol is flat; sell the whole
+position at D's open on a cross down; no signal while either SMA is NaN (not enough
+bars, e.g. GOOG before it listed). No commission, no slippage; a buy that costs more
+than the cash left after the day's earlier fills is rejected. Valuation is
+cash + shares x close. Our engine runs with `corporate_actions: ignore` (raw prices, as
+the peers see them).
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ def ours_days(
         AgentContext(signature="parity", universe=tuple(universe)),
     )
     start = StartState(PortfolioState(cash=cash), cash)
-    return list(simulate(agent, history.select(universe), history.dates, start))
+    raw = history.select(universe).with_actions(None)  # corporate_actions: ignore
+    return list(simulate(agent, raw, history.dates, start))
 
 
 def run_ours(
@@ -77,11 +81,13 @@ class SmaCrossStrategy(bt.Strategy):
     params = (("fast", 10), ("slow", 50), ("size", 100))
 
     def __init__(self) -> None:
-        self.smas = [
+        self.crosses = [
             (
                 d,
-                bt.indicators.SMA(d.close, period=self.p.fast),
-                bt.indicators.SMA(d.close, period=self.p.slow),
+                bt.indicators.CrossOver(
+                    bt.indicators.SMA(d.close, period=self.p.fast),
+                    bt.indicators.SMA(d.close, period=self.p.slow),
+                ),
             )
             for d in self.datas
         ]
@@ -94,18 +100,18 @@ class SmaCrossStrategy(bt.Strategy):
         self.next()
 
     def next(self) -> None:
-        for d, fast, slow in self.smas:
-            # A feed that has not started yet has len 0; with preloaded buffers, [0] and
-            # [-1] would then wrap around to the end of the array.
+        for d, cross in self.crosses:
+            # A feed that has not started yet has len 0; with preloaded buffers, [0]
+            # would then wrap around to the end of the array.
             if len(d) < 2:
                 continue
-            now, before = fast[0] - slow[0], fast[-1] - slow[-1]
-            if math.isnan(now) or math.isnan(before):
+            signal = cross[0]
+            if math.isnan(signal):
                 continue
             held = self.getposition(d).size
-            if before <= 0 < now and held == 0:
+            if signal > 0 and held == 0:
                 self.buy(data=d, size=self.p.size)
-            elif before >= 0 > now and held > 0:
+            elif signal < 0 and held > 0:
                 self.sell(data=d, size=held)
 
     def notify_order(self, order: bt.Order) -> None:
@@ -191,7 +197,11 @@ def window_means(close: np.ndarray, window: int) -> np.ndarray:
 def vectorbt_signals(
     history: PriceHistory, universe: Sequence[str], fast: int, slow: int
 ) -> VectorbtInputs:
-    """Crosses of the SMAs of closes, shifted one bar so they trade at the next open."""
+    """Crosses of the SMAs of closes, shifted one bar so they trade at the next open.
+
+    "before <= 0 < now" equals backtrader's CrossOver except around an exact tie of the
+    averages; the vectorbt cases (AAPL 10/50, IBM 5/20) have none, so this compares
+    vectorbt's portfolio accounting on the same signals."""
     cols = [history.symbol_index(s) for s in universe]
     index = pd.DatetimeIndex(history.dates)
     closes = history.close[:, cols]

@@ -1,9 +1,13 @@
 """Differential tests: sma_crossover in our engine vs backtrader and vectorbt.
 
-The bundled history (AAPL, GOOG, IBM, MSFT, 2000-03-01..2013-03-01) through
-`simulate` must give the same fills (date, symbol, side, quantity, price) and the same
-final value (cash + shares x last close) as both peers on identical rules (see
-trading_assets_tests/peers.py for the rules and each peer's setup).
+The bundled history (AAPL, GOOG, IBM, MSFT, 2000-03-01..2013-03-01, raw prices: our
+engine runs with `corporate_actions: ignore`) through `simulate` must give the same
+fills (date, symbol, side, quantity, price) and the same final value (cash + shares x
+last close) as both peers on identical rules (see trading_assets_tests/peers.py for the
+rules and each peer's setup). Against backtrader this is a grid of 24 (fast, slow,
+size, universe) cases; the test lists the days on which the two averages tie exactly,
+so backtrader's tie rule (CrossOver carries the last non-zero difference) is known to
+be exercised.
 
 Setup choices:
 - Cash. Backtrader's submission-time check prices a market order at D-1's close, ours
@@ -26,13 +30,19 @@ Setup choices:
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import math
 from collections.abc import Sequence
 
+import backtrader as bt
 import numpy as np
+import pandas as pd
 import pytest
 
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.sources import BUNDLED_SYMBOLS, BundledSource
+from trading_assets.market.view import crossovers, rolling_closes
 from trading_assets_tests.peers import Fill, run_backtrader, run_ours, run_vectorbt
 
 AMPLE_CASH = 10_000_000.0  # > 4 symbols x 500 shares x the highest price: no rejection
@@ -48,19 +58,35 @@ def history() -> PriceHistory:
     return BundledSource().load()
 
 
-@pytest.mark.parametrize(
-    ("universe", "size", "fast", "slow"),
-    [
-        (("AAPL",), 100, 10, 50),
-        (("AAPL",), 500, 5, 20),
-        (("MSFT", "IBM"), 10, 10, 50),
-        (("MSFT", "IBM"), 500, 5, 20),
-        (BUNDLED_SYMBOLS, 100, 10, 50),
-        (BUNDLED_SYMBOLS, 10, 5, 20),
-        (("GOOG", "MSFT", "AAPL", "IBM"), 500, 5, 20),
-    ],
-    ids=_case_id,
-)
+FASTS = (3, 5, 8, 10, 13, 20)
+SLOWS = (21, 30, 50, 100)
+UNIVERSES = (BUNDLED_SYMBOLS, ("AAPL", "IBM"), ("MSFT", "GOOG"), ("IBM", "MSFT", "AAPL"))
+SIZES = (100, 10, 500)
+GRID = [
+    (UNIVERSES[i % len(UNIVERSES)], SIZES[i % len(SIZES)], fast, slow)
+    for i, (fast, slow) in enumerate(itertools.product(FASTS, SLOWS))
+]
+# Days on which SMA(fast) == SMA(slow) exactly (math.fsum means of the symbol's real
+# bars), for the grid's cases: (symbol, fast, slow, date, difference before, after).
+# Three of them are +, 0, + or -, 0, - where a rule of "before <= 0 < now" would cross
+# and backtrader's CrossOver (last non-zero difference) does not.
+EXPECTED_TIES = [
+    ("AAPL", 3, 21, dt.date(2000, 9, 18), "-", "+"),
+    ("MSFT", 3, 50, dt.date(2009, 8, 11), "+", "-"),
+    ("IBM", 5, 30, dt.date(2011, 3, 9), "-", "-"),
+    ("IBM", 10, 30, dt.date(2005, 6, 27), "+", "+"),
+    ("MSFT", 20, 21, dt.date(2010, 8, 17), "+", "+"),
+]
+
+
+def test_grid_covers_at_least_24_cases_and_lists_exact_ties(history: PriceHistory) -> None:
+    assert len(GRID) >= 24
+    ties = [t for u, _, fast, slow in GRID for t in exact_ties(history, u, fast, slow)]
+    print("\n".join(f"tie: {t}" for t in ties))  # pytest -s shows where the tie path runs
+    assert ties == EXPECTED_TIES
+
+
+@pytest.mark.parametrize(("universe", "size", "fast", "slow"), GRID, ids=_case_id)
 def test_sma_crossover_with_ample_cash_matches_backtrader_exactly(
     history: PriceHistory, universe: tuple[str, ...], size: int, fast: int, slow: int
 ) -> None:
@@ -72,6 +98,29 @@ def test_sma_crossover_with_ample_cash_matches_backtrader_exactly(
     assert ours.fills == peer.fills
     assert ours.positions == peer.positions
     assert ours.final_value == peer.final_value
+
+
+def exact_ties(
+    history: PriceHistory, universe: Sequence[str], fast: int, slow: int
+) -> list[tuple[str, int, int, dt.date, str, str]]:
+    """Days where the fsum SMAs of a symbol's real bars are equal, computed here."""
+    out = []
+    for symbol in sorted(universe):
+        col = history.close[:, history.symbol_index(symbol)]
+        real = ~np.isnan(col)
+        dates = [d for d, ok in zip(history.dates, real, strict=True) if ok]
+        closes = col[real].tolist()
+        diff = [
+            math.fsum(closes[t - fast + 1 : t + 1]) / fast
+            - math.fsum(closes[t - slow + 1 : t + 1]) / slow
+            for t in range(slow - 1, len(closes))
+        ]
+        for k in range(1, len(diff) - 1):
+            if diff[k] == 0:
+                sign = lambda x: "+" if x > 0 else "-" if x < 0 else "0"  # noqa: E731
+                day = dates[k + slow - 1]
+                out.append((symbol, fast, slow, day, sign(diff[k - 1]), sign(diff[k + 1])))
+    return out
 
 
 def test_sma_crossover_with_tight_cash_rejects_like_backtrader(history: PriceHistory) -> None:
@@ -160,3 +209,46 @@ def _backtrader_value(
             value += size * closes[symbol] - pnl
             value += pnl
     return cash + value
+
+
+class _RecordCross(bt.Strategy):
+    params = (("fast", 2), ("slow", 4))
+
+    def __init__(self) -> None:
+        self.cross = bt.indicators.CrossOver(
+            bt.indicators.SMA(self.data.close, period=self.p.fast),
+            bt.indicators.SMA(self.data.close, period=self.p.slow),
+        )
+        self.values: list[float] = []
+
+    def prenext(self) -> None:
+        self.values.append(math.nan)
+
+    def next(self) -> None:
+        self.values.append(self.cross[0])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_crossovers_on_closes_full_of_exact_ties_equal_backtraders_crossover(seed: int) -> None:
+    # small integer closes: SMA(2) and SMA(4) tie on many days, in every pattern
+    rng = np.random.default_rng(seed)
+    closes = rng.integers(1, 4, 300).astype(float)
+    dates = tuple(dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(len(closes)))
+    bars = {f: closes[:, None].copy() for f in ("open", "high", "low", "close")}
+    history = PriceHistory(dates=dates, symbols=("X",), volume=np.ones((300, 1)), **bars)
+    ours = crossovers(history, 2, 4)[:, 0]
+
+    cerebro = bt.Cerebro(stdstats=False)
+    frame = pd.DataFrame({f: closes for f in ("open", "high", "low", "close")})
+    frame["volume"] = 1.0
+    frame.index = pd.DatetimeIndex(dates)
+    cerebro.adddata(bt.feeds.PandasData(dataname=frame, openinterest=None))
+    cerebro.addstrategy(_RecordCross, fast=2, slow=4)
+    theirs = np.array(cerebro.run()[0].values)
+
+    diff = rolling_closes(history, "mean", 2)[:, 0] - rolling_closes(history, "mean", 4)[:, 0]
+    assert (diff == 0).sum() > 20  # ties in every run (a "before <= 0 < now" rule differs
+    # from CrossOver on 9 days of seed 0)
+    # backtrader's first CrossOver bar has no previous difference; both say "no cross"
+    assert np.nan_to_num(ours[4:]).tolist() == theirs[4:].tolist()
+    assert (theirs[4:] != 0).sum() > 10

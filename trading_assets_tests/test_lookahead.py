@@ -1,14 +1,16 @@
 """The point-in-time guard: on simulated date D an agent sees bars through D-1 and D's
 open, never D's high, low, close or volume, nor anything later.
 
-Checked three ways: the PointInTimeView's accessors, a property test that perturbs
-everything not yet knowable and asks every built-in quant agent to decide the same, and
-the cached indicators (sma, rolling_std) against future closes.
+Checked four ways: the PointInTimeView's accessors, a property test that perturbs
+everything not yet knowable and asks every built-in quant agent to decide the same, the
+cached indicators (sma, rolling_std) against future closes, and splits: history is in
+D's shares (adjusted for splits with ex-date on or before D, never for later ones).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -18,8 +20,10 @@ from hypothesis import strategies as st
 from trading_assets.agents.base import AgentContext, Decision
 from trading_assets.agents.registry import create_agent
 from trading_assets.errors import LookAheadError
+from trading_assets.market.actions import CorporateAction, CorporateActions
 from trading_assets.market.history import FIELDS, PriceHistory
-from trading_assets.market.view import PointInTimeView
+from trading_assets.market.sources import BundledSource
+from trading_assets.market.view import PointInTimeView, exact_prefix_sums, exact_window_sums
 from trading_assets.portfolio.step import PortfolioState
 
 SYMBOLS = ("AAA", "BBB")
@@ -246,3 +250,106 @@ def test_indicators_with_too_little_past_are_nan():
     assert np.isnan(view.sma("AAA", 5))
     assert not np.isnan(view.sma("AAA", 4))
     assert np.isnan(view.rolling_std("AAA", 4, lag=1))
+
+
+# -- (d) splits, point in time ----------------------------------------------------------
+
+SPLIT_DAY = 20
+
+
+def split_history(seed: int, with_split: bool = True) -> PriceHistory:
+    """A random walk where AAA splits 2:1 on DATES[SPLIT_DAY]: raw prices halve there."""
+    arrays = random_arrays(seed)
+    for f in ("open", "high", "low", "close"):
+        arrays[f][SPLIT_DAY:, 0] /= 2.0
+    arrays["volume"][SPLIT_DAY:, 0] *= 2.0
+    split = CorporateAction(symbol="AAA", ex_date=DATES[SPLIT_DAY], split_ratio=2.0)
+    return history_from(arrays).with_actions(CorporateActions([split] if with_split else []))
+
+
+@pytest.mark.parametrize("day", [4, 10, SPLIT_DAY - 1])
+def test_view_before_a_split_sees_raw_prices_as_if_it_never_comes(day):
+    raw, known = split_history(5, with_split=False), split_history(5)
+    for field in FIELDS:
+        a = PointInTimeView(raw, DATES[day]).history(field, "AAA")
+        np.testing.assert_array_equal(PointInTimeView(known, DATES[day]).history(field, "AAA"), a)
+    assert PointInTimeView(known, DATES[day]).sma("AAA", 3) == PointInTimeView(raw, DATES[day]).sma(
+        "AAA", 3
+    )
+
+
+@pytest.mark.parametrize("day", [SPLIT_DAY, SPLIT_DAY + 1, N_DAYS - 1])
+def test_view_on_or_after_a_split_sees_history_in_todays_shares(day):
+    arrays = random_arrays(5)  # the walk before the split: in old shares all along
+    view = PointInTimeView(split_history(5), DATES[day])
+    np.testing.assert_allclose(view.closes("AAA"), arrays["close"][:day, 0] / 2.0, rtol=1e-15)
+    np.testing.assert_allclose(view.history("volume", "AAA"), arrays["volume"][:day, 0] * 2.0)
+    assert view.open("AAA") == arrays["open"][day, 0] / 2.0
+    np.testing.assert_array_equal(view.closes("BBB"), arrays["close"][:day, 1])  # untouched
+    assert view.sma("AAA", 5) == pytest.approx(arrays["close"][day - 5 : day, 0].mean() / 2.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), day=st.integers(1, SPLIT_DAY - 1), portfolio=PORTFOLIOS)
+def test_agent_decision_before_a_split_does_not_know_it(seed, day, portfolio):
+    for agent_key in ("sma_crossover", "bollinger", "buy_and_hold"):
+        name, params = AGENTS[agent_key]
+        decisions = [
+            create_agent(name, params, AgentContext(signature="t", universe=SYMBOLS)).decide(
+                PointInTimeView(split_history(seed, with_split), DATES[day]), portfolio
+            )
+            for with_split in (True, False)
+        ]
+        assert decisions[0] == decisions[1]
+
+
+def test_bundled_view_in_2004_knows_the_2000_split_not_the_2005_one():
+    history = BundledSource().load().select(["AAPL"])
+    raw = history.with_actions(None)
+    row = history.index_of(dt.date(2004, 12, 1))
+    view = PointInTimeView(history, dt.date(2004, 12, 1))
+    ex_2000 = history.index_of(dt.date(2000, 6, 21))
+    closes = view.closes("AAPL")
+    np.testing.assert_array_equal(closes[ex_2000:], raw.close[ex_2000:row, 0])
+    np.testing.assert_array_equal(closes[:ex_2000], raw.close[:ex_2000, 0] / 2.0)
+
+
+@pytest.mark.parametrize(
+    ("ex_date", "after"), [("2000-06-21", "2000-06-22"), ("2005-02-28", "2005-03-01")]
+)
+def test_bundled_sma_does_not_jump_on_a_split_day(ex_date, after):
+    history = BundledSource().load().select(["AAPL"])
+    ex, nxt = dt.date.fromisoformat(ex_date), dt.date.fromisoformat(after)
+    adjusted = (
+        PointInTimeView(history, ex).sma("AAPL", 10),
+        PointInTimeView(history, nxt).sma("AAPL", 10),
+    )
+    raw = history.with_actions(None)
+    unadjusted = PointInTimeView(raw, ex).sma("AAPL", 10), PointInTimeView(raw, nxt).sma("AAPL", 10)
+    assert abs(adjusted[1] / adjusted[0] - 1) < 0.03  # one day's move in a 10-day mean
+    assert unadjusted[1] / unadjusted[0] - 1 < -0.04  # raw: half of one close in the mean
+
+
+def test_view_listing_with_late_listing_says_not_listed_until_first_bar():
+    history = BundledSource().load()
+    assert PointInTimeView(history, dt.date(2004, 8, 18)).listing("GOOG") == "not_listed"
+    assert PointInTimeView(history, dt.date(2004, 8, 19)).listing("GOOG") == "listed"
+    assert PointInTimeView(history, dt.date(2000, 3, 1)).listing("IBM") == "listed"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.floats(1e-3, 1e5), st.decimals("0.01", "5000", places=2).map(float))
+        | st.just(float("nan")),
+        min_size=1,
+        max_size=60,
+    ),
+    window=st.integers(1, 30),
+)
+def test_sma_sums_with_any_closes_equal_math_fsum_as_backtrader_computes_them(values, window):
+    got = exact_window_sums(exact_prefix_sums(values), window)
+    expected = [math.fsum(values[t - window : t]) for t in range(window, len(values) + 1)]
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert a == b or (math.isnan(a) and math.isnan(b))

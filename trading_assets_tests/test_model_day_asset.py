@@ -341,8 +341,10 @@ def test_analytics_with_model_days_materialized_give_one_leaderboard_row_per_mod
 
 TWO_SOURCES = {
     "bundled.yaml": "universe: [AAPL]\nmodels:\n  - {signature: m1, agent: buy_and_hold}\n",
+    # the folder itself does not exist (its bars are written to the store), so nothing
+    # can read corporate actions from it: ignore
     "folder.yaml": "universe: [AAPL]\nmarket_data: {source: folder, path: prices}\n"
-    "models:\n  - {signature: m2, agent: buy_and_hold}\n",
+    "corporate_actions: ignore\nmodels:\n  - {signature: m2, agent: buy_and_hold}\n",
 }
 
 

@@ -32,7 +32,10 @@ def kernel_merge(context: AgentContext):
 
 
 class BuyAndHold:
-    """Spend the cash equally across the universe at the first open, then hold."""
+    """Spend the cash equally across the universe, each symbol from the open of its first
+    listed day, then hold. On each day, the symbols not held yet share `fraction` of the
+    cash equally; a listed one is bought with its part, one not listed yet keeps its part
+    in cash and gets a HOLD signal saying so (GOOG in the demo until 2004-08-19)."""
 
     name: ClassVar[str] = "buy_and_hold"
 
@@ -45,11 +48,17 @@ class BuyAndHold:
         self.universe = context.universe
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
-        if portfolio.positions:
+        waiting = [s for s in self.universe if not portfolio.shares(s)]
+        if not waiting:
             return NO_DECISION
-        budget = portfolio.cash * self.params.fraction / len(self.universe)
+        budget = portfolio.cash * self.params.fraction / len(waiting)
         orders, signals = [], []
-        for symbol in self.universe:
+        for symbol in waiting:
+            listing = view.listing(symbol)
+            if listing != "listed":
+                why = f"{listing.replace('_', ' ')}: its share of the cash waits"
+                signals.append(quant_signal(symbol, 0, 0.0, why, self._merge))
+                continue
             price = view.open(symbol)
             if price > 0:
                 shares = math.floor(budget / price)
@@ -62,7 +71,9 @@ class BuyAndHold:
 class SmaCrossover:
     """Buy `size` shares when the fast SMA of closes crosses above the slow one (if flat);
     sell the whole position when it crosses below. Crosses are seen at D-1's close and
-    traded at D's open."""
+    traded at D's open. A cross is backtrader 1.9.78's CrossOver: the averages are
+    math.fsum means, and a day on which they tie exactly carries the last non-zero
+    difference before it (so down, tie, up is one cross up, on the day it goes up)."""
 
     name: ClassVar[str] = "sma_crossover"
 
@@ -83,22 +94,17 @@ class SmaCrossover:
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
         p = self.params
-        fast, slow = view.sma_row(p.fast), view.sma_row(p.slow)
-        fast_1, slow_1 = view.sma_row(p.fast, lag=1), view.sma_row(p.slow, lag=1)
         held_by_symbol = portfolio.positions
         orders, signals = [], []
-        for j, symbol in enumerate(view.symbols):
-            now, before = fast[j] - slow[j], fast_1[j] - slow_1[j]
-            if now != now or before != before:  # NaN: not enough history yet
-                continue
+        for symbol, cross in zip(view.symbols, view.crossover_row(p.fast, p.slow), strict=True):
             held = held_by_symbol.get(symbol, 0)
-            if before <= 0 < now:
+            if cross > 0:  # NaN (not enough history yet) compares False
                 signals.append(
                     quant_signal(symbol, 1, 1.0, "fast SMA crossed above slow SMA", self._merge)
                 )
                 if held == 0:
                     orders.append(Order(symbol, "buy", p.size))
-            elif before >= 0 > now:
+            elif cross < 0:
                 signals.append(
                     quant_signal(symbol, -1, 1.0, "fast SMA crossed below slow SMA", self._merge)
                 )

@@ -1,8 +1,15 @@
-"""Walk one model's days: view -> agent -> step -> valuation, without I/O.
+"""Walk one model's days: corporate actions -> view -> agent -> step -> valuation, no I/O.
 
-A day starts from the previous day's end state. The first failed day stops the walk
-(the chain after it would rest on a state nobody trusts); everything before it is
-returned so the caller can store it and nothing is lost.
+A day starts from the previous day's end state. With corporate actions applied (the
+default), the day's splits and dividends (`history.actions`, ex-dates since the
+previous bar) change holdings and cash before the open, and are recorded on the day's
+result; agents then see split-adjusted history (market/view.py) and order in the day's
+shares. With `ignore` (or a source without corporate actions) prices are raw and
+nothing happens on an ex-date. An order for a symbol that is not listed that day
+(before its first bar, after its last) is rejected as not_listed / delisted.
+
+The first failed day stops the walk (the chain after it would rest on a state nobody
+trusts); everything before it is returned so the caller can store it and nothing is lost.
 """
 
 from __future__ import annotations
@@ -15,10 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from trading_assets.agents.base import Agent, Signal
+from trading_assets.config import CorporateActionsMode
 from trading_assets.errors import MarketDataError, TradingAssetsError
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.view import PointInTimeView
-from trading_assets.portfolio.orders import OrderResult
+from trading_assets.portfolio.actions import ActionEffect, apply_corporate_actions
+from trading_assets.portfolio.orders import DELISTED, NOT_LISTED, OrderResult
 from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState, step
 
 
@@ -34,6 +43,8 @@ class DayResult:
     daily_return: float
     stale_symbols: tuple[str, ...] = ()  # valued at an older close: the day's close is missing
     error: TradingAssetsError | None = None
+    # what the day's splits and dividends did to the holdings, before the open
+    actions: tuple[ActionEffect, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -56,40 +67,28 @@ def simulate(
     dates: Sequence[dt.date],
     start: StartState,
     fees: Fees = NO_FEES,
+    corporate_actions: CorporateActionsMode = "apply",
 ) -> Iterator[DayResult]:
     """Yield one DayResult per date, in order; stop after the first failed day."""
+    if corporate_actions == "ignore":
+        history = history.with_actions(None)
     state, prev_value = start.state, start.value
-    filled_close = forward_filled_closes(history)
-    close = history.close
+    prev_date: dt.date | None = None
     for date in dates:
+        effects: tuple[ActionEffect, ...] = ()
         try:
+            row = history.index_of(date)
+            state, effects = _apply_actions(history, row, state, prev_date)
             view = PointInTimeView(history, date)
             decision = agent.decide(view, state)
-            opens = {
-                o.symbol: view.open(o.symbol)
-                for o in decision.orders
-                if o.symbol in history.symbols
-            }
-            state, results = step(state, decision.orders, opens, fees)
-            row = history.index_of(date)
-            closes, stale, positions_value = {}, [], 0.0
-            if state.positions:
-                filled_row, close_row = filled_close[row].tolist(), close[row].tolist()
-            for symbol, shares in state.positions.items():
-                col = history.symbol_index(symbol)
-                price = filled_row[col]
-                if math.isnan(price):
-                    raise MarketDataError(
-                        f"no close for held symbol {symbol} on or before {date}",
-                        where=f"partition {date}",
-                        fix="add the missing prices to the market data and re-run this day",
-                    )
-                if math.isnan(close_row[col]):
-                    stale.append(symbol)
-                closes[symbol] = price
-                positions_value += shares * price
+            known = [o.symbol for o in decision.orders if o.symbol in history.symbols]
+            opens = {s: view.open(s) for s in known}
+            untradable = {s: _UNTRADABLE[view.listing(s)] for s in known} if known else {}
+            untradable = {s: r for s, r in untradable.items() if r}
+            state, results = step(state, decision.orders, opens, fees, untradable)
+            closes, stale, positions_value = _valuation(history, row, date, state)
         except TradingAssetsError as exc:
-            yield _failed(date, state, prev_value, exc)
+            yield _failed(date, state, prev_value, exc, effects)
             return
         except Exception as exc:  # an agent bug must not take the stored history with it
             err = TradingAssetsError(
@@ -97,7 +96,7 @@ def simulate(
                 where=f"agent on {date}",
                 fix="fix the agent and re-run from this day",
             )
-            yield _failed(date, state, prev_value, err)
+            yield _failed(date, state, prev_value, err, effects)
             return
         value = state.cash + positions_value
         daily_return = value / prev_value - 1.0 if prev_value else 0.0
@@ -110,15 +109,75 @@ def simulate(
             positions_value,
             value,
             daily_return,
-            tuple(stale),
+            stale,
+            actions=effects,
         )
-        prev_value = value
+        prev_value, prev_date = value, date
+
+
+_UNTRADABLE = {"listed": None, "not_listed": NOT_LISTED, "delisted": DELISTED}
+
+
+def _apply_actions(
+    history: PriceHistory, row: int, state: PortfolioState, after: dt.date | None
+) -> tuple[PortfolioState, tuple[ActionEffect, ...]]:
+    """The splits and dividends with ex-date in (after, D], before D's open. `after` is
+    the previous simulated day (None: the bar before D, or just D on the first bar)."""
+    if history.actions is None or not state.positions:
+        return state, ()
+    if after is None:
+        after = history.dates[row - 1] if row else history.dates[0] - dt.timedelta(days=1)
+    pending = history.actions.between(after, history.dates[row])
+    if not pending:
+        return state, ()
+    symbols = history.symbols
+    prev = forward_filled_closes(history)[row - 1].tolist() if row else [math.nan] * len(symbols)
+    prev_closes = dict(zip(symbols, prev, strict=True))
+    opens = dict(zip(symbols, history.open[row].tolist(), strict=True))
+    effects: list[ActionEffect] = []
+    for todays in pending:
+        state, done = apply_corporate_actions(state, todays, prev_closes, opens)
+        effects += done
+    return state, tuple(effects)
+
+
+def _valuation(
+    history: PriceHistory, row: int, date: dt.date, state: PortfolioState
+) -> tuple[dict[str, float], tuple[str, ...], float]:
+    """Close per held symbol (the last earlier close when today's is missing: stale)."""
+    closes, stale, positions_value = {}, [], 0.0
+    if not state.positions:
+        return closes, (), positions_value
+    filled_row, close_row = (
+        forward_filled_closes(history)[row].tolist(),
+        history.close[row].tolist(),
+    )
+    for symbol, shares in state.positions.items():
+        col = history.symbol_index(symbol)
+        price = filled_row[col]
+        if math.isnan(price):
+            raise MarketDataError(
+                f"no close for held symbol {symbol} on or before {date}",
+                where=f"partition {date}",
+                fix="add the missing prices to the market data and re-run this day",
+            )
+        if math.isnan(close_row[col]):
+            stale.append(symbol)
+        closes[symbol] = price
+        positions_value += shares * price
+    return closes, tuple(stale), positions_value
 
 
 def _failed(
-    date: dt.date, state: PortfolioState, prev_value: float, error: TradingAssetsError
+    date: dt.date,
+    state: PortfolioState,
+    prev_value: float,
+    error: TradingAssetsError,
+    effects: tuple[ActionEffect, ...] = (),
 ) -> DayResult:
-    return DayResult(date, state, (), (), {}, prev_value - state.cash, prev_value, 0.0, (), error)
+    return DayResult(
+        date, state, (), (), {}, prev_value - state.cash, prev_value, 0.0, (), error, effects
+    )
 
 
 def forward_filled_closes(history: PriceHistory) -> np.ndarray:

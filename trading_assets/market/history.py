@@ -1,7 +1,10 @@
 """PriceHistory: daily OHLCV for a set of symbols on one trading-day index.
 
 Columnar numpy arrays (dates x symbols) so the engine and the point-in-time view
-index without pandas on the hot path. Missing bars are NaN.
+index without pandas on the hot path. Missing bars are NaN. A symbol is listed from
+its first bar to its last (`listing`); before and after, it has no price and cannot be
+traded. `actions` holds the source's corporate actions (splits, dividends; prices are
+raw, in the shares of their day); None when the source carries none (legacy files).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trading_assets.errors import MarketDataError
+from trading_assets.market.actions import CorporateActions
 
 FIELDS = ("open", "high", "low", "close", "volume")
 
@@ -28,6 +32,7 @@ class PriceHistory:
     close: np.ndarray
     volume: np.ndarray
     source: str = "unknown"
+    actions: CorporateActions | None = None  # None: the source has no corporate actions
     _date_index: dict[dt.date, int] = field(init=False, repr=False)
     _symbol_index: dict[str, int] = field(init=False, repr=False)
     cache: dict = field(init=False, repr=False)  # derived arrays (indicators), see view.py
@@ -46,7 +51,9 @@ class PriceHistory:
         object.__setattr__(self, "cache", {})
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, source: str) -> PriceHistory:
+    def from_frame(
+        cls, frame: pd.DataFrame, *, source: str, actions: CorporateActions | None = None
+    ) -> PriceHistory:
         """Build from a long frame with columns date, symbol, open, high, low, close, volume."""
         frame = frame.copy()
         frame["date"] = pd.to_datetime(frame["date"]).dt.date
@@ -57,7 +64,7 @@ class PriceHistory:
             wide = frame.pivot(index="date", columns="symbol", values=name)
             wide = wide.reindex(index=list(dates), columns=list(symbols))
             arrays[name] = wide.to_numpy(dtype=np.float64, na_value=np.nan)
-        return cls(dates=dates, symbols=symbols, source=source, **arrays)
+        return cls(dates=dates, symbols=symbols, source=source, actions=actions, **arrays)
 
     def to_frame(self) -> pd.DataFrame:
         """Long frame (date, symbol, OHLCV) without the NaN rows."""
@@ -100,5 +107,36 @@ class PriceHistory:
             dates=self.dates,
             symbols=tuple(symbols),
             source=self.source,
+            actions=None if self.actions is None else self.actions.for_symbols(symbols),
             **{name: getattr(self, name)[:, cols].copy() for name in FIELDS},
         )
+
+    def with_actions(self, actions: CorporateActions | None) -> PriceHistory:
+        """The same bars with other corporate actions (None: raw prices, no actions)."""
+        if actions is not None:
+            actions = actions.for_symbols(self.symbols)
+        arrays = {name: getattr(self, name) for name in FIELDS}
+        return PriceHistory(
+            dates=self.dates, symbols=self.symbols, source=self.source, actions=actions, **arrays
+        )
+
+    def listing(self, symbol: str) -> tuple[dt.date, dt.date] | None:
+        """(first, last) date with a bar (an open or a close) for `symbol`; None when none."""
+        first, last = self.listing_rows()
+        j = self.symbol_index(symbol)
+        return None if first[j] < 0 else (self.dates[first[j]], self.dates[last[j]])
+
+    def listing_dates(self) -> dict[str, tuple[dt.date, dt.date] | None]:
+        return {s: self.listing(s) for s in self.symbols}
+
+    def listing_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row of each symbol's first and last bar (-1 when none). Cached. A bar is an open
+        or a close: on its first day a symbol's open is known before its close."""
+        key = ("listing",)
+        if key not in self.cache:
+            has = ~np.isnan(self.close) | ~np.isnan(self.open)
+            any_bar = has.any(axis=0)
+            first = np.where(any_bar, has.argmax(axis=0), -1)
+            last = np.where(any_bar, len(self.dates) - 1 - has[::-1].argmax(axis=0), -1)
+            self.cache[key] = (first, last)
+        return self.cache[key]

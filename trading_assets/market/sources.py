@@ -1,11 +1,21 @@
 """Market-data sources: where a PriceHistory comes from.
 
 One small interface; getting data is kept apart from simulating it. Every source
-validates bars and names the file and line of a bad one.
+validates bars and names the file and line of a bad one. A source that knows corporate
+actions attaches them to the history (`PriceHistory.actions`, empty when there are
+none); one that cannot know them (the legacy Alpha Vantage files) leaves it None.
+
+Folder format for corporate actions (both optional, merged; one row per symbol-day):
+- columns `split_ratio` and `dividend` in a SYMBOL file, on the ex-date's bar (blank:
+  none). `split_ratio` is new shares per old share (2 for 2:1); `dividend` is cash per
+  share held at the previous close, in the prices' currency;
+- a sidecar `corporate_actions.csv` with columns `symbol,ex_date,split_ratio,dividend`
+  (ex_date YYYY-MM-DD; a blank split_ratio means 1, a blank dividend 0).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Protocol
 
@@ -13,10 +23,13 @@ import duckdb
 import pandas as pd
 
 from trading_assets.errors import MarketDataError
+from trading_assets.market.actions import CorporateAction, CorporateActions, derive_from_adjusted
 from trading_assets.market.bars import check_bars
 from trading_assets.market.history import FIELDS, PriceHistory
 
 BUNDLED_SYMBOLS = ("AAPL", "GOOG", "IBM", "MSFT")
+ACTIONS_FILE = "corporate_actions.csv"
+ACTION_COLUMNS = ("split_ratio", "dividend")
 
 
 class MarketDataSource(Protocol):
@@ -29,20 +42,28 @@ class MarketDataSource(Protocol):
 
 class BundledSource:
     """AAPL, GOOG, IBM, MSFT daily OHLCV 2000-03-01..2013-03-01 (bokeh-sampledata,
-    public domain)."""
+    public domain). Raw prices; the splits and dividends are derived from the package's
+    `adj_close` against `close` (market/actions.py: derive_from_adjusted)."""
 
     name = "bundled:bokeh-sampledata/stocks"
 
     def load(self) -> PriceHistory:
         from bokeh_sampledata import stocks
 
-        frames = []
+        frames, actions = [], []
         for symbol in BUNDLED_SYMBOLS:
             data = getattr(stocks, symbol)
-            frame = pd.DataFrame({k: data[k] for k in ("date", *FIELDS)})
+            frame = pd.DataFrame({k: data[k] for k in ("date", *FIELDS, "adj_close")})
             frame["symbol"] = symbol
-            frames.append(frame)
-        return PriceHistory.from_frame(pd.concat(frames, ignore_index=True), source=self.name)
+            frames.append(frame.drop(columns="adj_close"))
+            dates = [dt.date.fromisoformat(d) for d in frame["date"]]
+            close, adj = frame["close"].to_numpy(float), frame["adj_close"].to_numpy(float)
+            actions += derive_from_adjusted(symbol, dates, close, adj)
+        return PriceHistory.from_frame(
+            pd.concat(frames, ignore_index=True),
+            source=self.name,
+            actions=CorporateActions(actions),
+        )
 
 
 class FolderSource:
@@ -59,7 +80,11 @@ class FolderSource:
                 where=str(self.path),
                 fix="set market_data.path to a folder of SYMBOL.csv or SYMBOL.parquet files",
             )
-        files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in (".csv", ".parquet"))
+        files = sorted(
+            p
+            for p in self.path.iterdir()
+            if p.suffix.lower() in (".csv", ".parquet") and p.name.lower() != ACTIONS_FILE
+        )
         if not files:
             raise MarketDataError(
                 "no .csv or .parquet price files found",
@@ -76,11 +101,22 @@ class FolderSource:
                     where=str(self.path),
                     fix="keep one price file per symbol",
                 )
-        frames = [_read_symbol_file(p) for p in files]
-        return PriceHistory.from_frame(pd.concat(frames, ignore_index=True), source=self.name)
+        frames, actions = [], []
+        for path in files:
+            bars, from_columns = _read_symbol_file(path)
+            frames.append(bars)
+            actions += from_columns
+        sidecar = self.path / ACTIONS_FILE
+        if sidecar.is_file():
+            actions += _read_actions_file(sidecar)
+        return PriceHistory.from_frame(
+            pd.concat(frames, ignore_index=True),
+            source=self.name,
+            actions=CorporateActions(actions),
+        )
 
 
-def _read_symbol_file(path: Path) -> pd.DataFrame:
+def _read_symbol_file(path: Path) -> tuple[pd.DataFrame, list[CorporateAction]]:
     try:
         if path.suffix.lower() == ".csv":
             # keep blank lines so the index maps to the file's line numbers
@@ -109,9 +145,59 @@ def _read_symbol_file(path: Path) -> pd.DataFrame:
             where=str(path),
             fix="add at least one line of date,open,high,low,close,volume",
         )
+    symbol = path.stem.upper()
+    actions = [
+        _action(symbol, row, f"{path}:{first_line + int(i)}")
+        for i, row in frame.iterrows()
+        if any(_present(row.get(c)) for c in ACTION_COLUMNS)
+    ]
     frame = frame[["date", *FIELDS]]
-    frame.insert(1, "symbol", path.stem.upper())
-    return validate_bars(frame, path=str(path), first_line=first_line)
+    frame.insert(1, "symbol", symbol)
+    return validate_bars(frame, path=str(path), first_line=first_line), actions
+
+
+def _read_actions_file(path: Path) -> list[CorporateAction]:
+    try:
+        frame = pd.read_csv(path, dtype=str, skip_blank_lines=False).dropna(how="all")
+    except Exception as exc:  # pandas raises many types for unreadable files
+        raise MarketDataError(
+            f"cannot read corporate actions: {exc}", where=str(path), fix="check the CSV"
+        ) from exc
+    frame.columns = [c.strip().lower() for c in frame.columns]
+    if "symbol" not in frame.columns or "ex_date" not in frame.columns:
+        raise MarketDataError(
+            "missing column symbol or ex_date",
+            where=str(path),
+            fix=f"{ACTIONS_FILE} needs columns symbol,ex_date,split_ratio,dividend",
+        )
+    return [
+        _action(str(row["symbol"]).strip().upper(), row, f"{path}:{2 + int(i)}", "ex_date")
+        for i, row in frame.iterrows()
+    ]
+
+
+def _present(value: object) -> bool:
+    return isinstance(value, str) and value.strip() not in ("", "nan", "None")
+
+
+def _action(symbol: str, row: pd.Series, where: str, date_key: str = "date") -> CorporateAction:
+    """One corporate action from a row; a bad value names the file and line."""
+    try:
+        split = row.get("split_ratio")
+        dividend = row.get("dividend")
+        return CorporateAction(
+            symbol=symbol,
+            ex_date=dt.date.fromisoformat(str(row[date_key]).strip()),
+            split_ratio=float(split) if _present(split) else 1.0,
+            dividend=float(dividend) if _present(dividend) else 0.0,
+        )
+    except (ValueError, TypeError) as exc:
+        raise MarketDataError(
+            f"bad corporate action {row.to_dict()}: {exc}".replace("\n", " "),
+            where=where,
+            fix="use YYYY-MM-DD dates, a split_ratio > 0 (new shares per old share) and a "
+            "dividend >= 0 per share",
+        ) from None
 
 
 def validate_bars(frame: pd.DataFrame, *, path: str, first_line: int) -> pd.DataFrame:

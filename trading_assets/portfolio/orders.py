@@ -14,6 +14,8 @@ INSUFFICIENT_SHARES = "insufficient_shares"
 NO_PRICE = "no_price"
 UNKNOWN_SYMBOL = "unknown_symbol"
 INVALID_QUANTITY = "invalid_quantity"
+NOT_LISTED = "not_listed"  # no price yet: before the symbol's first bar
+DELISTED = "delisted"  # no price any more: after the symbol's last bar
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ Contract (the legacy rules, plus optional costs):
 - no shorting: a sell of more shares than held is rejected (insufficient_shares);
 - cash never goes negative: a buy whose cost plus commission exceeds cash is rejected
   (insufficient_cash); a symbol with no open price is rejected (no_price);
+- a symbol the caller marks untradable (not listed yet, delisted) is rejected with the
+  reason given (not_listed, delisted);
 - valuation is cash + sum(shares x D's close).
 No I/O, no clock: the same inputs always give the same state.
 """
@@ -54,15 +56,21 @@ def step(
     orders: Sequence[Order],
     opens: Mapping[str, float],
     fees: Fees = NO_FEES,
+    untradable: Mapping[str, str] | None = None,
 ) -> tuple[PortfolioState, tuple[OrderResult, ...]]:
-    """Fill `orders` at the open; return the end-of-day state and one result per order."""
+    """Fill `orders` at the open; return the end-of-day state and one result per order.
+    `untradable` maps a symbol that cannot trade today to its rejection reason."""
     if not orders:
         return state, ()
     cash = state.cash
     positions = dict(state.positions)
     results = []
     for order in orders:
-        result = _fill(order, cash, positions.get(order.symbol, 0), opens, fees)
+        reason = untradable.get(order.symbol) if untradable else None
+        if reason is not None and order.quantity:
+            result = OrderResult(order, "rejected", reason=reason)
+        else:
+            result = _fill(order, cash, positions.get(order.symbol, 0), opens, fees)
         cash = apply_fill(result, cash, positions)
         results.append(result)
     return PortfolioState(cash=cash, positions=positions), tuple(results)
