@@ -9,7 +9,18 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "trading_assets"
-CORE = ["market", "agents", "kernel", "llm", "portfolio", "engine", "contract", "store", "legacy"]
+CORE = [
+    "market",
+    "agents",
+    "kernel",
+    "llm",
+    "portfolio",
+    "engine",
+    "contract",
+    "store",
+    "legacy",
+    "analytics",
+]
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -405,7 +405,7 @@ def test_leaderboard_with_hand_checked_values_returns_documented_columns(tmp_pat
     assert top["trading_days"] == 4
     assert (top["first_date"], top["last_date"]) == ("2012-01-03", "2012-01-06")
     assert (top["degraded_days"], top["failed_days"]) == (1, 1)
-    assert top["annualized_return"] == pytest.approx(1.21 ** (365 / 4) - 1)
+    assert top["annualized_return"] == pytest.approx(1.21 ** (252 / 4) - 1)  # 252 sessions a year
     returns = np.array([0.0, 0.1, -0.1, 1210.0 / 990.0 - 1]) - 0.02 / 252
     assert top["sharpe"] == pytest.approx(returns.mean() / returns.std(ddof=1) * math.sqrt(252))
     bottom = board.iloc[1].to_dict()
