@@ -100,12 +100,22 @@ def performance(
     return Performance(**figures)
 
 
+def equity(returns: pd.Series, starting_value: float = 1.0) -> pd.Series:
+    """The value of `starting_value` invested at the start of the first day."""
+    return ep.cum_returns(_clean(returns), starting_value=starting_value)
+
+
+def underwater(values: pd.Series) -> pd.Series:
+    """Each day's fall from the running peak of `values`, as a positive fraction."""
+    return 1.0 - values / values.cummax()
+
+
 def drawdown(returns: pd.Series) -> Drawdown:
     """Maximum drawdown with its dates. The curve starts at 1 before the first day, so a
     fall from the starting capital has its peak on the first date (the day began there)."""
     r = _clean(returns)
     wealth = np.concatenate([[1.0], ep.cum_returns(r.to_numpy(), starting_value=1.0)])
-    falls = 1.0 - wealth / np.maximum.accumulate(wealth)
+    falls = underwater(pd.Series(wealth)).to_numpy()
     trough = int(np.argmax(falls))
     if falls[trough] <= 0:
         return Drawdown(max_drawdown=0.0, peak_date=None, trough_date=None)
