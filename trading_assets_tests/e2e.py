@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,3 +54,42 @@ def write_config(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "models.yaml"
     path.write_text(text)
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def webserver(project: Project, timeout: float = 90) -> Iterator[int]:
+    """A real dagster-webserver on the project's instance, on a free loopback port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-m",
+            "trading_assets.defs.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"webserver did not start in {timeout:.0f} s"
+                time.sleep(1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
