@@ -56,6 +56,19 @@ def write_config(tmp_path: Path, text: str) -> Path:
     return path
 
 
+IBM_HOLD = "universe: [IBM]\nmodels:\n  - {signature: ibm-hold, agent: buy_and_hold}\n"
+
+
+def backfilled_project(tmp_path: Path, start: str = "2012-01-03", end: str = "2012-01-13"):
+    """A fresh instance and store after `trading-assets backfill` of one IBM buy-and-hold
+    model (9 model-days by default): the smallest instance a UI test can look at."""
+    project = sqlite_project(tmp_path)
+    config = str(write_config(tmp_path, IBM_HOLD))
+    done = project.run("backfill", "--config", config, "--start", start, "--end", end)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return project
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,10 +9,9 @@ import pytest
 
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.browser import browser_page, open_page, screenshot
-from trading_assets_tests.e2e import sqlite_project, webserver, write_config
+from trading_assets_tests.e2e import backfilled_project, webserver
 
 pytestmark = pytest.mark.slow
-CONFIG = "universe: [IBM]\nmodels:\n  - {signature: ibm-hold, agent: buy_and_hold}\n"
 LINEAGE = ["market_prices", "model_day", "daily_portfolio", "leaderboard"]
 KEY = "2012-01-05|ibm-hold"
 
@@ -20,17 +19,7 @@ KEY = "2012-01-05|ibm-hold"
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("browser")
-    project = sqlite_project(tmp_path)
-    done = project.run(
-        "backfill",
-        "--config",
-        str(write_config(tmp_path, CONFIG)),
-        "--start",
-        "2012-01-03",
-        "--end",
-        "2012-01-13",
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    project = backfilled_project(tmp_path)
     days = ResultStore(project.store).query(
         "SELECT portfolio_value FROM model_days WHERE model = ? AND date = ?",
         ["ibm-hold", "2012-01-13"],

@@ -9,10 +9,9 @@ import urllib.request
 
 import pytest
 
-from trading_assets_tests.e2e import sqlite_project, webserver, write_config
+from trading_assets_tests.e2e import backfilled_project, webserver
 
 pytestmark = pytest.mark.slow
-CONFIG = "universe: [IBM]\nmodels:\n  - {signature: ibm-hold, agent: buy_and_hold}\n"
 QUERY = """{
   assetNodes { assetKey { path } dependencyKeys { path } }
   runsOrError { ... on Runs { results { status } } }
@@ -33,17 +32,7 @@ def graphql(port: int, query: str) -> dict:
 
 
 def test_webserver_after_backfill_shows_lineage_runs_and_checks(tmp_path):
-    project = sqlite_project(tmp_path)
-    done = project.run(
-        "backfill",
-        "--config",
-        str(write_config(tmp_path, CONFIG)),
-        "--start",
-        "2012-01-03",
-        "--end",
-        "2012-01-13",
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    project = backfilled_project(tmp_path)
     with webserver(project) as port:
         data = graphql(port, QUERY)
         deps = {
