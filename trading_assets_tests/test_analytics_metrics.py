@@ -1,8 +1,9 @@
 """Metrics, the benchmark and trading activity (analytics/).
 
-Every return metric is compared with empyrical-reloaded's own function on a realistic
-series (13 years of IBM's total-return closes from the bundled data, against an
-equal-weight benchmark) to 1e-9, and with answers worked out by hand on tiny series.
+Every return metric is compared with empyrical-reloaded's own function to 1e-9 on the
+demo's model returns (its three models simulated in-process over 13 years) and on IBM's
+total-return closes against an equal-weight benchmark, and with answers worked out by
+hand on tiny series.
 """
 
 from __future__ import annotations
@@ -17,12 +18,23 @@ import pytest
 from trading_assets.analytics.activity import activity
 from trading_assets.analytics.benchmark import bundled_total_return_prices, buy_and_hold_returns
 from trading_assets.analytics.metrics import performance
+from trading_assets_tests.demo_store import build_demo_store
 
 DATES = pd.bdate_range("2012-01-02", periods=6)
 
 
 def series(values) -> pd.Series:
     return pd.Series(values, index=DATES[: len(values)], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def demo_returns(tmp_path_factory) -> dict[str, pd.Series]:
+    """The bundled demo's three models over their full history, simulated in-process."""
+    store = build_demo_store(tmp_path_factory.mktemp("demo") / "store.duckdb")
+    days = store.query(
+        "SELECT model, date, daily_return FROM model_days WHERE status <> 'failed' ORDER BY date"
+    )
+    return {m: g.set_index("date")["daily_return"] for m, g in days.groupby("model")}
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +45,9 @@ def realistic():
     return model, bench
 
 
-# -- equal to the library on a realistic series ---------------------------------------
-
-
-def test_performance_with_realistic_returns_equals_empyrical_to_1e9(realistic):
-    r, b = realistic
-    rf = 0.03 / 252
-    got = performance(r, b, risk_free=0.03)
-    expected = {
+def library_figures(r: pd.Series, b: pd.Series, rf: float) -> dict[str, float]:
+    """empyrical's own answer for each metric (max drawdown reported positive)."""
+    return {
         "cumulative_return": ep.cum_returns_final(r),
         "annual_return": ep.annual_return(r),
         "annual_volatility": ep.annual_volatility(r),
@@ -52,6 +59,16 @@ def test_performance_with_realistic_returns_equals_empyrical_to_1e9(realistic):
         "beta": ep.beta(r, b, risk_free=rf),
         "benchmark_return": ep.cum_returns_final(b),
     }
+
+
+# -- equal to the library on a realistic series ---------------------------------------
+
+
+def test_performance_with_realistic_returns_equals_empyrical_to_1e9(realistic):
+    r, b = realistic
+    rf = 0.03 / 252
+    got = performance(r, b, risk_free=0.03)
+    expected = library_figures(r, b, rf)
     assert len(r) > 3000
     for name, value in expected.items():
         assert getattr(got, name) == pytest.approx(float(value), abs=1e-9, rel=1e-9), name
@@ -59,6 +76,21 @@ def test_performance_with_realistic_returns_equals_empyrical_to_1e9(realistic):
         ep.cum_returns_final(r) - ep.cum_returns_final(b), abs=1e-9
     )
     assert got.risk_free_rate == 0.03 and got.days == len(r)
+
+
+def test_performance_with_demo_model_returns_equals_empyrical_to_1e9(demo_returns):
+    bench = buy_and_hold_returns(bundled_total_return_prices())
+    assert sorted(demo_returns) == ["buy-and-hold", "quant-llm-bollinger", "sma-10-50"]
+    for model, r in demo_returns.items():
+        r.index = pd.DatetimeIndex(r.index)
+        b = bench.reindex(r.index)
+        got = performance(r, b)
+        assert len(r) == 3270
+        for name, value in library_figures(r, b, 0.02 / 252).items():
+            assert getattr(got, name) == pytest.approx(float(value), abs=1e-9, rel=1e-9), (
+                model,
+                name,
+            )
 
 
 def test_drawdown_dates_with_realistic_returns_bound_the_library_drawdown(realistic):

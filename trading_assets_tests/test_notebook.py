@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-from importlib import resources
 from pathlib import Path
 
 import nbclient
@@ -16,24 +15,17 @@ import nbformat
 import pytest
 from PIL import Image
 
-from trading_assets.config import load_config, model_specs
-from trading_assets.engine.run import model_dates, run_model
-from trading_assets.market.sources import BundledSource
 from trading_assets.store.leaderboard import leaderboard
-from trading_assets.store.results import ResultStore
+from trading_assets_tests.demo_store import build_demo_store
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "explore_results.ipynb"
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    store = ResultStore(tmp_path_factory.mktemp("nb") / "store.duckdb")
-    specs = model_specs(load_config(resources.files("trading_assets") / "configs" / "demo.yaml"))
-    store.register_models(specs)
-    store.write_prices("bundled", BundledSource().load())
-    for spec in specs:
-        dates = model_dates(store, spec.signature, dt.date(2012, 1, 3), dt.date(2012, 12, 31))
-        run_model(store, spec.signature, dates)
+    store = build_demo_store(
+        tmp_path_factory.mktemp("nb") / "store.duckdb", dt.date(2012, 1, 3), dt.date(2012, 12, 31)
+    )
     patch = pytest.MonkeyPatch()
     patch.setenv("TRADING_ASSETS_STORE", str(store.path))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
