@@ -9,13 +9,15 @@ export TRADING_ASSETS_STORE ?= $(CURDIR)/.data/trading_assets.duckdb
 # one planned event per range run and batched materializations (see README, Configuration)
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := true
 export DAGSTER_EVENT_BATCH_SIZE := 1000
+# Debian's chromium, driven headless by the browser test (Playwright never downloads one)
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test test-fast test-py312 lint ui bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,notebook]'
 	touch $(STAMP)
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
@@ -26,11 +28,16 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/trading-assets backfill --config demo
 
-## test: set up and run the whole suite (slow end-to-end tests included), then lint
-test: $(STAMP)
+$(CHROMIUM):
+	@[ "$$(id -u)" = 0 ] || { echo "$(CHROMIUM) is missing: run 'sudo apt-get install -y chromium' (or set CHROMIUM=/path/to/chromium)"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+## test: set up and run the whole suite (slow end-to-end and browser tests included), then lint
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check trading_assets trading_assets_tests bench
 	$(BIN)/ruff format --check trading_assets trading_assets_tests bench
-	$(BIN)/pytest
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 ## test-fast: the suite without the slow end-to-end tests
 test-fast: $(STAMP)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,3 +72,55 @@ def write_config(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "models.yaml"
     path.write_text(text)
     return path
+
+
+IBM_HOLD = "universe: [IBM]\nmodels:\n  - {signature: ibm-hold, agent: buy_and_hold}\n"
+
+
+def backfilled_project(tmp_path: Path, start: str = "2012-01-03", end: str = "2012-01-13"):
+    """A fresh instance and store after `trading-assets backfill` of one IBM buy-and-hold
+    model (9 model-days by default): the smallest instance a UI test can look at."""
+    project = sqlite_project(tmp_path)
+    config = str(write_config(tmp_path, IBM_HOLD))
+    done = project.run("backfill", "--config", config, "--start", start, "--end", end)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return project
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def webserver(project: Project, timeout: float = 90) -> Iterator[int]:
+    """A real dagster-webserver on the project's instance, on a free loopback port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-m",
+            "trading_assets.defs.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=project.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"webserver did not start in {timeout:.0f} s"
+                time.sleep(1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -25,6 +25,7 @@ CORE = [
     "store",
     "legacy",
     "runs",
+    "analytics",
 ]
 
 

@@ -5,19 +5,13 @@ the parity check."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from trading_assets_tests.e2e import sqlite_project, write_config
+from trading_assets_tests.e2e import backfilled_project, webserver
 
 pytestmark = pytest.mark.slow
-CONFIG = "universe: [IBM]\nmodels:\n  - {signature: ibm-hold, agent: buy_and_hold}\n"
 QUERY = """{
   assetNodes { assetKey { path } dependencyKeys { path } }
   runsOrError { ... on Runs { results { status } } }
@@ -25,12 +19,6 @@ QUERY = """{
     ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name blocking } } } }
   }
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def graphql(port: int, query: str) -> dict:
@@ -44,41 +32,8 @@ def graphql(port: int, query: str) -> dict:
 
 
 def test_webserver_after_backfill_shows_lineage_runs_and_checks(tmp_path):
-    project = sqlite_project(tmp_path)
-    done = project.run(
-        "backfill",
-        "--config",
-        str(write_config(tmp_path, CONFIG)),
-        "--start",
-        "2012-01-03",
-        "--end",
-        "2012-01-13",
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "dagster-webserver"),
-            "-m",
-            "trading_assets.defs.definitions",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env=project.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "webserver did not start in 90 s"
-                time.sleep(1)
+    project = backfilled_project(tmp_path)
+    with webserver(project) as port:
         data = graphql(port, QUERY)
         deps = {
             "/".join(n["assetKey"]["path"]): {"/".join(d["path"]) for d in n["dependencyKeys"]}
@@ -93,6 +48,3 @@ def test_webserver_after_backfill_shows_lineage_runs_and_checks(tmp_path):
         assert checks == [{"name": "legacy_parity", "blocking": True}]
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read()
         assert b"<html" in page.lower()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -1,4 +1,4 @@
-"""The pure daily portfolio step, its cost models and the performance metrics.
+"""The pure daily portfolio step and its cost models (metrics: test_analytics_metrics.py).
 
 `step` is checked against a naive reference written here straight from its contract
 (portfolio/step.py docstring): orders fill in sequence at the open (after slippage),
@@ -23,7 +23,6 @@ from trading_assets.portfolio.costs import (
     PercentCommission,
     PerShareCommission,
 )
-from trading_assets.portfolio.metrics import annualized_return, max_drawdown, sharpe
 from trading_assets.portfolio.orders import (
     INSUFFICIENT_CASH,
     INSUFFICIENT_SHARES,
@@ -354,43 +353,9 @@ def test_fees_from_config_with_section_builds_matching_models(config, commission
     assert fees.slippage == (slippage or NoSlippage())
 
 
-# -- valuation and metrics ------------------------------------------------------------
+# -- valuation ------------------------------------------------------------------------
 
 
 def test_portfolio_value_with_positions_is_cash_plus_shares_times_close():
     state = PortfolioState(100.0, {"A": 3, "B": 2})
     assert state.value({"A": 10.0, "B": 2.5, "C": 99.0}) == 135.0
-
-
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [
-        ([100.0, 120.0, 90.0, 130.0], 0.25),
-        ([100.0, 110.0, 120.0], 0.0),
-        ([100.0, 50.0, 200.0, 100.0], 0.5),
-        ([100.0], 0.0),
-        ([], 0.0),
-    ],
-)
-def test_max_drawdown_with_values_returns_largest_fall_from_peak(values, expected):
-    assert max_drawdown(np.array(values)) == pytest.approx(expected)
-
-
-def test_sharpe_with_known_returns_matches_hand_computation():
-    returns = np.array([0.01, -0.005, 0.02, 0.0])
-    # By hand: mean excess 0.00625 - 0.02/252 = 0.0061706; sample std 0.0110868
-    # (squared deviations 3.6875e-4 / 3); x sqrt(252) = 8.83537.
-    assert sharpe(returns) == pytest.approx(8.83537, abs=1e-5)
-    assert sharpe(-returns) < 0 < sharpe(returns)
-
-
-@pytest.mark.parametrize("returns", [[], [0.01], [0.01, 0.01, 0.01]])
-def test_sharpe_with_too_few_or_constant_returns_is_none(returns):
-    assert sharpe(np.array(returns)) is None
-
-
-def test_annualized_return_with_one_year_equals_total_return():
-    assert annualized_return(0.1, 365) == pytest.approx(0.1)
-    assert annualized_return(0.21, 730) == pytest.approx(0.1)
-    assert annualized_return(0.1, 0) is None
-    assert annualized_return(-1.0, 100) is None

@@ -404,7 +404,7 @@ def test_leaderboard_with_hand_checked_values_returns_documented_columns(tmp_pat
     assert top["trading_days"] == 4
     assert (top["first_date"], top["last_date"]) == ("2012-01-03", "2012-01-06")
     assert (top["degraded_days"], top["failed_days"]) == (1, 1)
-    assert top["annualized_return"] == pytest.approx(1.21 ** (365 / 4) - 1)
+    assert top["annualized_return"] == pytest.approx(1.21 ** (252 / 4) - 1)  # 252 sessions a year
     # By hand over the returns 0, 0.1, -0.1, 0.2222 (failed day left out): mean excess
     # 0.0555556 - 0.02/252, sample std 0.137885, x sqrt(252) = 6.38688.
     assert top["sharpe"] == pytest.approx(6.38688, abs=1e-5)

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from trading_assets.portfolio.metrics import annualized_return, max_drawdown, sharpe
+from trading_assets.analytics.metrics import performance
 from trading_assets.store.results import ResultStore
 
 LEADERBOARD_COLUMNS = [
@@ -41,15 +41,16 @@ def leaderboard(store: ResultStore) -> pd.DataFrame:
         values = ok["portfolio_value"].to_numpy(dtype=float)
         total = values[-1] / initial - 1.0
         first, last = ok["date"].iloc[0], ok["date"].iloc[-1]
+        figures = performance(ok.set_index("date")["daily_return"])
         rows.append(
             {
                 "model": model,
                 "agent": group["agent"].iloc[0],
                 "final_value": float(values[-1]),
                 "total_return": float(total),
-                "annualized_return": annualized_return(total, (_day(last) - _day(first)).days + 1),
-                "max_drawdown": max_drawdown(values),
-                "sharpe": sharpe(ok["daily_return"].to_numpy(dtype=float)),
+                "annualized_return": figures.annual_return,
+                "max_drawdown": figures.max_drawdown,
+                "sharpe": figures.sharpe,
                 "trading_days": len(ok),
                 "first_date": _iso(first),
                 "last_date": _iso(last),

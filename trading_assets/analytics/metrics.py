@@ -1,0 +1,179 @@
+"""Performance metrics of one model from its daily returns: the one home for them.
+
+Every formula empyrical-reloaded has comes from it: cumulative and annual return, annual
+volatility, Sharpe, Sortino, maximum drawdown, Calmar, alpha and beta. What it lacks is
+written here, one line each: the drawdown's peak and trough dates, win rate,
+profit/loss ratio and excess return.
+
+Conventions:
+- `returns` are simple daily returns in date order (`model_days.daily_return`: a model's
+  first day is measured against its initial cash).
+- 252 periods a year; an annual risk-free rate `rf` counts as `rf / 252` a day (the
+  legacy tools' convention).
+- Annual return is compounded over 252 trading days a year (empyrical). The legacy tools
+  used (1 + R) ** (365 / calendar days) - 1; over the demo's 13 years the two differ by
+  less than 0.01 percentage points.
+- `max_drawdown` is a positive fraction (0.25 = a 25 % fall from the peak); empyrical
+  reports it negative.
+- An undefined figure (no volatility, no losing day, too few days) is None, never inf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import empyrical as ep
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+PERIODS_PER_YEAR = 252
+DEFAULT_RISK_FREE = 0.02
+
+
+class Drawdown(BaseModel):
+    """The largest fall of the equity curve from a running peak."""
+
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    max_drawdown: float
+    peak_date: dt.date | None  # None: no fall at all
+    trough_date: dt.date | None
+
+
+class Performance(BaseModel):
+    """One model's figures over its days; `benchmark_*`, alpha and beta need a benchmark."""
+
+    model_config = ConfigDict(frozen=True, strict=True)
+
+    days: int
+    risk_free_rate: float
+    cumulative_return: float
+    annual_return: float | None
+    annual_volatility: float | None
+    sharpe: float | None
+    sortino: float | None
+    max_drawdown: float
+    max_drawdown_peak: dt.date | None
+    max_drawdown_trough: dt.date | None
+    calmar: float | None
+    win_rate: float | None
+    profit_loss_ratio: float | None
+    benchmark_return: float | None = None
+    excess_return: float | None = None
+    alpha: float | None = None
+    beta: float | None = None
+
+
+def performance(
+    returns: pd.Series,
+    benchmark: pd.Series | None = None,
+    risk_free: float = DEFAULT_RISK_FREE,
+) -> Performance:
+    """Every metric of a daily-return series (indexed by date), optionally against a
+    benchmark's daily returns over the same dates."""
+    r = _clean(returns)
+    if r.empty:
+        raise ValueError("no daily returns: a model needs at least one stored day")
+    daily_rf = risk_free / PERIODS_PER_YEAR
+    down = drawdown(r)
+    figures = {
+        "days": len(r),
+        "risk_free_rate": float(risk_free),
+        "cumulative_return": float(ep.cum_returns_final(r)),
+        "annual_return": _finite(ep.annual_return(r, annualization=PERIODS_PER_YEAR)),
+        "annual_volatility": _finite(ep.annual_volatility(r, annualization=PERIODS_PER_YEAR)),
+        "sharpe": _finite(ep.sharpe_ratio(r, risk_free=daily_rf, annualization=PERIODS_PER_YEAR)),
+        "sortino": _finite(
+            ep.sortino_ratio(r, required_return=daily_rf, annualization=PERIODS_PER_YEAR)
+        ),
+        "max_drawdown": down.max_drawdown,
+        "max_drawdown_peak": down.peak_date,
+        "max_drawdown_trough": down.trough_date,
+        "calmar": _finite(ep.calmar_ratio(r, annualization=PERIODS_PER_YEAR)),
+        "win_rate": win_rate(r),
+        "profit_loss_ratio": profit_loss_ratio(r),
+    }
+    if benchmark is not None:
+        figures |= against_benchmark(r, _clean(benchmark), daily_rf)
+    return Performance(**figures)
+
+
+def equity(returns: pd.Series, starting_value: float = 1.0) -> pd.Series:
+    """The value of `starting_value` invested at the start of the first day."""
+    return ep.cum_returns(_clean(returns), starting_value=starting_value)
+
+
+def underwater(values: pd.Series) -> pd.Series:
+    """Each day's fall from the running peak of `values`, as a positive fraction."""
+    return 1.0 - values / values.cummax()
+
+
+def drawdown(returns: pd.Series) -> Drawdown:
+    """Maximum drawdown with its dates. The curve starts at 1 before the first day, so a
+    fall from the starting capital has its peak on the first date (the day began there)."""
+    r = _clean(returns)
+    wealth = np.concatenate([[1.0], ep.cum_returns(r.to_numpy(), starting_value=1.0)])
+    falls = underwater(pd.Series(wealth)).to_numpy()
+    trough = int(np.argmax(falls))
+    if falls[trough] <= 0:
+        return Drawdown(max_drawdown=0.0, peak_date=None, trough_date=None)
+    peak = int(np.argmax(wealth[: trough + 1]))
+    dates = [_date(d) for d in r.index]
+    return Drawdown(
+        max_drawdown=float(-ep.max_drawdown(r)),
+        peak_date=dates[max(peak - 1, 0)],
+        trough_date=dates[trough - 1],
+    )
+
+
+def win_rate(returns: pd.Series) -> float | None:
+    """Share of the days that moved which were gains (flat days, such as all-cash days,
+    are not counted)."""
+    moved = returns[returns != 0]
+    return float((moved > 0).mean()) if len(moved) else None
+
+
+def profit_loss_ratio(returns: pd.Series) -> float | None:
+    """Mean gain of a winning day over the mean loss of a losing day."""
+    wins, losses = returns[returns > 0], returns[returns < 0]
+    if wins.empty or losses.empty:
+        return None
+    return float(wins.mean() / -losses.mean())
+
+
+def against_benchmark(returns: pd.Series, benchmark: pd.Series, daily_rf: float) -> dict:
+    """Alpha (annualized), beta and excess cumulative return over the common dates."""
+    common = returns.index.intersection(benchmark.index)
+    if len(common) < 2:
+        raise ValueError(
+            f"the benchmark shares {len(common)} date(s) with the model's returns; "
+            "give a benchmark over the model's dates"
+        )
+    r, b = returns.loc[common], benchmark.loc[common]
+    alpha, beta = ep.alpha_beta_aligned(
+        r.to_numpy(), b.to_numpy(), risk_free=daily_rf, annualization=PERIODS_PER_YEAR
+    )
+    bench_total = float(ep.cum_returns_final(b))
+    return {
+        "benchmark_return": bench_total,
+        "excess_return": float(ep.cum_returns_final(r)) - bench_total,
+        "alpha": _finite(alpha),
+        "beta": _finite(beta),
+    }
+
+
+def _clean(returns: pd.Series) -> pd.Series:
+    series = pd.Series(returns, dtype=float).dropna()
+    series.index = pd.DatetimeIndex(series.index)
+    return series.sort_index()
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _date(value) -> dt.date:
+    return pd.Timestamp(value).date()

@@ -1,0 +1,94 @@
+"""Equity, drawdown and comparison plots as PNG bytes (matplotlib, Agg).
+
+Figures are built with `matplotlib.figure.Figure`, never pyplot: no global state, no
+display, safe in a Dagster run or a web worker. Inputs are value series indexed by date
+(`model_days.portfolio_value`, or `metrics.equity` of a benchmark's returns).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from trading_assets.analytics.metrics import underwater
+
+SIZE = (9.0, 4.0)
+DPI = 100
+BENCHMARK_STYLE = {"color": "0.45", "linestyle": "--", "linewidth": 1.2}
+
+
+def equity_png(
+    values: pd.Series, benchmark: pd.Series | None = None, title: str = "Equity"
+) -> bytes:
+    """The model's value over time, and the benchmark's on the same starting capital."""
+    fig, ax = _figure(title)
+    ax.plot(_dated(values), label=values.name or "model", linewidth=1.4)
+    if benchmark is not None:
+        ax.plot(_dated(benchmark), label=benchmark.name or "benchmark", **BENCHMARK_STYLE)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylabel("portfolio value")
+    ax.legend(loc="upper left", frameon=False)
+    return _png(fig)
+
+
+def drawdown_png(values: pd.Series, title: str = "Drawdown") -> bytes:
+    """How far below its running peak the value was each day (0 % at a new high)."""
+    fig, ax = _figure(title)
+    falls = -underwater(_dated(values))
+    ax.fill_between(falls.index, falls.to_numpy(), 0.0, color="tab:red", alpha=0.35, linewidth=0)
+    ax.plot(falls, color="tab:red", linewidth=0.8)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("below peak")
+    ax.set_ylim(top=0.0)
+    return _png(fig)
+
+
+def comparison_png(
+    curves: Mapping[str, pd.Series], benchmark: pd.Series | None = None, title: str = "Models"
+) -> bytes:
+    """Every model's cumulative return on one chart (values rebased to their first day)."""
+    fig, ax = _figure(title)
+    for name, values in sorted(curves.items()):
+        series = _dated(values)
+        ax.plot(series / series.iloc[0] - 1.0, label=name, linewidth=1.2)
+    if benchmark is not None:
+        series = _dated(benchmark)
+        ax.plot(
+            series / series.iloc[0] - 1.0, label=benchmark.name or "benchmark", **BENCHMARK_STYLE
+        )
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("cumulative return")
+    ax.axhline(0.0, color="0.7", linewidth=0.8)
+    ax.legend(loc="upper left", frameon=False, fontsize="small")
+    return _png(fig)
+
+
+def _figure(title: str):
+    fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(title, loc="left", fontsize="medium")
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    return fig, ax
+
+
+def _dated(values: pd.Series) -> pd.Series:
+    series = pd.Series(values, dtype=float).dropna()
+    if series.empty:
+        raise ValueError(f"nothing to plot: the series {values.name or ''!r} has no values")
+    series.index = pd.DatetimeIndex(series.index)
+    return series.sort_index()
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,62 @@
+"""Plots as PNG bytes: decoded back into pixels, they have the documented size and show
+the lines a reader looks for (model, benchmark, drawdown area)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from trading_assets.analytics.plots import DPI, SIZE, comparison_png, drawdown_png, equity_png
+
+DATES = pd.bdate_range("2012-01-02", periods=120)
+MODEL_BLUE = (0x1F, 0x77, 0xB4)  # matplotlib's first colour (tab:blue)
+BENCH_GREY = (0x73, 0x73, 0x73)  # "0.45"
+RED = (0xD6, 0x27, 0x28)  # tab:red
+
+
+def values(drift: float, name: str) -> pd.Series:
+    wave = np.sin(np.linspace(0, 6, len(DATES))) * 0.05
+    return pd.Series(100_000 * (1 + drift * np.arange(len(DATES)) + wave), DATES, name=name)
+
+
+def pixels(png: bytes) -> np.ndarray:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def count(image: np.ndarray, rgb: tuple[int, int, int], tol: int = 12) -> int:
+    return int((np.abs(image.astype(int) - rgb).max(axis=2) <= tol).sum())
+
+
+def test_equity_png_with_benchmark_draws_both_lines_at_documented_size():
+    image = pixels(equity_png(values(0.001, "m"), values(0.002, "bench"), "m vs bench"))
+    assert image.shape == (int(SIZE[1] * DPI), int(SIZE[0] * DPI), 3)
+    assert count(image, MODEL_BLUE) > 200
+    assert count(image, BENCH_GREY) > 100
+    alone = pixels(equity_png(values(0.001, "m")))
+    assert count(image, BENCH_GREY) - count(alone, BENCH_GREY) > 300  # the dashed line
+
+
+def test_drawdown_png_with_falls_fills_below_zero_and_flat_rise_draws_no_area():
+    falling = pixels(drawdown_png(values(-0.001, "m")))
+    rising = pd.Series(np.linspace(1.0, 2.0, len(DATES)), DATES)
+    flat = pixels(drawdown_png(rising))
+    shaded = (0xF0, 0xB1, 0xB1)  # tab:red at 35 % over white
+    assert count(falling, shaded, tol=20) > 5000
+    assert count(flat, shaded, tol=20) < 100
+
+
+def test_comparison_png_with_three_models_draws_each_in_its_colour():
+    curves = {n: values(d, n) for n, d in [("a", 0.001), ("b", -0.0005), ("c", 0.002)]}
+    image = pixels(comparison_png(curves, values(0.0015, "benchmark")))
+    for rgb in (MODEL_BLUE, (0xFF, 0x7F, 0x0E), (0x2C, 0xA0, 0x2C), BENCH_GREY):
+        assert count(image, rgb) > 100, rgb
+
+
+def test_plots_with_empty_series_name_it():
+    with pytest.raises(ValueError, match="'ghost' has no values"):
+        equity_png(pd.Series([], dtype=float, name="ghost"))
