@@ -36,6 +36,8 @@ from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._serdes import ConfigurableClassData
 
+from trading_assets.instance import DAGSTER_EVENT_SETTINGS
+
 PINNED_DAGSTER = "1.13.27"
 if dagster.__version__ != PINNED_DAGSTER:
     raise ImportError(
@@ -51,8 +53,9 @@ _ID = SqlEventLogStorageTable.c.id
 # at each event. Every process that loads an instance with this storage imports this
 # module (CLI, daemon, run workers, `dagster dev`, tests), so it turns batching on here
 # unless the environment chose a size (0 turns it off).
-EVENT_BATCH_SIZE = "1000"
-os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
+os.environ.setdefault(
+    "DAGSTER_EVENT_BATCH_SIZE", DAGSTER_EVENT_SETTINGS["DAGSTER_EVENT_BATCH_SIZE"]
+)
 
 
 def default_base_dir() -> str:
