@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for trading_assets_tests
 
 REPO = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
 CLI = Path(sys.executable).parent / "trading-assets"
 CASH = 100_000.0
 UNIVERSE = ("AAPL", "IBM", "MSFT")
@@ -70,15 +71,18 @@ def stock_yaml() -> str:
     return re.sub(r"\nevent_log_storage:\n(  .*\n)+", "\n", text)
 
 
-class PeakRss:
-    """Polls /proc for every descendant of this process; VmHWM is each one's peak RSS."""
+class ProcessWatch:
+    """Polls /proc for every descendant of this process: VmHWM is each one's peak RSS;
+    utime + stime its CPU seconds (the last value seen, so a process's final 0.2 s may be
+    missed). CPU time says what the work costs whatever else loads the machine."""
 
     def __init__(self) -> None:
         self.peaks: dict[int, tuple[str, int]] = {}
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
-    def __enter__(self) -> PeakRss:
+    def __enter__(self) -> ProcessWatch:
         self._thread.start()
         return self
 
@@ -92,8 +96,10 @@ class PeakRss:
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                     cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
+                self.cpu[pid] = (int(stat[11]) + int(stat[12])) / TICKS
                 hwm = re.search(r"VmHWM:\s+(\d+) kB", status)
                 if hwm:
                     self.peaks[pid] = (_role(cmd), int(hwm.group(1)) // 1024)
@@ -141,7 +147,7 @@ def run_cli(tmp: Path, config: str, before: bool, workers: int | None) -> tuple[
     if workers:
         args += ["--workers", str(workers)]
     env = {**os.environ, "DAGSTER_HOME": str(home)}
-    with PeakRss() as rss:
+    with ProcessWatch() as watch:
         start = time.perf_counter()
         done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - start
@@ -155,7 +161,7 @@ def run_cli(tmp: Path, config: str, before: bool, workers: int | None) -> tuple[
         check=True,
     )
     finals = {row["model"]: row["final_value"] for row in json.loads(board.stdout)}
-    return elapsed, done.stdout, {"finals": finals, "rss": rss.peaks}
+    return elapsed, done.stdout, {"finals": finals, "rss": watch.peaks, "cpu": watch.cpu}
 
 
 def backtrader_sweep() -> tuple[float, dict[str, float]]:
@@ -191,7 +197,9 @@ def main() -> None:
     print(f"  model-days                          {days.group(1) if days else '?'}")
     print(f"  wall time, command start to exit    {elapsed:8.1f} s")
     print(f"  last run ended after                {runs_end.group(1) if runs_end else '?':>8} s")
-    for pid, (role, mib) in sorted(got["rss"].items(), key=lambda kv: -kv[1][1])[:8]:
+    print(f"  CPU seconds, all its processes      {sum(got['cpu'].values()):8.1f} s")
+    print(f"  load average (1 min) at the end     {os.getloadavg()[0]:8.1f}")
+    for pid, (role, mib) in sorted(got["rss"].items(), key=lambda kv: -kv[1][1])[:4]:
         print(f"  peak RSS {role:<26} {mib:8d} MiB  (pid {pid})")
     if args.config is not None:
         return

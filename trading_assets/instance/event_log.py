@@ -150,11 +150,16 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
 
 
 def _insert(conn: db.Connection, rows: list[dict]) -> list[int]:
-    """Insert event rows; their ids in the rows' order."""
-    result = conn.execute(
-        SqlEventLogStorageTable.insert().returning(_ID, sort_by_parameter_order=True), rows
-    )
-    return [row[0] for row in result]
+    """Insert event rows (one compiled statement, executemany); their ids in order.
+
+    Inside the transaction this connection holds SQLite's write lock, and each new rowid
+    of the INTEGER PRIMARY KEY is the largest so far plus one: the batch's ids are the
+    consecutive range ending at last_insert_rowid(). (RETURNING would cost one statement
+    per row on SQLite through SQLAlchemy, or a multi-row VALUES compiled afresh.)
+    """
+    conn.execute(SqlEventLogStorageTable.insert(), rows)
+    last = conn.execute(db.text("SELECT last_insert_rowid()")).scalar_one()
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 def _last_of_each_kind(events: Sequence[EventLogEntry], indices: list[int]) -> list[int]:
