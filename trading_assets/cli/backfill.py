@@ -21,13 +21,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from trading_assets.cli.instance import get_instance, graphql, running_daemon
+from trading_assets.cli.instance import ensure_home, get_instance, graphql, running_daemon
 from trading_assets.cli.range_runs import (
     BACKFILL_TAG,
     MODEL_DAY,
     RangeRun,
     default_workers,
     run_ranges,
+    start_workers,
 )
 from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
@@ -98,6 +99,9 @@ def run_backfill(
 ) -> dict:
     """Backfill `specs` over [start, end]; return the backfill id, status and timings."""
     t0, started_at = time.monotonic(), time.time()
+    if not daemon:  # after ensure_home: the workers inherit DAGSTER_HOME and the settings
+        ensure_home()
+        start_workers(max(1, min(workers or default_workers(), len(specs))))
     instance = get_instance()
     store.register_models(specs)
     materialize_here(instance, store, [market_prices])

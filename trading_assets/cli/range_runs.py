@@ -14,6 +14,7 @@ CLI), and opens its own instance.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -73,13 +74,24 @@ def run_ranges(
         for r in ranges:
             done(materialize_range(r, store_path, backfill_id))
         return outcomes
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__, CODE_MODULE])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver()) as pool:
         futures = [pool.submit(materialize_range, r, store_path, backfill_id) for r in ranges]
         for future in as_completed(futures):
             done(future.result())
     return outcomes
+
+
+def start_workers(workers: int) -> None:
+    """Start the forkserver now, so its imports overlap the command's own work."""
+    if workers > 1:
+        _forkserver()
+        multiprocessing.forkserver.ensure_running()
+
+
+def _forkserver() -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__, CODE_MODULE])
+    return context
 
 
 def materialize_range(r: RangeRun, store_path: str, backfill_id: str) -> RunOutcome:
