@@ -109,16 +109,16 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
             super().store_event_batch(events)  # what Dagster itself would do
             return
         rows = [self._event_to_row(e) for e in events]
-        run_ids = {}
-        for run_id in {e.run_id for e in events}:
-            shard = [i for i, e in enumerate(events) if e.run_id == run_id]
-            with self.run_connection(run_id) as conn:
-                ids = _insert(conn, [rows[i] for i in shard])
-            run_ids[run_id] = ids
+        committed: dict[str, list[int]] = {}  # run shard -> ids of its committed rows
         try:
+            for run_id in dict.fromkeys(e.run_id for e in events):
+                shard = [row for row in rows if row["run_id"] == run_id]
+                with self.run_connection(run_id) as conn:
+                    ids = _insert(conn, shard)
+                committed[run_id] = ids
             self._store_index(events, rows)
         except Exception:
-            self._delete_run_rows(run_ids)  # no partial batch: Dagster's fallback rewrites all
+            self._delete_run_rows(committed)  # no partial batch: Dagster's fallback rewrites all
             raise
 
     def _store_index(self, events: Sequence[EventLogEntry], rows: list[dict]) -> None:
