@@ -111,10 +111,14 @@ def test_rerun_of_the_same_backfill_replaces_rows_without_duplicates(backfilled,
         "SELECT model, date, cash, portfolio_value FROM model_days ORDER BY ALL"
     ).fetchall()
     con.close()
+    # --workers 1: the runs execute in the command's own process
     again = project.run(
-        "backfill", "--config", str(config), "--start", "2012-07-09", "--end", "2012-07-11"
+        "backfill",
+        *("--config", str(config), "--start", "2012-07-09", "--end", "2012-07-11"),
+        *("--workers", "1"),
     )
     assert again.returncode == 0, again.stderr[-3000:]
+    assert "one run per model in this process" in again.stdout
     con = duckdb.connect(str(project.store), read_only=True)
     after = con.execute(
         "SELECT model, date, cash, portfolio_value FROM model_days ORDER BY ALL"
@@ -139,6 +143,13 @@ def test_backfill_with_bad_config_names_file_and_key(tmp_path):
     done = project.run("backfill", "--config", str(config))
     assert done.returncode == 2
     assert str(config) in done.stderr and "initial_cahs" in done.stderr
+
+
+def test_backfill_with_zero_workers_says_so(tmp_path):
+    project = sqlite_project(tmp_path)
+    done = project.run("backfill", "--config", "demo", "--workers", "0")
+    assert done.returncode == 2
+    assert "--workers 0 is not a count" in done.stderr and "use 1 or more" in done.stderr
 
 
 def test_backfill_with_bad_date_is_a_usage_error(tmp_path):
