@@ -116,6 +116,8 @@ def main() -> None:
     )
     print(f"  peak RSS of one child process         {children:8.0f} MiB (CLI, worker, daemon, run)")
     print(f"  one 1-day backfill (6 runs, 6 days)   {one_total:8.1f} s")
+    if not args.daemon:  # runs the CLI executes itself: no per-run worker start to extrapolate
+        return
     per_run = one_total / 6
     print(
         f"  => one run per partition, 19,620 runs at {per_run:.1f} s each over 4 slots: "
