@@ -75,9 +75,13 @@ def run_ranges(
             done(materialize_range(r, store_path, backfill_id))
         return outcomes
     with ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver()) as pool:
-        futures = [pool.submit(materialize_range, r, store_path, backfill_id) for r in ranges]
+        futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
         for future in as_completed(futures):
-            done(future.result())
+            try:
+                done(future.result())
+            except Exception as exc:  # the worker itself failed (not the run): say which
+                echo(f"  {futures[future].model}: worker failed: {type(exc).__name__}: {exc}")
+                done(RunOutcome(futures[future].model, "--------", False))
     return outcomes
 
 
