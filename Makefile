@@ -55,6 +55,8 @@ test-py312: .venv312/.installed
 
 ## ui: the Dagster UI and daemon on the same instance and store
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	# create the instance storages before the webserver, daemon and code server race to
+	$(BIN)/dagster instance migrate
 	$(BIN)/dagster dev -w workspace.yaml
 
 ## bench: engine, kernel and LLM-cache figures, full-history backfills through Dagster, event writes
