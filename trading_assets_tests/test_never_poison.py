@@ -5,76 +5,21 @@ Real DuckDB stores and real folder sources (CSV files) throughout."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
-from pathlib import Path
-
-import dagster as dg
-import pytest
 
 from trading_assets.cli.main import main
-from trading_assets.config import MarketDataConfig, ModelSpec
-from trading_assets.defs.assets.market import market_prices
-from trading_assets.defs.resources.store import StoreResource
-from trading_assets.market.sources import BundledSource
 from trading_assets.runs.model_day import run_range
 from trading_assets.runs.registration import register_validated
 from trading_assets.store.models import enabled_signatures
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.conftest import table_rows
-
-TABLES = ("model_days", "orders", "holdings", "signals")
-FIRST, LAST = dt.date(2012, 1, 3), dt.date(2012, 2, 29)
+from trading_assets_tests.folder_models import TABLES, days, folder, load_prices, spec
 
 
-@pytest.fixture(scope="module")
-def bars():
-    frame = BundledSource().load().to_frame()
-    dates = frame["date"].dt.date if hasattr(frame["date"], "dt") else frame["date"]
-    return frame[(dates >= FIRST) & (dates <= LAST) & frame["symbol"].isin(["AAPL", "IBM"])]
-
-
-def folder(tmp_path: Path, name: str, bars) -> Path:
-    """A folder source: one SYMBOL.csv per symbol, as a user would drop them."""
-    path = tmp_path / name
-    path.mkdir()
-    for symbol, group in bars.groupby("symbol"):
-        group.drop(columns="symbol").to_csv(path / f"{symbol}.csv", index=False)
-    return path
-
-
-def spec(signature: str, path: Path, universe=("AAPL", "IBM"), cash=10_000.0) -> ModelSpec:
-    return ModelSpec(
-        signature=signature,
-        agent="buy_and_hold",
-        params={},
-        universe=universe,
-        initial_cash=cash,
-        market_data=MarketDataConfig(source="folder", path=str(path)),
-        fees={},
-        corporate_actions="apply",
-    )
-
-
-def load_prices(store: ResultStore) -> dg.MaterializeResult:
-    result = dg.materialize(
-        [market_prices], resources={"store": StoreResource(path=str(store.path))}
-    )
-    assert result.success  # a source that no longer loads never fails the others' prices
-    [event] = result.asset_materializations_for_node("market_prices")
-    return event.metadata
-
-
-def days(n: int) -> list[dt.date]:
-    from trading_assets.market.calendar import trading_days
-
-    return trading_days(FIRST, LAST)[:n]
-
-
-def test_a_model_whose_folder_is_gone_fails_its_own_day_and_the_other_runs(tmp_path, bars):
+def test_a_model_whose_folder_is_gone_fails_its_own_day_and_the_other_runs(tmp_path):
     store = ResultStore(tmp_path / "s.duckdb")
-    good, gone = folder(tmp_path, "good", bars), folder(tmp_path, "gone", bars)
+    good, gone = folder(tmp_path, "good"), folder(tmp_path, "gone")
     registration = register_validated(store, [spec("good", good), spec("gone", gone)])
     assert [s.signature for s in registration.registered] == ["good", "gone"]
     load_prices(store)
@@ -95,9 +40,9 @@ def test_a_model_whose_folder_is_gone_fails_its_own_day_and_the_other_runs(tmp_p
     assert [line.split(":")[0] for line in outcome.failures] == ["gone"]
 
 
-def test_register_validated_registers_only_models_whose_data_loads(tmp_path, bars):
+def test_register_validated_registers_only_models_whose_data_loads(tmp_path):
     store = ResultStore(tmp_path / "s.duckdb")
-    good = folder(tmp_path, "good", bars)
+    good = folder(tmp_path, "good")
     registration = register_validated(
         store,
         [
@@ -112,11 +57,9 @@ def test_register_validated_registers_only_models_whose_data_loads(tmp_path, bar
     assert store.model_signatures() == ["good"]  # nothing half-registered poisons the store
 
 
-def test_a_changed_config_on_a_sub_range_is_refused_then_resimulated_from_its_first_day(
-    tmp_path, bars
-):
+def test_a_changed_config_on_a_sub_range_is_refused_then_resimulated_from_its_first_day(tmp_path):
     store = ResultStore(tmp_path / "s.duckdb")
-    path = folder(tmp_path, "p", bars)
+    path = folder(tmp_path, "p")
     old, new = spec("m", path), spec("m", path, cash=20_000.0)
     register_validated(store, [old])
     load_prices(store)
@@ -151,9 +94,9 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_models_command_lists_disables_and_removes(tmp_path, bars, capsys):
+def test_models_command_lists_disables_and_removes(tmp_path, capsys):
     store = ResultStore(tmp_path / "s.duckdb")
-    path = folder(tmp_path, "p", bars)
+    path = folder(tmp_path, "p")
     register_validated(store, [spec("a", path), spec("b", path)])
     load_prices(store)
     run_range(store, {"a": days(4), "b": days(4)})

@@ -123,8 +123,11 @@ def connect(
         try:
             migrate(con)
             yield con
-        except (duckdb.IOException, duckdb.FatalException, OSError) as exc:
-            raise _os_error(exc, path) from None
+        except (duckdb.Error, OSError) as exc:
+            # a failed write or commit (duckdb raises IO, Transaction or Fatal errors)
+            if isinstance(exc, OSError) or _refused_by_os(exc):
+                raise _os_error(exc, path) from None
+            raise
         finally:
             con.close()
 
@@ -173,12 +176,16 @@ def _open(path: Path, wait: StoreWait, *, read_only: bool) -> duckdb.DuckDBPyCon
             time.sleep(_RETRY_S)
 
 
+def _refused_by_os(exc: BaseException) -> bool:
+    return any(word in str(exc).lower() for word in _OS_ERRORS)
+
+
 def _os_error(exc: BaseException, path: Path) -> StoreError:
     """The file system refused a read or write: one line naming the path and the fix."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    lower = text.lower()
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror
+    lower = text.lower()
     if "no space" in lower or "disk full" in lower or "quota" in lower:
         fix = "free disk space (or move the store with --store); stored results are intact"
     elif any(word in lower for word in _OS_ERRORS):
