@@ -74,6 +74,8 @@ def test_read_only_store_is_read_by_read_commands_and_refuses_writes_in_one_line
         assert [r["model"] for r in json.loads(board.stdout)] == ["a"]
         results = cli("results", "--model", "a", "--format", "json", store=path)
         assert results.returncode == 0 and len(json.loads(results.stdout)) == 5
+        status = cli("status", "--model", "a", "--date", str(days(5)[-1]), store=path)
+        assert status.returncode == 0 and json.loads(status.stdout)["source"] == "new"
         listed = cli("models", "list", "--format", "json", store=path)
         assert listed.returncode == 0 and json.loads(listed.stdout)[0]["days"] == 5
 
