@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 
+import dagster as dg
 import pytest
 
 from trading_assets.runs.model_day import run_range
@@ -119,3 +120,33 @@ def test_parallel_run_workers_and_a_notebook_holding_60_s_lose_nothing(store):
     for m in MODELS:
         mine = [r for r in rows if r["model"] == m]
         assert all(r["portfolio_value"] > 0 for r in mine)
+
+
+def test_a_dagster_run_logs_who_holds_the_store_while_it_waits(store, instance):
+    from trading_assets.defs.definitions import defs
+    from trading_assets.defs.resources.store import StoreResource
+
+    first, last = days(3)[0], days(3)[-1]
+    holder = start(NOTEBOOK, store.path, 3)
+    assert holder.stdout.readline().strip() == "ready"
+    result = dg.materialize(
+        [defs.get_assets_def(dg.AssetKey("model_day"))],
+        instance=instance,
+        resources={
+            **defs.resources,
+            "store": StoreResource(path=str(store.path), wait_report_s=0.5),
+        },
+        tags={
+            "dagster/asset_partition_range_start": f"{first.isoformat()}|m1",
+            "dagster/asset_partition_range_end": f"{last.isoformat()}|m1",
+        },
+    )
+    holder.wait()
+    assert result.success  # no model-day failed on the lock
+    messages = [
+        e.message
+        for e in instance.all_logs(result.run_id)
+        if e.message and "waiting for the store" in e.message
+    ]
+    assert messages and all(f"held by PID {holder.pid}" in m for m in messages), messages
+    assert len(table_rows(store, "model_days")) == 3
