@@ -97,10 +97,13 @@ READ_ONLY = {"leaderboard", "results", "status", "parity"}
 
 def _dispatch(args: argparse.Namespace) -> int:
     from trading_assets.cli.backfill import default_store
+    from trading_assets.store.db import StoreWait
     from trading_assets.store.results import ResultStore
 
     read_only = args.command in READ_ONLY or getattr(args, "action", None) == "list"
-    store = ResultStore(args.store or default_store(), read_only=read_only)
+    # a busy store is waited for; say who holds it rather than hang silently
+    wait = StoreWait(report=lambda message: print(message, file=sys.stderr))
+    store = ResultStore(args.store or default_store(), read_only=read_only, wait=wait)
     return COMMANDS[args.command](args, store)
 
 
