@@ -46,9 +46,9 @@ def main() -> None:
         opens = []
         real_open = db._open
 
-        def counting_open(path):
+        def counting_open(path, *args, **kwargs):
             opens.append(path)
-            return real_open(path)
+            return real_open(path, *args, **kwargs)
 
         db._open = counting_open
         start, end = dt.date(2012, 1, 3), dt.date(2012, 1, 31)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -36,7 +37,9 @@ CorporateActionsMode = Literal["apply", "ignore"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # strict: `true` is not a number and "1e400" (a YAML string) is not a float;
+    # allow_inf_nan=False: `.inf` and `.nan` are refused at the config boundary
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 def _freeze(value: Any) -> Any:
@@ -124,6 +127,8 @@ class ModelsConfig(Strict):
     @classmethod
     def _unique_symbols(cls, value: list[str]) -> list[str]:
         upper = [s.strip().upper() for s in value]
+        if not all(upper):
+            raise ValueError("symbols must not be empty")
         if len(set(upper)) != len(upper):
             raise ValueError("symbols must be unique")
         return upper
@@ -152,10 +157,22 @@ def source_id(config: MarketDataConfig) -> str:
     return config.source if config.source == "bundled" else f"{config.source}:{config.path}"
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 floats: PyYAML (YAML 1.1) reads `1e5` as a string, which strict types
+    would then refuse; here it is the float it looks like (and `1e400` is inf, refused)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def load_config(path: str | Path) -> ModelsConfig:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_Loader)  # a SafeLoader
     except FileNotFoundError:
         raise ConfigError(
             "config file not found",

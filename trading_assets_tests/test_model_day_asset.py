@@ -401,6 +401,8 @@ def test_model_day_range_run_of_two_models_opens_the_store_twice_per_model(
     from trading_assets.store import db
 
     opened, real_open = [], db._open
-    monkeypatch.setattr(db, "_open", lambda path: opened.append(path) or real_open(path))
+    monkeypatch.setattr(
+        db, "_open", lambda path, *a, **k: opened.append(path) or real_open(path, *a, **k)
+    )
     assert run_range(instance, resources).success
     assert len(opened) == 2 * len(MODELS)

@@ -330,13 +330,13 @@ def hold_file(path, seconds: float) -> subprocess.Popen:
 def test_store_with_foreign_process_holding_file_retries_then_fails_clearly(store, monkeypatch):
     run_model(store, "bh", DAYS[:3])
     before = snapshot(store, "bh")
-    monkeypatch.setattr(store_db, "FOREIGN_RETRY_S", 1.0)
+    monkeypatch.setattr(store_db, "WAIT_TIMEOUT_S", 1.0)
     holder = hold_file(store.path, 60)
     try:
         started = time.monotonic()
         with pytest.raises(StoreError) as info:
             run_model(store, "bh", [DAYS[3]])
-        assert time.monotonic() - started >= 1.0  # it retried for FOREIGN_RETRY_S
+        assert time.monotonic() - started >= 1.0  # it retried for WAIT_TIMEOUT_S
     finally:
         holder.kill()
         holder.wait()
@@ -349,7 +349,7 @@ def test_store_with_foreign_process_holding_file_retries_then_fails_clearly(stor
 
 
 def test_store_with_foreign_process_leaving_soon_waits_and_succeeds(store, monkeypatch):
-    monkeypatch.setattr(store_db, "FOREIGN_RETRY_S", 20.0)
+    monkeypatch.setattr(store_db, "WAIT_TIMEOUT_S", 20.0)
     holder = hold_file(store.path, 1.0)
     try:
         assert store.model_signatures() == ["bh", "sma"]
@@ -432,13 +432,13 @@ def test_leaderboard_with_empty_store_has_columns_and_no_rows(tmp_path):
 
 
 def test_store_lock_held_elsewhere_times_out_naming_the_lock_file(tmp_path):
-    from trading_assets.store.db import file_lock
+    from trading_assets.store.db import StoreWait, file_lock
 
     path = tmp_path / "store.duckdb"
     with (
         file_lock(path),
         pytest.raises(StoreError, match="waited 0 s") as caught,
-        file_lock(path, timeout=0.1),
+        file_lock(path, StoreWait(timeout_s=0.1)),
     ):
         pass
     assert caught.value.where == str(tmp_path / "store.duckdb.lock")

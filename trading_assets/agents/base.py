@@ -38,9 +38,10 @@ NO_DECISION = Decision()
 
 
 class AgentParams(BaseModel):
-    """Base for each agent's params: frozen, strict about unknown keys."""
+    """Base for each agent's params: frozen, strict about unknown keys and types (`true`
+    is not a number), and numbers finite (`.inf` and `.nan` refused)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ class Agent(Protocol):
 
 def parse_params(cls: type, name: str, params: Mapping[str, Any], *, where: str | None = None):
     """`cls.Params` from `params`, or a ConfigError naming each bad key."""
-    try:
-        return cls.Params(**params)
+    try:  # plain dicts and lists: strict types refuse the frozen views a ModelSpec holds
+        return cls.Params(**_plain(params))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
@@ -72,3 +73,11 @@ def parse_params(cls: type, name: str, params: Mapping[str, Any], *, where: str 
             where=where,
             fix=f"see the {name} agent's parameters in README (Agents)",
         ) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parity", help="summarise the last result of every parity check")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     _store_arg(p)
+
+    from trading_assets.cli.models import add_parser as add_models_parser
+
+    add_models_parser(sub)
+    _store_arg(sub.choices["models"])
     return parser
 
 
@@ -98,11 +103,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+# Commands that only read open the store read-only: they work on a read-only file.
+READ_ONLY = {"leaderboard", "results", "status", "parity"}
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from trading_assets.cli.backfill import default_store
+    from trading_assets.store.db import StoreWait
     from trading_assets.store.results import ResultStore
 
-    return COMMANDS[args.command](args, ResultStore(args.store or default_store()))
+    read_only = args.command in READ_ONLY or getattr(args, "action", None) == "list"
+    # a busy store is waited for; say who holds it rather than hang silently
+    wait = StoreWait(report=lambda message: print(message, file=sys.stderr))
+    store = ResultStore(args.store or default_store(), read_only=read_only, wait=wait)
+    return COMMANDS[args.command](args, store)
 
 
 def _backfill(args: argparse.Namespace, store) -> int:
@@ -176,6 +190,12 @@ def _parity(args: argparse.Namespace, store) -> int:
     return _print_table(parity_summary(store), args.format)
 
 
+def _models(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.models import models
+
+    return models(args, store)
+
+
 def _print_table(frame, fmt: str) -> int:
     from trading_assets.cli.output import render
 
@@ -191,6 +211,7 @@ COMMANDS = {
     "import-legacy": _import_legacy,
     "status": _status,
     "parity": _parity,
+    "models": _models,
 }
 
 if __name__ == "__main__":

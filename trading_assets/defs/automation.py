@@ -41,6 +41,7 @@ from trading_assets.defs.partitions import (
 )
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.calendar import is_trading_day
+from trading_assets.store.models import enabled_signatures
 from trading_assets.store.results import model_dates
 
 CONFIG_ENV = "TRADING_ASSETS_CONFIG"
@@ -60,10 +61,11 @@ market_prices_daily = dg.ScheduleDefinition(
 
 
 def enabled_models(instance: dg.DagsterInstance, store: StoreResource) -> list[str]:
-    """Models registered in the store and in the model dimension, minus any the watched
-    models config lists with `enabled: false`."""
+    """Models registered (and not disabled: `trading-assets models disable`) in the store
+    and in the model dimension, minus any the watched models config lists with
+    `enabled: false`."""
     known = set(instance.get_dynamic_partitions(MODELS_PARTITION))
-    models = [m for m in store.store().model_signatures() if m in known]
+    models = [m for m in enabled_signatures(store.store()) if m in known]
     path = os.environ.get(CONFIG_ENV)
     if path and Path(path).is_file():
         from trading_assets.config import load_config
@@ -117,7 +119,7 @@ def new_models_sensor(context: dg.SensorEvaluationContext, store: StoreResource)
     """Add newly registered models to the model dimension and backfill their history."""
     known = set(context.instance.get_dynamic_partitions(MODELS_PARTITION))
     result_store = store.store()
-    new = [m for m in result_store.model_signatures() if m not in known]
+    new = [m for m in enabled_signatures(result_store) if m not in known]
     unpriced = [m for m in new if not model_dates(result_store, m)]
     new = [m for m in new if m not in unpriced]
     if not new:

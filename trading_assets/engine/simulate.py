@@ -168,6 +168,12 @@ def _valuation(
     return closes, tuple(stale), positions_value
 
 
+def failed_start(date: dt.date, start: StartState, error: TradingAssetsError) -> DayResult:
+    """The first day of a chain that could not start (its agent or market data no longer
+    loads): stored as that model's failed day, with the reason."""
+    return _failed(date, start.state, start.value, error)
+
+
 def _failed(
     date: dt.date,
     state: PortfolioState,

@@ -1,14 +1,12 @@
 """Import an AI-Trader checkout into the store: prices, positions, logs, issues, models.
 
-Per model, the import is all or nothing: a position file the reader rejects records
-the rejection (file:line) in legacy_issues and leaves that model's earlier import
-untouched, so nothing already imported is lost and the model is not (re)registered.
+Per model, the import is all or nothing: a position or log file the reader rejects
+records the rejection (file:line) in legacy_issues and leaves that model's earlier
+import untouched (its positions and every log row), so nothing already imported is lost,
+the model is not (re)registered nor replayed, and the summary says REJECTED.
 An accepted model's rows are replaced in one transaction. Re-importing the same files
 leaves every table identical: rows whose content did not change are not rewritten, so
 `imported_at` says when that content first arrived.
-
-Log files that the reader rejects are flagged, not fatal: the positions are what
-replays and parity rest on; the logs only add reasoning text.
 """
 
 from __future__ import annotations
@@ -129,8 +127,9 @@ def _read_model(layout: LegacyLayout, signature: str, known: frozenset[str]) -> 
     for day in layout.log_dates(signature):
         try:
             model.logs += read_log(layout.log_file(signature, day), day)
-        except LegacyFormatError as exc:
-            model.issues.append(_issue_from(exc, str(day), "log_rejected"))
+        except LegacyFormatError as exc:  # all or nothing: the model's earlier import stays
+            model.rejection = _issue_from(exc, str(day), "log_rejected")
+            return model
     return model
 
 

@@ -33,6 +33,16 @@ DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 LEGACY_BASE_URL_ENV = "OPENAI_API_BASE"  # the legacy simulator's name for the base URL
 
 
+def http_url(value: str | None) -> str | None:
+    """An http(s) base URL with a host (never file:// or a bare path), without its last /."""
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as http://127.0.0.1:8000/v1")
+    return value.strip().rstrip("/")
+
+
 class LLMEndpoint(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -51,10 +61,7 @@ class LLMEndpoint(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8000/v1")
-        return value.strip().rstrip("/")
+        return http_url(value)
 
     @property
     def host(self) -> str:
@@ -108,7 +115,8 @@ def _optional(info: Any) -> Any:
 _NOT_IN_MODELS_CONFIG = ("api_key", "require_api_key", "retry_after_cap_seconds")
 LLMParams = create_model(
     "LLMParams",
-    __config__=ConfigDict(frozen=True, extra="forbid"),
+    __config__=ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False),
+    __validators__={"_http_url": field_validator("base_url")(lambda cls, v: http_url(v))},
     **{
         name: (info.annotation, ...) if name == "model" else (_optional(info), None)
         for name, info in LLMEndpoint.model_fields.items()

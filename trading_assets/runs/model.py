@@ -18,7 +18,8 @@ from trading_assets.agents.registry import create_agent
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.run import ModelRun, previous_trading_day
-from trading_assets.engine.simulate import simulate
+from trading_assets.engine.simulate import failed_start, simulate
+from trading_assets.errors import TradingAssetsError
 from trading_assets.legacy.parity import compare_days, legacy_days, record_outcomes
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
@@ -65,9 +66,9 @@ def run_model(
         histories=histories,
         endpoint_for=endpoint_for,
         parity_dates=dates if parity else None,
+        last=dates[-1],
     )
-    inputs = _with_corporate_actions(inputs, histories)
-    run, lane = _simulate(model, dates, inputs, services)
+    run, lane = _simulate(model, dates, inputs, services, histories)
     spec = inputs.spec
     tables = run_rows(spec, run.results, run_id=run_id, started_at=started, clock=clock)
     if inputs.legacy is not None:
@@ -101,7 +102,11 @@ def _with_corporate_actions(inputs: RunInputs, histories: dict[str, PriceHistory
 
 
 def _simulate(
-    model: str, dates: Sequence[dt.date], inputs: RunInputs, services: Mapping[str, Any] | None
+    model: str,
+    dates: Sequence[dt.date],
+    inputs: RunInputs,
+    services: Mapping[str, Any] | None,
+    histories: dict[str, PriceHistory],
 ) -> tuple[ModelRun, LLMLane | None]:
     spec, services = inputs.spec, dict(services or {})
     lane = None
@@ -109,11 +114,18 @@ def _simulate(
         lane = services["llm_lane"] = LLMLane(inputs.endpoint, cache=inputs.llm_cache)
     context = AgentContext(signature=model, universe=spec.universe, services=services)
     try:
-        agent = create_agent(spec.agent, spec.params, context)
-        fees = fees_from_config(spec.fees)
-        results = list(
-            simulate(agent, inputs.history, dates, inputs.start, fees, spec.corporate_actions)
-        )
+        try:
+            inputs = _with_corporate_actions(inputs, histories)
+            agent = create_agent(spec.agent, spec.params, context)
+        except TradingAssetsError as exc:
+            # its market data or agent no longer loads: this model's own failed day, with
+            # the reason in its row; the run's other models go on
+            results = [failed_start(dates[0], inputs.start, exc)]
+        else:
+            fees = fees_from_config(spec.fees)
+            results = list(
+                simulate(agent, inputs.history, dates, inputs.start, fees, spec.corporate_actions)
+            )
     finally:
         if lane is not None:
             lane.close()

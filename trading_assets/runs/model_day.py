@@ -18,6 +18,7 @@ from trading_assets.errors import TradingAssetsError
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.market.calendar import is_trading_day
 from trading_assets.runs.model import no_llm, run_model
+from trading_assets.store.models import ModelDisabled
 from trading_assets.store.results import ResultStore
 
 
@@ -64,6 +65,9 @@ def run_range(
                 endpoint_for=endpoint_for,
                 parity=parity,
             )
+        except ModelDisabled:  # `trading-assets models disable`: left out, not a failure
+            log(f"{model}: disabled, skipped")
+            continue
         except TradingAssetsError as exc:  # this model's chain cannot start; others go on
             outcome.failures.append(f"{model}: {type(exc).__name__}: {exc}")
             continue

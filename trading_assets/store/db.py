@@ -1,16 +1,26 @@
-"""Opening the DuckDB file: one writer process at a time.
+"""Opening the DuckDB file: one writer process at a time, readers read-only.
 
-DuckDB allows one read-write process per file, and even a read-only opener fails while
-a writer holds it. Every process of ours takes an advisory file lock around a short
-connection (compute first, connect only to read or write), and retries while a foreign
-process (a notebook) holds the file.
+DuckDB never waits: a second read-write opener, or any opener while a writer holds
+the file, fails at once (and read-only openers exclude writers). So every open here
+waits instead, within one bounded deadline (`StoreWait`, 15 min by default):
+
+1. writers take an advisory file lock on `<store>.lock` (filelock: flock on POSIX),
+   which serializes our own processes: runs, the CLI, sensors;
+2. then DuckDB is opened, retried while a foreign process (a notebook) holds the file.
+
+While waiting, `StoreWait.report` is told every `report_every_s` seconds who holds the
+store (its PID), so a Dagster run logs why it is not progressing. An OS-level failure
+(read-only file system, disk full, permission) becomes one StoreError naming the path.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -19,52 +29,181 @@ from filelock import FileLock, Timeout
 from trading_assets.errors import StoreError
 from trading_assets.store.schema import MIGRATIONS
 
-LOCK_TIMEOUT_S = 300.0
-FOREIGN_RETRY_S = 30.0
+WAIT_TIMEOUT_S = 900.0  # long: a backfill's writes are short, but a notebook may linger
+REPORT_EVERY_S = 30.0
+_RETRY_S = 0.25
+_PID_RE = re.compile(r"PID (\d+)")
+# errors that mean the file system refused us, not that the store is busy
+_OS_ERRORS = ("read-only", "no space", "permission denied", "disk full", "quota")
+
+
+@dataclass(frozen=True)
+class StoreWait:
+    """How long an open may wait for the store, and where the waiting is reported."""
+
+    timeout_s: float | None = None  # None: WAIT_TIMEOUT_S (read when opening)
+    report_every_s: float = REPORT_EVERY_S
+    report: Callable[[str], None] | None = None  # e.g. a Dagster run's context.log.info
+
+    def deadline(self) -> float:
+        timeout = WAIT_TIMEOUT_S if self.timeout_s is None else self.timeout_s
+        return time.monotonic() + timeout
+
+    def tell(self, message: str) -> None:
+        if self.report is not None:
+            self.report(message)
+
+
+NO_WAIT_REPORT = StoreWait()
 
 
 @contextmanager
-def file_lock(path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """An advisory lock on `<store>.lock` (filelock: flock on POSIX), or a StoreError."""
+def file_lock(path: Path, wait: StoreWait = NO_WAIT_REPORT) -> Iterator[None]:
+    """An advisory lock on `<store>.lock`, or a StoreError after `wait`'s timeout."""
     lock_path = path.with_name(path.name + ".lock")
+    lock = FileLock(lock_path, poll_interval=0.02)
+    deadline, waited = wait.deadline(), time.monotonic()
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            lock.acquire(timeout=max(0.0, min(left, wait.report_every_s)))
+            break
+        except Timeout:
+            if left <= wait.report_every_s:
+                raise StoreError(
+                    f"waited {time.monotonic() - waited:.0f} s for the store lock "
+                    f"(held by PID {lock_holder(lock_path) or 'unknown'})",
+                    where=str(lock_path),
+                    fix="another trading-assets process is writing; wait for it to finish",
+                ) from None
+            wait.tell(
+                f"waiting for the store lock {lock_path}: held by PID "
+                f"{lock_holder(lock_path) or 'unknown'} for {time.monotonic() - waited:.0f} s"
+            )
+        except OSError as exc:  # cannot even create the lock file
+            raise _os_error(exc, lock_path) from None
     try:
-        with FileLock(lock_path, timeout=timeout, poll_interval=0.02):
-            yield
-    except Timeout:
-        raise StoreError(
-            f"waited {timeout:.0f} s for the store lock",
-            where=str(lock_path),
-            fix="another trading-assets process is writing; wait for it to finish",
-        ) from None
+        yield
+    finally:
+        lock.release()
+
+
+def lock_holder(lock_path: Path) -> int | None:
+    """The PID holding a flock on `lock_path`, from /proc/locks (Linux); None if unknown."""
+    try:
+        inode = os.stat(lock_path).st_ino
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == "FLOCK" and fields[5].endswith(f":{inode}"):
+            return int(fields[4])
+    return None
 
 
 @contextmanager
-def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection to the store, migrated to the latest schema."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with file_lock(path):
-        con = _open(path)
+def connect(
+    path: Path, *, read_only: bool = False, wait: StoreWait = NO_WAIT_REPORT
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection to the store, migrated to the latest schema.
+
+    read_only: for commands that only read; works on a read-only file or file system,
+    and a missing store reads as an empty one."""
+    if read_only:
+        with _read_only(path, wait) as con:
+            yield con
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _os_error(exc, path.parent) from None
+    with file_lock(path, wait):
+        con = _open(path, wait, read_only=False)
         try:
             migrate(con)
             yield con
+        except (duckdb.Error, OSError) as exc:
+            # a failed write or commit (duckdb raises IO, Transaction or Fatal errors)
+            if isinstance(exc, OSError) or _refused_by_os(exc):
+                raise _os_error(exc, path) from None
+            raise
         finally:
             con.close()
 
 
-def _open(path: Path) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + FOREIGN_RETRY_S
+@contextmanager
+def _read_only(path: Path, wait: StoreWait) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not path.exists():  # nothing stored yet: the empty schema
+        con = duckdb.connect(":memory:")
+        migrate(con)
+    else:
+        con = _open(path, wait, read_only=True)
+        if _version(con) < MIGRATIONS[-1][0]:  # an older schema: migrate once, read again
+            con.close()
+            with connect(path, wait=wait):
+                pass
+            con = _open(path, wait, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _open(path: Path, wait: StoreWait, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    deadline, started, reported = wait.deadline(), time.monotonic(), time.monotonic()
     while True:
         try:
-            return duckdb.connect(str(path))
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+            if "lock" not in str(exc).lower():
+                raise _os_error(exc, path) from None
+            holder = _PID_RE.search(str(exc))
+            who = f"PID {holder.group(1)}" if holder else "another process"
+            if time.monotonic() > deadline:
                 raise StoreError(
-                    f"cannot open the store: {exc}",
+                    f"cannot open the store: held by {who} for "
+                    f"{time.monotonic() - started:.0f} s ({exc})",
                     where=str(path),
                     fix="close other programs (notebooks) holding the DuckDB file open, "
                     "or read a copy of it",
-                ) from exc
-            time.sleep(0.5)
+                ) from None
+            if time.monotonic() - reported >= wait.report_every_s:
+                reported = time.monotonic()
+                wait.tell(
+                    f"waiting for the store {path}: held by {who} for {reported - started:.0f} s"
+                )
+            time.sleep(_RETRY_S)
+
+
+def _refused_by_os(exc: BaseException) -> bool:
+    return any(word in str(exc).lower() for word in _OS_ERRORS)
+
+
+def _os_error(exc: BaseException, path: Path) -> StoreError:
+    """The file system refused a read or write: one line naming the path and the fix."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    lower = text.lower()
+    if "no space" in lower or "disk full" in lower or "quota" in lower:
+        fix = "free disk space (or move the store with --store); stored results are intact"
+    elif any(word in lower for word in _OS_ERRORS):
+        fix = "make the store writable, or point --store at a writable copy; "
+        fix += "read commands (leaderboard, results, status) work on a read-only store"
+    else:
+        fix = "check the store path and its file system"
+    return StoreError(f"cannot use the store: {text}", where=str(path), fix=fix)
+
+
+def _version(con: duckdb.DuckDBPyConnection) -> int:
+    try:
+        [(current,)] = con.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return 0
+    return current
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:

@@ -19,18 +19,23 @@ from trading_assets.errors import StoreError
 from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
-from trading_assets.store.db import connect
+from trading_assets.store.db import StoreWait, connect
 from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
 
 RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
 
 
 class ResultStore:
-    def __init__(self, path: str | Path):
+    """The store at `path`. read_only: for commands that only read (works on a read-only
+    file); wait: how long opens wait for a busy store and where that is reported."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False, wait: StoreWait | None = None):
         self.path = Path(path).resolve()
+        self.read_only = read_only
+        self.wait = wait or StoreWait()
 
     def connect(self):
-        return connect(self.path)
+        return connect(self.path, read_only=self.read_only, wait=self.wait)
 
     # -- models ---------------------------------------------------------------
     def register_models(self, specs: Iterable[ModelSpec], clock: Clock = SYSTEM_CLOCK) -> None:
@@ -42,7 +47,8 @@ class ResultStore:
                 if known.get(spec.signature) == spec.config_hash:
                     continue
                 con.execute(
-                    "INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO models (signature, agent, spec, config_hash, "
+                    "registered_at, contract_version) VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         spec.signature,
                         spec.agent,

@@ -17,6 +17,7 @@ from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import CacheKey
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.llm_cache import load_llm_cache
+from trading_assets.store.models import ModelDisabled, chain_conflict, disabled_models
 from trading_assets.store.parity import has_legacy_record, legacy_lines
 from trading_assets.store.results import ResultStore, load_prices, read_spec, start_state
 
@@ -40,11 +41,25 @@ def load_run(
     histories: dict[str, PriceHistory],
     endpoint_for: Callable[[ModelSpec], LLMEndpoint | None],
     parity_dates: Sequence[dt.date] | None = None,
+    last: dt.date | None = None,
 ) -> RunInputs:
     """Spec, prices (once per source: `histories` is shared by a run's models), start
-    state, LLM cache, and the legacy record when parity is asked for and one exists."""
+    state, LLM cache, and the legacy record when parity is asked for and one exists.
+
+    Refused (StoreError) before anything runs: a disabled model (ModelDisabled), and a run
+    of [first, last] that would splice the spec's config into a chain stored with another.
+    """
     with store.connect() as con:
         spec = read_spec(con, model, store.path)
+        if model in disabled_models(con):
+            raise ModelDisabled(
+                "model is disabled",
+                where=f"model {model}",
+                fix=f"trading-assets models enable {model}, or leave it out of the run",
+            )
+        conflict = chain_conflict(con, model, spec.config_hash, first, last)
+        if conflict is not None:
+            raise conflict.error(spec.config_hash)
         key = source_id(spec.market_data)
         if key not in histories:
             histories[key] = load_prices(con, key, store.path)

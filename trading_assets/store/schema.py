@@ -75,4 +75,9 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             recorded_at TIMESTAMP);
         """,
     ),
+    (
+        3,
+        "models.enabled: a disabled model keeps its rows but is not scheduled or backfilled",
+        "ALTER TABLE models ADD COLUMN enabled BOOLEAN DEFAULT true;",
+    ),
 ]

@@ -44,7 +44,7 @@ def model_day(
 ) -> dg.MaterializeResult:
     """Orders, holdings, signals and end-of-day value of each model-day in the range."""
     outcome = run_range(
-        store.store(),
+        store.store(report=context.log.info),  # waiting for a busy store becomes log lines
         split_keys(context.partition_keys),
         run_id=context.run_id,
         services={"merge_kernel": merge_kernel},
