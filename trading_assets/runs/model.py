@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from trading_assets.agents.base import AgentContext
 from trading_assets.agents.registry import create_agent
-from trading_assets.config import ModelSpec, source_id
+from trading_assets.config import ModelSpec
 from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.run import ModelRun, previous_trading_day
 from trading_assets.engine.simulate import simulate
@@ -23,7 +22,6 @@ from trading_assets.legacy.parity import compare_days, legacy_days, record_outco
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
 from trading_assets.market.history import PriceHistory
-from trading_assets.runs.market_data import corporate_actions_for
 from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import run_rows
@@ -66,7 +64,6 @@ def run_model(
         endpoint_for=endpoint_for,
         parity_dates=dates if parity else None,
     )
-    inputs = _with_corporate_actions(inputs, histories)
     run, lane = _simulate(model, dates, inputs, services)
     spec = inputs.spec
     tables = run_rows(spec, run.results, run_id=run_id, started_at=started, clock=clock)
@@ -85,19 +82,6 @@ def run_model(
     if after_write is not None:
         after_write(spec, run)
     return run
-
-
-def _with_corporate_actions(inputs: RunInputs, histories: dict[str, PriceHistory]) -> RunInputs:
-    """The store holds bars only: with `apply`, attach the source's splits and dividends,
-    read once per source and run (the histories are shared by the run's models)."""
-    spec = inputs.spec
-    if spec.corporate_actions != "apply" or inputs.history.actions is not None:
-        return inputs
-    key = source_id(spec.market_data)
-    if histories[key].actions is None:
-        histories[key] = histories[key].with_actions(corporate_actions_for(spec.market_data))
-    history = histories[key].select(spec.universe) if spec.universe else histories[key]
-    return replace(inputs, history=history)
 
 
 def _simulate(

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.simulate import StartState
+from trading_assets.errors import StoreError
 from trading_assets.llm.answer import CachedAnswer
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import CacheKey
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.llm_cache import load_llm_cache
+from trading_assets.store.market import has_corporate_actions, load_prices
 from trading_assets.store.parity import has_legacy_record, legacy_lines
-from trading_assets.store.results import ResultStore, load_prices, read_spec, start_state
+from trading_assets.store.results import ResultStore, read_spec, start_state
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,21 @@ def load_run(
     endpoint_for: Callable[[ModelSpec], LLMEndpoint | None],
     parity_dates: Sequence[dt.date] | None = None,
 ) -> RunInputs:
-    """Spec, prices (once per source: `histories` is shared by a run's models), start
-    state, LLM cache, and the legacy record when parity is asked for and one exists."""
+    """Spec, prices and their corporate actions (once per source: `histories` is shared
+    by a run's models), start state, LLM cache, and the legacy record when parity is
+    asked for and one exists."""
     with store.connect() as con:
         spec = read_spec(con, model, store.path)
         key = source_id(spec.market_data)
         if key not in histories:
             histories[key] = load_prices(con, key, store.path)
+        if spec.corporate_actions == "apply" and has_corporate_actions(con, key) is None:
+            raise StoreError(
+                f"the prices of {key!r} were stored before the store kept corporate actions",
+                where=str(store.path),
+                fix="re-materialize market_prices (trading-assets backfill does), or set "
+                "corporate_actions: ignore in the models config",
+            )
         start = start_state(con, spec, first, previous)
         endpoint = endpoint_for(spec)
         cache = load_llm_cache(con, endpoint.cache_identity()) if endpoint is not None else {}
