@@ -21,8 +21,7 @@ def test_import_registers_replay_models_with_corporate_actions_ignore(tmp_path):
     assert {s.signature for s in specs} == set(report.accepted)
     assert {(s.agent, s.corporate_actions) for s in specs} == {("replay", "ignore")}
     [(flag, actions)] = store.query(
-        "SELECT has_corporate_actions, (SELECT count(*) FROM corporate_actions) "
-        "FROM price_sources"
+        "SELECT has_corporate_actions, (SELECT count(*) FROM corporate_actions) FROM price_sources"
     ).itertuples(index=False)
     assert flag is False and actions == 0
     assert store.load_prices(report.price_source).actions is None
