@@ -19,6 +19,7 @@ from trading_assets.market.history import PriceHistory
 from trading_assets.market.sources import BundledSource
 from trading_assets.runs.model import run_model
 from trading_assets.store.results import ResultStore
+from trading_assets_tests import test_store
 
 D = dt.date
 UNIVERSE = ("AAPL", "IBM", "MSFT")
@@ -39,17 +40,11 @@ def spec(signature: str, agent: str, params: dict, mode: str = "apply") -> Model
     )
 
 
+template = test_store.template  # the fixture: a store with the bundled prices, once per module
 MODELS = (
     spec("bh", "buy_and_hold", {}),
     spec("sma", "sma_crossover", {"fast": 3, "slow": 10, "size": 40}),
 )
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "store.duckdb"
-    ResultStore(path).write_prices("bundled", BundledSource().load())
-    return path
 
 
 @pytest.fixture
