@@ -55,15 +55,19 @@ test-py312: .venv312/.installed
 
 ## ui: the Dagster UI and daemon on the same instance and store
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	# create the instance storages before the webserver, daemon and code server race to
+	$(BIN)/dagster instance migrate
 	$(BIN)/dagster dev -w workspace.yaml
 
-## bench: engine, kernel and LLM-cache figures, and a full-history backfill through Dagster
+## bench: engine, kernel and LLM-cache figures, full-history backfills through Dagster, event writes
 bench: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_kernel.py
 	$(BIN)/python bench/bench_llm_cache.py
 	$(BIN)/python bench/bench_store_opens.py
 	$(BIN)/python bench/bench_backfill.py
+	$(BIN)/python bench/bench_sweep.py
+	$(BIN)/python bench/bench_event_log.py
 
 clean:
 	rm -rf $(VENV) .venv312 .data .dagster_home/storage .dagster_home/history .dagster_home/schedules

@@ -1,13 +1,14 @@
 """End-to-end wall time of a 6-model full-history backfill through Dagster.
 
-Runs the real `trading-assets backfill` (CLI -> market_prices -> asset backfill ->
-daemon -> one run per model) on a fresh instance and store, and prints: total wall time,
-when every model-day was stored, peak memory of the CLI and of its children (daemon,
-runs), and, for contrast, one run per partition: the measured cost of a 1-partition run
-times 19,620.
+Runs the real `trading-assets backfill` (CLI -> market_prices -> one range run per
+model, in worker processes; with --daemon: asset backfill -> daemon -> one run per
+model) on a fresh instance and store, and prints: total wall time, when every model-day
+was stored, peak memory of the CLI and of its children (workers, daemon, runs), and, for
+contrast, one run per partition: the measured cost of a 1-partition run times 19,620.
 
     python bench/bench_backfill.py                    # PostgreSQL instance (production)
     python bench/bench_backfill.py --instance sqlite  # the embedded default
+    python bench/bench_backfill.py --daemon           # through the daemon (the UI's path)
 
 PostgreSQL: a throwaway database on TA_BENCH_PG (default postgresql://postgres@127.0.0.1:5432/postgres).
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).parent / "trading-assets"
+EXTRA: list[str] = []  # --daemon, from the command line
 SIX_MODELS = """
 initial_cash: 100000
 universe: [AAPL, GOOG, IBM, MSFT]
@@ -67,6 +69,7 @@ def fresh_home(tmp: Path, kind: str) -> tuple[Path, dict[str, str], callable]:
 
 
 def backfill(tmp: Path, kind: str, config: Path, *args: str) -> tuple[float, str]:
+    args = (*args, *EXTRA)
     home, env, cleanup = fresh_home(tmp, kind)
     store = home / "store.duckdb"
     start = time.perf_counter()
@@ -89,7 +92,10 @@ def backfill(tmp: Path, kind: str, config: Path, *args: str) -> tuple[float, str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--instance", choices=["postgres", "sqlite"], default="postgres")
-    kind = parser.parse_args().instance
+    parser.add_argument("--daemon", action="store_true", help="backfill through the daemon")
+    args = parser.parse_args()
+    kind = args.instance
+    EXTRA.extend(["--daemon"] if args.daemon else [])
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         config = tmp / "six.yaml"
@@ -108,8 +114,10 @@ def main() -> None:
     print(
         f"  wall time, CLI start to last run end   {stored_s:8.1f} s  (all partitions materialized)"
     )
-    print(f"  peak RSS of one child process         {children:8.0f} MiB (CLI, daemon or a run)")
+    print(f"  peak RSS of one child process         {children:8.0f} MiB (CLI, worker, daemon, run)")
     print(f"  one 1-day backfill (6 runs, 6 days)   {one_total:8.1f} s")
+    if not args.daemon:  # runs the CLI executes itself: no per-run worker start to extrapolate
+        return
     per_run = one_total / 6
     print(
         f"  => one run per partition, 19,620 runs at {per_run:.1f} s each over 4 slots: "

@@ -66,6 +66,10 @@ class Daemon:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        # Create the instance's SQLite storages once, before several processes (daemon,
+        # its code server, the `dagster sensor start` calls) would race to create them
+        # (two alembic heads in runs.db).
+        self.instance().get_runs(limit=1)
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [str(BIN / "dagster-daemon"), "run", "-w", str(WORKSPACE)],

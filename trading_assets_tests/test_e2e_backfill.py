@@ -1,14 +1,18 @@
-"""End to end through the real CLI, a real Dagster instance and daemon, a real DuckDB file.
+"""End to end through the real CLI, a real Dagster instance, a real DuckDB file.
 
-`trading-assets backfill` registers the models, materializes market_prices, launches a
-Dagster asset backfill (UI-visible), starts a daemon when none runs, waits, and builds
-the analytics. These tests check what a user sees afterwards: the exit code, the
-leaderboard, the backfill and runs in the instance, and the rows in the store.
+`trading-assets backfill` registers the models, materializes market_prices, runs
+model_day over each model's date range (one real Dagster run per model, in worker
+processes), and builds the analytics. These tests check what a user sees afterwards:
+the exit code, the leaderboard, the runs and materialized partitions in the instance,
+and the rows in the store. The daemon path (`--daemon`) is tested on PostgreSQL
+(test_e2e_postgres.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 
 import dagster as dg
 import duckdb
@@ -61,19 +65,23 @@ def test_backfill_with_holiday_stores_only_trading_days(backfilled):
 
 
 def test_backfill_is_recorded_in_the_dagster_instance(backfilled, monkeypatch):
-    project, _ = backfilled
+    project, done = backfilled
+    backfill_id = re.search(r"^backfill (\w+) completed_success", done.stdout, re.M).group(1)
     monkeypatch.setenv("DAGSTER_HOME", str(project.home))
     with dg.DagsterInstance.get() as instance:
-        backfills = instance.get_backfills()
-        assert len(backfills) == 1
-        assert backfills[0].status.value == "COMPLETED_SUCCESS"
-        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfills[0].backfill_id}))
-        # single-run backfill policy: one run per model, each walking its dates in order
-        assert len(runs) == 2
+        runs = instance.get_runs(dg.RunsFilter(tags={"trading_assets/backfill": backfill_id}))
+        # one run per model, each over the model's date range (single-run backfill tags)
+        assert sorted(r.tags["dagster/asset_partition_range_start"] for r in runs) == [
+            "2012-06-25|hold",
+            "2012-06-25|sma-fast",
+        ]
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
         materialized = instance.get_materialized_partitions(dg.AssetKey("model_day"))
         assert len(materialized) == 2 * 15  # the holiday partition is a recorded no-op
         assert "2012-07-03|hold" in materialized and "2012-07-04|hold" in materialized
+        records = instance.fetch_materializations(dg.AssetKey("model_day"), limit=1000).records
+        assert {r.run_id for r in records} == {r.run_id for r in runs}
+        assert set(Counter(r.partition_key for r in records).values()) == {1}
 
 
 def test_leaderboard_json_has_the_documented_fields(backfilled):
@@ -103,10 +111,14 @@ def test_rerun_of_the_same_backfill_replaces_rows_without_duplicates(backfilled,
         "SELECT model, date, cash, portfolio_value FROM model_days ORDER BY ALL"
     ).fetchall()
     con.close()
+    # --workers 1: the runs execute in the command's own process
     again = project.run(
-        "backfill", "--config", str(config), "--start", "2012-07-09", "--end", "2012-07-11"
+        "backfill",
+        *("--config", str(config), "--start", "2012-07-09", "--end", "2012-07-11"),
+        *("--workers", "1"),
     )
     assert again.returncode == 0, again.stderr[-3000:]
+    assert "one run per model in this process" in again.stdout
     con = duckdb.connect(str(project.store), read_only=True)
     after = con.execute(
         "SELECT model, date, cash, portfolio_value FROM model_days ORDER BY ALL"
@@ -131,6 +143,13 @@ def test_backfill_with_bad_config_names_file_and_key(tmp_path):
     done = project.run("backfill", "--config", str(config))
     assert done.returncode == 2
     assert str(config) in done.stderr and "initial_cahs" in done.stderr
+
+
+def test_backfill_with_zero_workers_says_so(tmp_path):
+    project = sqlite_project(tmp_path)
+    done = project.run("backfill", "--config", "demo", "--workers", "0")
+    assert done.returncode == 2
+    assert "--workers 0 is not a count" in done.stderr and "use 1 or more" in done.stderr
 
 
 def test_backfill_with_bad_date_is_a_usage_error(tmp_path):

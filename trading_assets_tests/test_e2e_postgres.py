@@ -1,6 +1,7 @@
 """The Postgres-backed Dagster instance (deploy/dagster.postgres.yaml) against the real
-PostgreSQL server on this machine: a backfill through the CLI and daemon lands its runs,
-materializations and backfill record in Postgres."""
+PostgreSQL server on this machine: a backfill through the CLI, the GraphQL launch and
+the daemon (`--daemon`, the UI's path) lands its runs, materializations and backfill
+record in Postgres."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def test_backfill_on_postgres_instance_records_runs_in_postgres(tmp_path, pg_dat
         "2010-03-01",
         "--end",
         "2010-03-31",
+        "--daemon",
         TRADING_ASSETS_PG_URL=pg_database,
     )
     assert done.returncode == 0, done.stderr[-3000:]

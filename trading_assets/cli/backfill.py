@@ -1,34 +1,56 @@
-"""`trading-assets backfill`: register models, load prices, launch a Dagster asset
-backfill of model_day + daily_portfolio + leaderboard, and wait for it, showing progress."""
+"""`trading-assets backfill`: register models, load prices, run model_day over every
+model's date range, then the analytics; blocking, with progress.
+
+Two ways to run the model-days, both real Dagster runs (one per model, every model-day a
+materialized partition, visible in the UI):
+- default: range runs launched by this command, in-process or in N worker processes
+  (cli/range_runs.py); done when every run has ended and every partition is materialized;
+- `--daemon`: a Dagster asset backfill launched through the GraphQL
+  `launchPartitionBackfill` mutation, as the UI does, run by the daemon (started for the
+  command if none runs). `launch_backfill` alone is the asynchronous launch.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
 
-from trading_assets.cli.instance import (
-    DAGSTER_EVENT_SETTINGS,
-    get_instance,
-    graphql,
-    literal,
-    running_daemon,
+from trading_assets.cli.instance import ensure_home, get_instance, graphql, running_daemon
+from trading_assets.cli.range_runs import (
+    BACKFILL_TAG,
+    MODEL_DAY,
+    RangeRun,
+    default_workers,
+    run_ranges,
+    start_workers,
 )
 from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions
 from trading_assets.errors import TradingAssetsError
+from trading_assets.instance import DAGSTER_EVENT_SETTINGS
 from trading_assets.market.calendar import trading_days
 from trading_assets.store.analytics import completed_days
 from trading_assets.store.results import ResultStore, model_dates
 
+# The partition keys are a literal in the document (a JSON list of strings is a GraphQL
+# list literal); everything else is a variable. Why not variables for the keys: a
+# backfill can name tens of thousands of keys, over the 128 KiB limit of one
+# command-line argument. Why not `partitionsByAssets` ranges: Dagster 1.13.27 fails on a
+# range with a dynamic dimension (see bench/README.md, "Dagster defects").
 LAUNCH = """
-mutation Launch {
-  launchPartitionBackfill(backfillParams: PARAMS) {
+mutation Launch($config: RunConfigData, $tags: [ExecutionTag!], $title: String) {
+  launchPartitionBackfill(backfillParams: {
+    partitionNames: KEYS, assetSelection: [{path: ["model_day"]}],
+    runConfigData: $config, tags: $tags, title: $title
+  }) {
     __typename
     ... on LaunchBackfillSuccess { backfillId }
     ... on PythonError { message stack }
@@ -39,7 +61,6 @@ mutation Launch {
   }
 }
 """
-BACKFILL_ASSETS = ("model_day",)
 SUCCESS = {"COMPLETED", "COMPLETED_SUCCESS"}
 TERMINAL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
@@ -73,56 +94,50 @@ def run_backfill(
     end: dt.date | None,
     echo=print,
     poll_s: float = 2.0,
+    daemon: bool = False,
+    workers: int | None = None,
 ) -> dict:
     """Backfill `specs` over [start, end]; return the backfill id, status and timings."""
     t0, started_at = time.monotonic(), time.time()
+    if not daemon:  # after ensure_home: the workers inherit DAGSTER_HOME and the settings
+        ensure_home()
+        start_workers(max(1, min(workers or default_workers(), len(specs))))
     instance = get_instance()
     store.register_models(specs)
     materialize_here(instance, store, [market_prices])
-    keys, per_model = [], {}
-    for spec in specs:
-        dates = model_dates(store, spec.signature, start, end)
-        if dates:
-            # every weekday partition between the first and last priced day: exchange
-            # holidays materialize as no-ops, and a trading day missing from the prices
-            # fails loudly instead of being skipped
-            per_model[spec.signature] = len(trading_days(dates[0], dates[-1]))
-            span = dg.PartitionKeyRange(dates[0].isoformat(), dates[-1].isoformat())
-            keys += [
-                f"{d}|{spec.signature}" for d in date_partitions.get_partition_keys_in_range(span)
-            ]
-    if not keys:
-        raise TradingAssetsError(
-            f"no trading day with market data between {start or 'the first day'} and "
-            f"{end or 'the last day'}",
-            fix="widen --start/--end to days the market data covers",
-        )
-    total = sum(per_model.values())
+    ranges = _model_ranges(store, specs, start, end)
     existing = set(instance.get_dynamic_partitions(MODELS_PARTITION))
     instance.add_dynamic_partitions(
         MODELS_PARTITION, [s.signature for s in specs if s.signature not in existing]
     )
-    env = {"TRADING_ASSETS_STORE": str(store.path), **DAGSTER_EVENT_SETTINGS}
-    params = {
-        "partitionNames": keys,
-        "assetSelection": [{"path": [asset]} for asset in BACKFILL_ASSETS],
-        "runConfigData": store_run_config(store),
-        "title": f"trading-assets backfill: {len(per_model)} models, {total} model-days",
-        "tags": [{"key": "trading_assets/cli", "value": "backfill"}],
-    }
-    # Launch first, then start a daemon if none runs: its first tick then finds the
-    # backfill at once instead of 30 s later.
-    answer = graphql(LAUNCH.replace("PARAMS", literal(params)), env)
-    launched = answer.get("data", {}).get("launchPartitionBackfill", {})
-    if launched.get("__typename") != "LaunchBackfillSuccess":
-        raise TradingAssetsError(f"backfill was not launched: {answer}")
-    backfill_id = launched["backfillId"]
-    with running_daemon(instance, env) as started:
+    keys = _partition_keys(ranges)
+    total = sum(
+        len(trading_days(dt.date.fromisoformat(r.first), dt.date.fromisoformat(r.last)))
+        for r in ranges
+    )
+    if daemon:
+        backfill_id = launch_backfill(store, ranges, total)
+        with running_daemon(instance, _daemon_env(store)) as started:
+            echo(
+                f"backfill {backfill_id}: {total} model-days over {len(ranges)} models "
+                f"({'daemon started' if started else 'using the running daemon'})"
+            )
+            status = _wait(instance, store, backfill_id, ranges, total, echo, poll_s)
+        runs_done = _last_run_end(instance, {"dagster/backfill": backfill_id}, started_at)
+    else:
+        backfill_id = uuid.uuid4().hex[:8]
+        n = max(1, min(workers or default_workers(), len(ranges)))
         echo(
-            f"backfill {backfill_id}: {total} model-days over {len(per_model)} models "
-            f"({'daemon started' if started else 'using the running daemon'})"
+            f"backfill {backfill_id}: {total} model-days over {len(ranges)} models, "
+            f"one run per model in {'this process' if n == 1 else f'{n} worker processes'}"
         )
-        status = _wait(instance, store, backfill_id, per_model, echo, poll_s)
+        outcomes = run_ranges(ranges, str(store.path), backfill_id, n, echo)
+        runs_done = _last_run_end(instance, {BACKFILL_TAG: backfill_id}, started_at)
+        missing = set(keys) - set(instance.get_materialized_partitions(MODEL_DAY))
+        if missing:
+            echo(f"  {len(missing)} partitions not materialized, e.g. {sorted(missing)[0]}")
+        ok = all(o.success for o in outcomes) and not missing
+        status = "COMPLETED_SUCCESS" if ok else "COMPLETED_FAILED"
     if status in SUCCESS:
         materialize_here(instance, store, [daily_portfolio, leaderboard])
     return {
@@ -131,19 +146,64 @@ def run_backfill(
         "model_days": total,  # trading days x models
         "partitions": len(keys),  # weekday partitions (holidays are no-ops)
         "seconds": time.monotonic() - t0,
-        "runs_done_after_seconds": _last_run_end(instance, backfill_id, started_at),
+        "runs_done_after_seconds": runs_done,
     }
 
 
-def _wait(instance, store, backfill_id, per_model, echo, poll_s) -> str:
+def _model_ranges(store, specs, start, end) -> list[RangeRun]:
+    """Each model's weekday partitions between its first and last priced day: exchange
+    holidays materialize as no-ops, and a trading day missing from the prices fails
+    loudly instead of being skipped."""
+    ranges = []
+    for spec in specs:
+        dates = model_dates(store, spec.signature, start, end)
+        if dates:
+            ranges.append(RangeRun(spec.signature, dates[0].isoformat(), dates[-1].isoformat()))
+    if not ranges:
+        raise TradingAssetsError(
+            f"no trading day with market data between {start or 'the first day'} and "
+            f"{end or 'the last day'}",
+            fix="widen --start/--end to days the market data covers",
+        )
+    return ranges
+
+
+def _partition_keys(ranges: Sequence[RangeRun]) -> list[str]:
+    return [
+        f"{d}|{r.model}"
+        for r in ranges
+        for d in date_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(r.first, r.last))
+    ]
+
+
+def _daemon_env(store: ResultStore) -> dict[str, str]:
+    return {"TRADING_ASSETS_STORE": str(store.path), **DAGSTER_EVENT_SETTINGS}
+
+
+def launch_backfill(store: ResultStore, ranges: Sequence[RangeRun], total: int) -> str:
+    """Launch a Dagster asset backfill of the ranges for the daemon; return its id."""
+    variables = {
+        "config": store_run_config(store),
+        "title": f"trading-assets backfill: {len(ranges)} models, {total} model-days",
+        "tags": [{"key": "trading_assets/cli", "value": "backfill"}],
+    }
+    document = LAUNCH.replace("KEYS", json.dumps(_partition_keys(ranges)))
+    answer = graphql(document, variables, _daemon_env(store))
+    launched = (answer.get("data") or {}).get("launchPartitionBackfill") or {}
+    if launched.get("__typename") != "LaunchBackfillSuccess":
+        raise TradingAssetsError(f"backfill was not launched: {answer}")
+    return launched["backfillId"]
+
+
+def _wait(instance, store, backfill_id, ranges, total, echo, poll_s) -> str:
     """Poll until the daemon marks the backfill done, showing stored model-days."""
-    last, total = None, sum(per_model.values())
+    last = None
     while True:
         backfill = instance.get_backfill(backfill_id)
         status = backfill.status.value if backfill else "UNKNOWN"
         line = (
-            f"  {status.lower():<18} {_completed_days(store, list(per_model)):>7}/{total} "
-            "model-days stored"
+            f"  {status.lower():<18} "
+            f"{_completed_days(store, [r.model for r in ranges]):>7}/{total} model-days stored"
         )
         if line != last:
             echo(line)
@@ -154,12 +214,12 @@ def _wait(instance, store, backfill_id, per_model, echo, poll_s) -> str:
 
 
 def _last_run_end(
-    instance: dg.DagsterInstance, backfill_id: str, started_at: float
+    instance: dg.DagsterInstance, tags: dict[str, str], started_at: float
 ) -> float | None:
     """Seconds from the command's start until the backfill's last run ended: every
     partition is then materialized in Dagster (the daemon marks the backfill itself done
     on its next tick, up to 30 s later)."""
-    records = instance.get_run_records(dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+    records = instance.get_run_records(dg.RunsFilter(tags=tags))
     ends = [r.end_time for r in records if r.end_time]
     return max(ends) - started_at if ends else None
 

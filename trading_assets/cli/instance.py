@@ -20,16 +20,9 @@ from pathlib import Path
 
 import dagster as dg
 
-CODE_MODULE = "trading_assets.defs.definitions"
+from trading_assets.instance import DAGSTER_EVENT_SETTINGS
 
-# A single-run backfill of N partitions otherwise writes N "planned" events and N
-# materializations one row at a time. These Dagster settings record one planned event
-# per run and insert materializations in batches (where the storage supports it).
-# Trade-off (Dagster's): a failed range run does not mark each partition failed.
-DAGSTER_EVENT_SETTINGS = {
-    "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
-    "DAGSTER_EVENT_BATCH_SIZE": "1000",
-}
+CODE_MODULE = "trading_assets.defs.definitions"
 TEMPLATE = Path(__file__).resolve().parents[2] / "dagster.yaml"
 
 
@@ -40,6 +33,10 @@ def ensure_home() -> Path:
     if not config.exists() and TEMPLATE.exists():
         shutil.copyfile(TEMPLATE, config)
     os.environ["DAGSTER_HOME"] = str(home)
+    # runs launched by this process (in-process range runs, the daemon it starts) batch
+    # their events, unless the shell chose otherwise
+    for name, value in DAGSTER_EVENT_SETTINGS.items():
+        os.environ.setdefault(name, value)
     return home
 
 
@@ -81,39 +78,28 @@ def running_daemon(instance: dg.DagsterInstance, env: dict[str, str]) -> Iterato
         instance.wipe_daemon_heartbeats()
 
 
-def graphql(document: str, env: dict[str, str]) -> dict:
+def graphql(document: str, variables: dict, env: dict[str, str]) -> dict:
     """Run a GraphQL document in-process against the code location (what the UI sends).
 
-    The document goes through a file: a backfill can name tens of thousands of partitions.
+    Variables go as JSON (`--variables`); the answer comes back in a file (`-o`): the
+    code location logs to stdout, too. The document goes through a file: it may carry a
+    long literal, and one command-line argument is limited to 128 KiB on Linux.
     """
     bin_dir = Path(sys.executable).parent
-    with tempfile.NamedTemporaryFile("w", suffix=".graphql") as doc:
-        doc.write(document)
-        doc.flush()
+    with tempfile.TemporaryDirectory() as tmp:
+        doc, answer = Path(tmp) / "doc.graphql", Path(tmp) / "answer.json"
+        doc.write_text(document)
         out = subprocess.run(
-            [str(bin_dir / "dagster-graphql"), "-m", CODE_MODULE, "--file", doc.name],
+            [
+                str(bin_dir / "dagster-graphql"),
+                *("-m", CODE_MODULE, "--file", str(doc)),
+                *("--variables", json.dumps(variables), "-o", str(answer)),
+            ],
             env={**os.environ, **env},
             capture_output=True,
             text=True,
             check=False,
         )
-    if out.returncode != 0:
-        raise RuntimeError(f"dagster-graphql failed: {out.stderr.strip()[-2000:]}")
-    # the code server logs to stdout too; the answer is the JSON line
-    answer = [line for line in out.stdout.splitlines() if line.startswith("{")]
-    if not answer:
-        raise RuntimeError(f"dagster-graphql gave no answer: {out.stdout[-2000:]}")
-    return json.loads(answer[-1])
-
-
-def literal(value: object) -> str:
-    """A GraphQL input literal for a JSON-like value."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {literal(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value))
+        if out.returncode != 0 or not answer.exists():
+            raise RuntimeError(f"dagster-graphql failed: {out.stderr.strip()[-2000:]}")
+        return json.loads(answer.read_text())

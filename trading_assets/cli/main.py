@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -38,6 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--start", type=_date)
     p.add_argument("--end", type=_date)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes for the models' runs (default: one per core; 1 = this process)",
+    )
+    p.add_argument(
+        "--daemon",
+        action="store_true",
+        help="launch a Dagster asset backfill for the daemon instead (as the UI does) and wait",
+    )
     _store_arg(p)
 
     p = sub.add_parser("leaderboard", help="rank every model in the store")
@@ -77,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", message=r".*(beta|preview).*", category=Warning)
+    from trading_assets.cli.output import quiet_warnings
+
+    quiet_warnings()
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
@@ -107,12 +119,15 @@ def _backfill(args: argparse.Namespace, store) -> int:
     if args.start and args.end and args.start > args.end:
         raise TradingAssetsError(f"--start {args.start} is after --end {args.end}", fix="swap them")
     specs = model_specs(load_config(path))
-    outcome = run_backfill(store, specs, args.start, args.end)
+    if args.workers is not None and args.workers < 1:
+        raise TradingAssetsError(f"--workers {args.workers} is not a count", fix="use 1 or more")
+    outcome = run_backfill(
+        store, specs, args.start, args.end, daemon=args.daemon, workers=args.workers
+    )
     print(
         f"backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
         f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s "
-        f"(last run ended after {outcome['runs_done_after_seconds'] or float('nan'):.1f} s; "
-        "the daemon marks a backfill done on its next 30 s tick)"
+        f"(last run ended after {outcome['runs_done_after_seconds'] or float('nan'):.1f} s)"
     )
     print(render(leaderboard(store), "table"))
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import pandas as pd
 
@@ -29,3 +30,8 @@ def _plain(value):
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+def quiet_warnings() -> None:
+    """Dagster's beta/preview warnings about our own definitions: noise for CLI users."""
+    warnings.filterwarnings("ignore", message=r".*(beta|preview).*", category=Warning)

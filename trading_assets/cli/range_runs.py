@@ -1,0 +1,129 @@
+"""One Dagster run per model, each over its date range, launched without the daemon.
+
+Each run is what a single-run backfill would launch (the range tags of
+`BackfillPolicy.single_run()`), executed in this process or in N worker processes: a
+real run on the instance, visible in the UI, in which every model-day is a materialized
+partition. It skips the daemon's fixed costs (GraphQL launch subprocess, daemon start,
+run-worker start, the tick that marks a backfill done): see bench/README.md.
+
+Workers come from a forkserver that imported the code location once: each worker is a
+fresh fork of that clean process (no threads or open connections inherited from the
+CLI), and opens its own instance.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.forkserver
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import dagster as dg
+
+from trading_assets.cli.output import quiet_warnings
+
+quiet_warnings()  # workers do not run main(); the forkserver imports this module first
+CODE_MODULE = "trading_assets.defs.definitions"
+MODEL_DAY = dg.AssetKey("model_day")
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+BACKFILL_TAG = "trading_assets/backfill"  # groups one command's runs (filter in the UI)
+# the run's events are in the instance (and the UI); keep the terminal readable
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass(frozen=True)
+class RangeRun:
+    """One model's chain of date partitions, first and last inclusive."""
+
+    model: str
+    first: str  # date partition keys (YYYY-MM-DD)
+    last: str
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    model: str
+    run_id: str
+    success: bool
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def run_ranges(
+    ranges: Sequence[RangeRun],
+    store_path: str,
+    backfill_id: str,
+    workers: int,
+    echo: Callable[[str], None] = print,
+) -> list[RunOutcome]:
+    """Run every range; return when every run has ended (in completion order)."""
+    outcomes: list[RunOutcome] = []
+
+    def done(outcome: RunOutcome) -> None:
+        outcomes.append(outcome)
+        state = "success" if outcome.success else "FAILED"
+        echo(f"  run {outcome.run_id[:8]} {outcome.model}: {state} ({len(outcomes)}/{len(ranges)})")
+
+    workers = max(1, min(workers, len(ranges)))
+    if workers == 1:
+        for r in ranges:
+            done(materialize_range(r, store_path, backfill_id))
+        return outcomes
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver()) as pool:
+        futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
+        for future in as_completed(futures):
+            try:
+                done(future.result())
+            except Exception as exc:  # the worker itself failed (not the run): say which
+                echo(f"  {futures[future].model}: worker failed: {type(exc).__name__}: {exc}")
+                done(RunOutcome(futures[future].model, "--------", False))
+    return outcomes
+
+
+def start_workers(workers: int) -> None:
+    """Start the forkserver now, so its imports overlap the command's own work."""
+    if workers > 1:
+        _forkserver()
+        multiprocessing.forkserver.ensure_running()
+
+
+def _forkserver() -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__, CODE_MODULE])
+    return context
+
+
+def materialize_range(r: RangeRun, store_path: str, backfill_id: str) -> RunOutcome:
+    """One in-process run of model_day over r's range on the DAGSTER_HOME instance."""
+    from trading_assets.defs.definitions import defs
+    from trading_assets.defs.resources.store import StoreResource
+
+    result = dg.materialize(
+        [defs.get_assets_def(MODEL_DAY)],
+        instance=_instance(),
+        resources={**defs.resources, "store": StoreResource(path=store_path)},
+        tags={
+            RANGE_START: f"{r.first}|{r.model}",
+            RANGE_END: f"{r.last}|{r.model}",
+            BACKFILL_TAG: backfill_id,
+            "trading_assets/cli": "backfill",
+        },
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    return RunOutcome(r.model, result.run_id, result.success)
+
+
+_INSTANCE: list[dg.DagsterInstance] = []
+
+
+def _instance() -> dg.DagsterInstance:
+    """This process's instance (one per worker, reused across its runs)."""
+    if not _INSTANCE:
+        _INSTANCE.append(dg.DagsterInstance.get())
+    return _INSTANCE[0]
