@@ -69,19 +69,24 @@ def bad_prices(history: PriceHistory) -> list[Finding]:
 
 
 def unexplained_jumps(history: PriceHistory, threshold: float = JUMP_THRESHOLD) -> list[Finding]:
+    rows = np.arange(len(history.dates))[:, None]
+    last_close = np.where(~np.isnan(history.close), rows, -1)
+    np.maximum.accumulate(last_close, axis=0, out=last_close)
+    prev = np.vstack([np.full((1, last_close.shape[1]), -1), last_close[:-1]])  # before row i
+    cols = np.arange(len(history.symbols))
+    with np.errstate(invalid="ignore"):
+        ratio = history.open / history.close[np.maximum(prev, 0), cols]
+        jumps = (prev >= 0) & (np.abs(ratio - 1.0) > threshold)
     findings = []
     for j, symbol in enumerate(history.symbols):
-        days = []
-        prev_close, prev_date = np.nan, None
-        for i, date in enumerate(history.dates):
-            jump = prev_date is not None and abs(history.open[i, j] / prev_close - 1) > threshold
-            if jump and not _has_action(history, symbol, prev_date, date):
-                days.append(date)
-            if not np.isnan(history.close[i, j]):
-                prev_close, prev_date = history.close[i, j], date
+        days = tuple(
+            history.dates[i]
+            for i in np.flatnonzero(jumps[:, j])
+            if not _has_action(history, symbol, history.dates[prev[i, j]], history.dates[i])
+        )
         if days:
             detail = f"open moved > {threshold:.0%} from the previous close, no corporate action"
-            findings.append(Finding(symbol, tuple(days), detail))
+            findings.append(Finding(symbol, days, detail))
     return findings
 
 
