@@ -251,7 +251,18 @@ def test_model_day_check_specs_with_legacy_parity_is_blocking(model_day, asset_g
     assert [(s.name, s.asset_key, s.blocking) for s in specs] == [
         ("legacy_parity", MODEL_DAY, True)
     ]
-    assert asset_graph.asset_check_keys == {dg.AssetCheckKey(MODEL_DAY, "legacy_parity")}
+    model_day_checks = {k for k in asset_graph.asset_check_keys if k.asset_key == MODEL_DAY}
+    assert model_day_checks == {dg.AssetCheckKey(MODEL_DAY, "legacy_parity")}
+
+
+def test_market_prices_check_specs_are_the_four_data_quality_rules(asset_graph):
+    checks = {k.name for k in asset_graph.asset_check_keys if k.asset_key == MARKET_PRICES}
+    assert checks == {
+        "missing_days",
+        "positive_finite_prices",
+        "unexplained_jumps",
+        "stale_last_date",
+    }
 
 
 def test_schedules_and_sensors_with_default_status_are_stopped():

@@ -1,5 +1,7 @@
-"""The legacy_parity asset check through Dagster: one evaluation per model-day partition,
-a readable diff on a mismatch, a parity_diffs row, and a blocking failure."""
+"""The legacy_parity asset check through Dagster: one evaluation per model-day partition
+with a legacy record, a readable diff on a mismatch, a parity_diffs row, a blocking
+failure; and no evaluation at all (the planned check is skipped) for models with no
+legacy record, so a green check always means compared and equal."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import json
 import dagster as dg
 import duckdb
 import pytest
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecordStatus,  # not exported; PLANNED + finished run = skipped in the UI
+)
 
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.definitions import defs
@@ -21,9 +26,10 @@ RANGE = {
     "dagster/asset_partition_range_start": f"2025-10-02|{MODEL}",
     "dagster/asset_partition_range_end": f"2025-10-29|{MODEL}",
 }
+CHECK = dg.AssetCheckKey(dg.AssetKey("model_day"), "legacy_parity")
 
 
-def replay(root, tmp_path):
+def replay(root, tmp_path, tags=RANGE):
     store = ResultStore(tmp_path / "s.duckdb")
     report = import_legacy(store, root)
     assert MODEL in report.accepted
@@ -31,7 +37,7 @@ def replay(root, tmp_path):
     instance.add_dynamic_partitions("models", [MODEL])
     resources = {**defs.resources, "store": StoreResource(path=str(store.path))}
     result = dg.materialize(
-        [model_day], instance=instance, resources=resources, tags=RANGE, raise_on_error=False
+        [model_day], instance=instance, resources=resources, tags=tags, raise_on_error=False
     )
     evaluations = [
         e.asset_check_evaluation_data
@@ -70,9 +76,12 @@ def test_parity_check_with_mismatch_explains_it_in_metadata_and_table(corrupted)
 
 def test_parity_check_with_failure_blocks_the_run(corrupted):
     _broken, _store, result, evaluations = corrupted
-    summary = [e for e in evaluations if not e.partition]
-    assert summary and summary[0].passed is False
+    assert all(e.partition for e in evaluations)  # no range summary: one per partition
     assert not result.success  # blocking: downstream assets in this run would not run
+    error = result.failure_data_for_node("model_day").error.to_string()
+    assert "1 blocking asset check failed" in error and "legacy_parity" in error
+    # the day's results are stored and recorded all the same
+    assert len(result.asset_materializations_for_node("model_day")) == 20
 
 
 def test_parity_check_with_clean_fixture_passes_every_partition(tmp_path):
@@ -81,4 +90,51 @@ def test_parity_check_with_clean_fixture_passes_every_partition(tmp_path):
     _store, result, evaluations = replay(FIXTURE_ROOT, tmp_path)
     assert result.success
     per_partition = [e.passed for e in evaluations if e.partition]
-    assert len(per_partition) == 20 and all(per_partition)
+    assert len(per_partition) == len(evaluations) == 20 and all(per_partition)
+
+
+def test_parity_check_evaluates_only_the_partitions_with_a_legacy_record(tmp_path):
+    from trading_assets_tests.legacy_fixture import FIXTURE_ROOT
+
+    wider = {**RANGE, "dagster/asset_partition_range_start": f"2025-09-29|{MODEL}"}
+    store, result, evaluations = replay(FIXTURE_ROOT, tmp_path, wider)
+    assert result.success
+    legacy_days = store.query(
+        "SELECT DISTINCT date FROM legacy_positions WHERE model = ? AND action IS NOT NULL "
+        "ORDER BY 1",
+        [MODEL],
+    )
+    expected = [f"{d:%Y-%m-%d}|{MODEL}" for d in legacy_days["date"]]
+    stored = store.query("SELECT count(*) AS n FROM model_days WHERE model = ?", [MODEL])
+    assert stored["n"][0] > len(expected)  # days without a legacy record were run too
+    assert sorted(e.partition for e in evaluations) == expected
+
+
+def test_parity_check_on_models_without_legacy_record_records_no_evaluation(tmp_path):
+    from trading_assets.config import load_config, model_specs
+    from trading_assets.market.sources import BundledSource
+
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        "universe: [AAPL, MSFT]\nmodels:\n  - {signature: bh, agent: buy_and_hold}\n"
+        "  - {signature: sma, agent: sma_crossover, params: {fast: 3, slow: 10, size: 10}}\n"
+    )
+    store = ResultStore(tmp_path / "s.duckdb")
+    store.register_models(model_specs(load_config(config)))
+    store.write_prices("bundled", BundledSource().load())
+    resources = {**defs.resources, "store": StoreResource(path=str(store.path))}
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("models", ["bh", "sma"])
+        for model in ("bh", "sma"):
+            tags = {
+                "dagster/asset_partition_range_start": f"2012-01-03|{model}",
+                "dagster/asset_partition_range_end": f"2012-01-31|{model}",
+            }
+            result = dg.materialize([model_day], instance=instance, resources=resources, tags=tags)
+            assert result.success
+            assert result.get_asset_check_evaluations() == []
+        history = instance.event_log_storage.get_asset_check_execution_history(CHECK, limit=10)
+    # planned with each run and never evaluated: Dagster shows it skipped, never passed
+    assert len(history) == 2
+    assert {r.status for r in history} == {AssetCheckExecutionRecordStatus.PLANNED}
+    assert store.query("SELECT count(*) AS n FROM parity_results")["n"][0] == 0

@@ -22,7 +22,7 @@ from trading_assets_tests.folder_models import days, folder, load_prices, spec
 
 
 @contextlib.contextmanager
-def tmpfs(path: Path, size: str = "4m"):
+def tmpfs(path: Path, size: str = "16m"):
     path.mkdir()
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],

@@ -1,9 +1,12 @@
-"""Asset checks on model_day: legacy parity, one evaluation per partition.
+"""Asset check on model_day: legacy parity, one evaluation per partition compared.
 
-The check runs inside the model_day step (a run covers a range of partitions), so each
-partition gets its own evaluation event, and the spec's one required result summarises
-the range. Blocking: a parity failure stops downstream assets in the same run, and the
-analytics' automation waits for passing checks.
+The check runs inside the model_day step (a run covers a range of partitions). Each
+model-day with an imported legacy record gets its own evaluation event; a model-day
+without one gets none, and a run that compared nothing leaves the planned check
+skipped (the spec's result is optional: `can_subset=True` on model_day). So a green
+evaluation always means compared and equal. Blocking: a failed evaluation fails the
+step after the results are stored, so downstream assets in the same run do not run,
+and the analytics' automation skips a failed check.
 """
 
 import dagster as dg
@@ -17,50 +20,30 @@ PARITY_SPEC = dg.AssetCheckSpec(
     asset=MODEL_DAY,
     blocking=True,
     description="The new store reproduces the imported legacy AI-Trader record of this "
-    "model-day: positions, cash (exact), value, status, decision, confidence and error.",
+    "model-day: positions, cash (exact), value, status, decision, confidence and error. "
+    "Evaluated only on model-days with a legacy record; skipped elsewhere.",
 )
 MAX_DIFFS_IN_METADATA = 10
 
 
-def log_parity_evaluations(
-    context: dg.AssetExecutionContext, model: str, outcomes: list[ParityOutcome]
-) -> None:
-    """One evaluation per partition of a model's parity outcomes (recorded with its run)."""
+def parity_evaluations(model: str, outcomes: list[ParityOutcome]) -> list[dg.AssetCheckEvaluation]:
+    """One evaluation per compared partition of a model. The step yields them (not
+    `log_event`): only yielded evaluations make a blocking failure fail the step."""
+    evaluations = []
     for outcome in outcomes:
         diffs = [str(d) for d in outcome.diffs[:MAX_DIFFS_IN_METADATA]]
-        context.log_event(
+        evaluations.append(
             dg.AssetCheckEvaluation(
                 asset_key=MODEL_DAY,
                 check_name=CHECK_NAME,
                 passed=outcome.passed,
                 severity=dg.AssetCheckSeverity.ERROR,
+                blocking=True,
                 partition=partition_key(outcome.date, model),
+                description=None if outcome.passed else f"{len(outcome.diffs)} difference(s)",
                 metadata={"diffs": dg.MetadataValue.md("\n".join(f"- {d}" for d in diffs))}
                 if diffs
                 else {"diffs": 0},
             )
         )
-
-
-def parity_summary_result(checked: dict[str, list[ParityOutcome]]) -> dg.AssetCheckResult:
-    """The one result the spec needs per run: the range's summary."""
-    failed = {m: [o for o in outs if not o.passed] for m, outs in checked.items()}
-    lines = [
-        f"- {m}: {o.date} " + "; ".join(str(d) for d in o.diffs[:3])
-        for m, outs in failed.items()
-        for o in outs[:MAX_DIFFS_IN_METADATA]
-    ]
-    n_checked = sum(len(o) for o in checked.values())
-    n_failed = sum(len(o) for o in failed.values())
-    return dg.AssetCheckResult(
-        asset_key=MODEL_DAY,
-        check_name=CHECK_NAME,
-        passed=n_failed == 0,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "checked_model_days": n_checked,
-            "failed_model_days": n_failed,
-            "models_with_legacy_record": len(checked),
-            "first_failures": dg.MetadataValue.md("\n".join(lines) or "none"),
-        },
-    )
+    return evaluations

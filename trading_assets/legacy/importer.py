@@ -163,6 +163,7 @@ def _spec(
         initial_cash=initial_cash,
         market_data=market,
         fees=FeesConfig(),
+        corporate_actions="ignore",  # AI-Trader applied none: the replay must not either
     )
 
 

@@ -5,9 +5,11 @@ no error; each recorded buy/sell filled (amount 0: a no-op); equal shares; exact
 equal cash (a replay repeats the legacy float arithmetic); value = cash + sum(shares x
 the day's close) within 1e-6; per traded symbol one decision row whose LLM lane holds
 the legacy action (BUY/SELL) and whose decision and confidence are the kernel's
-LLM-only merge of it; no decision rows on a day without trades. A day missing on
-either side is a diff: a vacuous pass would hide lost history. The store glue reads
-with a few range queries on one connection and records in one transaction.
+LLM-only merge of it; no decision rows on a day without trades. Only days with a
+legacy record are compared (a day the legacy system never recorded has no reference);
+such a day missing in the new store is a diff: a vacuous pass would hide lost history.
+The store glue reads with a few range queries on one connection and records in one
+transaction.
 """
 
 from __future__ import annotations
@@ -192,9 +194,10 @@ def compare_days(
     legacy: Mapping[dt.date, LegacyDay],
     tables: Mapping[str, Mapping[dt.date, list[dict]]],
 ) -> list[ParityOutcome]:
-    """Each date's outcome from the new rows per table and date (stored or in memory)."""
+    """The outcome of each date that has a legacy record, from the new rows per table and
+    date (stored or in memory). A date without one has nothing to compare: no outcome."""
     outcomes = []
-    for d in dates:
+    for d in (d for d in dates if d in legacy):
         row = (tables["model_days"].get(d) or [None])[0]
         holdings = {r["symbol"]: r["shares"] for r in tables["holdings"].get(d, [])}
         new = row, holdings, tables["signals"].get(d, []), tables["orders"].get(d, [])

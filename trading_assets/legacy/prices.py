@@ -44,7 +44,13 @@ _COLUMNS = ("file", "where", "date", "symbol", "open_only", *FIELDS)
 
 
 class LegacyPriceSource:
-    """`load()` -> PriceHistory; `issues` holds what the last load reported."""
+    """`load()` -> PriceHistory; `issues` holds what the last load reported.
+
+    Alpha Vantage's TIME_SERIES_DAILY is raw and carries no splits or dividends, so the
+    history's `actions` is None (stored as `price_sources.has_corporate_actions = false`).
+    """
+
+    has_corporate_actions = False
 
     def __init__(
         self,

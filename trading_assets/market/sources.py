@@ -33,9 +33,11 @@ ACTION_COLUMNS = ("split_ratio", "dividend")
 
 
 class MarketDataSource(Protocol):
-    """Loads daily OHLCV bars. `name` identifies the source in errors and metadata."""
+    """Loads daily OHLCV bars. `name` identifies the source in errors and metadata;
+    `has_corporate_actions` says whether `load()` attaches splits and dividends."""
 
     name: str
+    has_corporate_actions: bool
 
     def load(self) -> PriceHistory: ...
 
@@ -46,6 +48,7 @@ class BundledSource:
     `adj_close` against `close` (market/actions.py: derive_from_adjusted)."""
 
     name = "bundled:bokeh-sampledata/stocks"
+    has_corporate_actions = True
 
     def load(self) -> PriceHistory:
         from bokeh_sampledata import stocks
@@ -68,6 +71,8 @@ class BundledSource:
 
 class FolderSource:
     """A folder of `{SYMBOL}.csv` or `{SYMBOL}.parquet` files with date and OHLCV columns."""
+
+    has_corporate_actions = True
 
     def __init__(self, path: str | Path):
         self.path = Path(path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from trading_assets.agents.base import AgentContext
@@ -19,12 +18,11 @@ from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.run import ModelRun, previous_trading_day
 from trading_assets.engine.simulate import failed_start, simulate
-from trading_assets.errors import TradingAssetsError
+from trading_assets.errors import MarketDataError, TradingAssetsError
 from trading_assets.legacy.parity import compare_days, legacy_days, record_outcomes
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
 from trading_assets.market.history import PriceHistory
-from trading_assets.runs.market_data import corporate_actions_for
 from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import run_rows
@@ -68,7 +66,7 @@ def run_model(
         parity_dates=dates if parity else None,
         last=dates[-1],
     )
-    run, lane = _simulate(model, dates, inputs, services, histories)
+    run, lane = _simulate(model, dates, inputs, services)
     spec = inputs.spec
     tables = run_rows(spec, run.results, run_id=run_id, started_at=started, clock=clock)
     if inputs.legacy is not None:
@@ -88,25 +86,11 @@ def run_model(
     return run
 
 
-def _with_corporate_actions(inputs: RunInputs, histories: dict[str, PriceHistory]) -> RunInputs:
-    """The store holds bars only: with `apply`, attach the source's splits and dividends,
-    read once per source and run (the histories are shared by the run's models)."""
-    spec = inputs.spec
-    if spec.corporate_actions != "apply" or inputs.history.actions is not None:
-        return inputs
-    key = source_id(spec.market_data)
-    if histories[key].actions is None:
-        histories[key] = histories[key].with_actions(corporate_actions_for(spec.market_data))
-    history = histories[key].select(spec.universe) if spec.universe else histories[key]
-    return replace(inputs, history=history)
-
-
 def _simulate(
     model: str,
     dates: Sequence[dt.date],
     inputs: RunInputs,
     services: Mapping[str, Any] | None,
-    histories: dict[str, PriceHistory],
 ) -> tuple[ModelRun, LLMLane | None]:
     spec, services = inputs.spec, dict(services or {})
     lane = None
@@ -115,7 +99,13 @@ def _simulate(
     context = AgentContext(signature=model, universe=spec.universe, services=services)
     try:
         try:
-            inputs = _with_corporate_actions(inputs, histories)
+            if inputs.source_error is not None:
+                raise MarketDataError(
+                    f"market data no longer loads: {inputs.source_error}",
+                    where=source_id(spec.market_data),
+                    fix="restore the market data (then re-run from this day), or disable "
+                    "the model: trading-assets models disable " + model,
+                )
             agent = create_agent(spec.agent, spec.params, context)
         except TradingAssetsError as exc:
             # its market data or agent no longer loads: this model's own failed day, with

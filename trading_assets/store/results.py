@@ -20,9 +20,12 @@ from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.db import StoreWait, connect
+from trading_assets.store.market import load_prices, mark_source_failed, write_market
 from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
 
 RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
+# what a run writes per model-day: the result tables and the effects of corporate actions
+WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions")
 
 
 class ResultStore:
@@ -75,18 +78,17 @@ class ResultStore:
 
     # -- prices ---------------------------------------------------------------
     def write_prices(self, source: str, history: PriceHistory) -> int:
-        frame = history.to_frame()
-        frame.insert(0, "source", source)
+        """Replace a source's bars and corporate actions in one transaction."""
         with self.connect() as con:
             con.execute("BEGIN")
-            con.execute("DELETE FROM prices WHERE source = ?", [source])
-            con.register("incoming", frame)
-            con.execute(
-                "INSERT INTO prices SELECT source, date, symbol, open, high, low, close, "
-                "volume FROM incoming"
-            )
+            rows = write_market(con, source, history)
             con.execute("COMMIT")
-        return len(frame)
+        return rows
+
+    def mark_source_failed(self, source: str, error: str) -> None:
+        """The source did not load: models using it fail their own day with `error`."""
+        with self.connect() as con:
+            mark_source_failed(con, source, error)
 
     def load_prices(self, source: str, symbols: Sequence[str] | None = None) -> PriceHistory:
         with self.connect() as con:
@@ -144,21 +146,6 @@ def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path) -> Mod
     return ModelSpec.model_validate_json(rows[0][0])
 
 
-def load_prices(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> PriceHistory:
-    frame = con.execute(
-        "SELECT date, symbol, open, high, low, close, volume FROM prices "
-        "WHERE source = ? ORDER BY date, symbol",
-        [source],
-    ).df()
-    if frame.empty:
-        raise StoreError(
-            f"no prices stored for market data source {source!r}",
-            where=str(path),
-            fix="materialize the market_prices asset first (trading-assets backfill does)",
-        )
-    return PriceHistory.from_frame(frame, source=source)
-
-
 def start_state(
     con: duckdb.DuckDBPyConnection, spec: ModelSpec, date: dt.date, previous_day: dt.date | None
 ) -> StartState:
@@ -204,7 +191,7 @@ def write_results(
 ) -> None:
     """Replace `model`'s rows on exactly `dates` in every result table (the caller owns
     the transaction)."""
-    for table in RESULT_TABLES:
+    for table in WRITTEN_TABLES:
         con.execute(
             f"DELETE FROM {table} WHERE model = ? AND list_contains(?, date)",
             [model, list(dates)],

@@ -22,8 +22,15 @@ def day_rows(
     started_at: dt.datetime,
     clock: Clock = SYSTEM_CLOCK,
 ) -> dict[str, list[dict]]:
-    """The four result tables' rows of a model's simulated days."""
-    tables: dict[str, list[dict]] = {"model_days": [], "orders": [], "holdings": [], "signals": []}
+    """The four result tables' rows of a model's simulated days, and the effects of the
+    corporate actions applied on them (`model_day_actions`)."""
+    tables: dict[str, list[dict]] = {
+        "model_days": [],
+        "orders": [],
+        "holdings": [],
+        "signals": [],
+        "model_day_actions": [],
+    }
     now = clock.now()
     for r in results:
         run = {"run_id": run_id, "config_hash": config_hash, "started_at": started_at}
@@ -31,6 +38,7 @@ def day_rows(
             _model_day_row(model, r, initial_cash) | run | {"completed_at": now}
         )
         tables["orders"] += _order_rows(model, r)
+        tables["model_day_actions"] += _action_rows(model, r)
         tables["holdings"] += [] if r.failed else _holding_rows(model, r)
         for s in r.signals:
             tables["signals"].append(decision_row(model, r.date, s.symbol, s.merged, s.reasoning))
@@ -87,6 +95,29 @@ def _order_rows(model: str, r: DayResult) -> list[dict]:
             "contract_version": CONTRACT_VERSION,
         }
         for seq, o in enumerate(r.orders)
+    ]
+
+
+def _action_rows(model: str, r: DayResult) -> list[dict]:
+    """What each applied split or dividend did to a holding, before the day's open."""
+    return [
+        {
+            "model": model,
+            "date": r.date,
+            "symbol": e.action.symbol,
+            "ex_date": e.action.ex_date,
+            "kind": e.kind,
+            "split_ratio": e.action.split_ratio,
+            "dividend": e.action.dividend,
+            "shares_before": e.shares_before,
+            "shares_after": e.shares_after,
+            "dividend_cash": e.dividend_cash,
+            "fraction_cash": e.fraction_cash,
+            "fraction_price": e.fraction_price,
+            "cash_change": e.cash_change,
+            "contract_version": CONTRACT_VERSION,
+        }
+        for e in r.actions
     ]
 
 

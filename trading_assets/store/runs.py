@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.simulate import StartState
+from trading_assets.errors import StoreError
 from trading_assets.llm.answer import CachedAnswer
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import CacheKey
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.llm_cache import load_llm_cache
+from trading_assets.store.market import has_corporate_actions, load_prices, source_load_error
 from trading_assets.store.models import ModelDisabled, chain_conflict, disabled_models
 from trading_assets.store.parity import has_legacy_record, legacy_lines
-from trading_assets.store.results import ResultStore, load_prices, read_spec, start_state
+from trading_assets.store.results import ResultStore, read_spec, start_state
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class RunInputs:
     endpoint: LLMEndpoint | None  # the model's LLM endpoint; None: no LLM lane
     llm_cache: dict[CacheKey, CachedAnswer]
     legacy: tuple[list[tuple], dict] | None  # legacy lines and closes; None: no parity
+    source_error: str | None = None  # why market_prices could not reload the source
 
 
 def load_run(
@@ -43,8 +46,9 @@ def load_run(
     parity_dates: Sequence[dt.date] | None = None,
     last: dt.date | None = None,
 ) -> RunInputs:
-    """Spec, prices (once per source: `histories` is shared by a run's models), start
-    state, LLM cache, and the legacy record when parity is asked for and one exists.
+    """Spec, prices and their corporate actions (once per source: `histories` is shared
+    by a run's models), start state, LLM cache, and the legacy record when parity is
+    asked for and one exists.
 
     Refused (StoreError) before anything runs: a disabled model (ModelDisabled), and a run
     of [first, last] that would splice the spec's config into a chain stored with another.
@@ -63,6 +67,14 @@ def load_run(
         key = source_id(spec.market_data)
         if key not in histories:
             histories[key] = load_prices(con, key, store.path)
+        if spec.corporate_actions == "apply" and has_corporate_actions(con, key) is None:
+            raise StoreError(
+                f"the prices of {key!r} were stored before the store kept corporate actions",
+                where=str(store.path),
+                fix="re-materialize market_prices (trading-assets backfill does), or set "
+                "corporate_actions: ignore in the models config",
+            )
+        source_error = source_load_error(con, key)
         start = start_state(con, spec, first, previous)
         endpoint = endpoint_for(spec)
         cache = load_llm_cache(con, endpoint.cache_identity()) if endpoint is not None else {}
@@ -70,4 +82,4 @@ def load_run(
         if parity_dates and has_legacy_record(con, model):
             legacy = legacy_lines(con, spec, parity_dates)
     history = histories[key].select(spec.universe) if spec.universe else histories[key]
-    return RunInputs(spec, history, start, endpoint, cache, legacy)
+    return RunInputs(spec, history, start, endpoint, cache, legacy, source_error)

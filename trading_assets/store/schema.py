@@ -80,4 +80,30 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "models.enabled: a disabled model keeps its rows but is not scheduled or backfilled",
         "ALTER TABLE models ADD COLUMN enabled BOOLEAN DEFAULT true;",
     ),
+    (
+        4,
+        "corporate actions, their effects per model-day, price sources and listings",
+        """
+        CREATE TABLE price_sources (
+            source VARCHAR PRIMARY KEY, name VARCHAR, has_corporate_actions BOOLEAN,
+            load_error VARCHAR);
+        INSERT INTO price_sources SELECT DISTINCT source, NULL, NULL, NULL FROM prices;
+        CREATE TABLE corporate_actions (
+            source VARCHAR NOT NULL, symbol VARCHAR NOT NULL, ex_date DATE NOT NULL,
+            split_ratio DOUBLE NOT NULL, dividend DOUBLE NOT NULL,
+            PRIMARY KEY (source, symbol, ex_date));
+        CREATE TABLE model_day_actions (
+            model VARCHAR NOT NULL, date DATE NOT NULL, symbol VARCHAR NOT NULL,
+            ex_date DATE NOT NULL, kind VARCHAR NOT NULL, split_ratio DOUBLE NOT NULL,
+            dividend DOUBLE NOT NULL, shares_before BIGINT NOT NULL,
+            shares_after BIGINT NOT NULL, dividend_cash DOUBLE NOT NULL,
+            fraction_cash DOUBLE NOT NULL, fraction_price DOUBLE, cash_change DOUBLE NOT NULL,
+            contract_version VARCHAR NOT NULL, PRIMARY KEY (model, date, symbol, ex_date));
+        CREATE VIEW listings AS
+            SELECT source, symbol, min(date) AS first_date, max(date) AS last_date,
+                count(*) AS bars
+            FROM prices WHERE open IS NOT NULL OR close IS NOT NULL
+            GROUP BY source, symbol;
+        """,
+    ),
 ]

@@ -1,0 +1,70 @@
+"""Data-quality asset checks on market_prices (rules: market/quality.py).
+
+Declared as check specs of the asset: every materialization evaluates all four on the
+histories it just stored, one result each over all sources. A failing result names the
+source, symbol and date(s) in its description and metadata. None blocks: a gap or a
+jump is for a person to judge; the unexplained jump is only a warning (it may be news).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import dagster as dg
+
+from trading_assets.market import quality
+from trading_assets.market.history import PriceHistory
+
+MARKET_PRICES = dg.AssetKey("market_prices")
+Rule = Callable[[PriceHistory], list[quality.Finding]]
+# name -> (rule, severity, description)
+RULES: dict[str, tuple[Rule, dg.AssetCheckSeverity, str]] = {
+    "missing_days": (
+        quality.missing_days,
+        dg.AssetCheckSeverity.ERROR,
+        "Every XNYS session between a symbol's first and last bar has a bar.",
+    ),
+    "positive_finite_prices": (
+        quality.bad_prices,
+        dg.AssetCheckSeverity.ERROR,
+        "Every open, high, low and close is a finite positive number.",
+    ),
+    "unexplained_jumps": (
+        quality.unexplained_jumps,
+        dg.AssetCheckSeverity.WARN,
+        f"No open moves more than {quality.JUMP_THRESHOLD:.0%} from the previous close "
+        "without a corporate action (split or dividend) recorded in between.",
+    ),
+    "stale_last_date": (
+        quality.stale_symbols,
+        dg.AssetCheckSeverity.ERROR,
+        "Every symbol's last bar is the source's last date.",
+    ),
+}
+MARKET_CHECK_SPECS = [
+    dg.AssetCheckSpec(name, asset=MARKET_PRICES, description=description)
+    for name, (_, _, description) in RULES.items()
+]
+
+
+def market_check_results(histories: Mapping[str, PriceHistory]) -> list[dg.AssetCheckResult]:
+    """One result per rule over every source's history (source id -> history)."""
+    results = []
+    for name, (rule, severity, _) in RULES.items():
+        found = [(source, f) for source, h in sorted(histories.items()) for f in rule(h)]
+        lines = [f"{source}: {finding}" for source, finding in found]
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=MARKET_PRICES,
+                check_name=name,
+                passed=not found,
+                severity=severity,
+                description="; ".join(lines) if lines else None,
+                metadata={
+                    "sources": len(histories),
+                    "symbols_at_fault": len(found),
+                    "findings": dg.MetadataValue.md("\n".join(f"- {x}" for x in lines) or "none"),
+                },
+            )
+        )
+    return results
