@@ -55,6 +55,7 @@ def sweep_config() -> str:
         f"initial_cash: {CASH:.0f}",
         f"universe: [{', '.join(UNIVERSE)}]",
         "market_data: {source: bundled}",
+        "corporate_actions: ignore",  # raw prices, as backtrader trades them
         "models:",
     ]
     for fast, slow, size in VARIANTS:
