@@ -27,6 +27,9 @@ import time
 import uuid
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_sweep import ProcessWatch  # CPU seconds of the command's processes
+
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).parent / "trading-assets"
 EXTRA: list[str] = []  # --daemon, from the command line
@@ -68,25 +71,26 @@ def fresh_home(tmp: Path, kind: str) -> tuple[Path, dict[str, str], callable]:
     return home, {"TRADING_ASSETS_PG_URL": admin_url.rsplit("/", 1)[0] + "/" + name}, drop
 
 
-def backfill(tmp: Path, kind: str, config: Path, *args: str) -> tuple[float, str]:
+def backfill(tmp: Path, kind: str, config: Path, *args: str) -> tuple[float, str, float]:
     args = (*args, *EXTRA)
     home, env, cleanup = fresh_home(tmp, kind)
     store = home / "store.duckdb"
-    start = time.perf_counter()
     try:
-        done = subprocess.run(
-            [str(CLI), "backfill", "--config", str(config), "--store", str(store), *args],
-            env={**os.environ, "DAGSTER_HOME": str(home), **env},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        with ProcessWatch() as watch:
+            start = time.perf_counter()
+            done = subprocess.run(
+                [str(CLI), "backfill", "--config", str(config), "--store", str(store), *args],
+                env={**os.environ, "DAGSTER_HOME": str(home), **env},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            elapsed = time.perf_counter() - start
     finally:
-        elapsed = time.perf_counter() - start
         cleanup()
     if done.returncode != 0:
         sys.exit(f"backfill failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return elapsed, done.stdout
+    return elapsed, done.stdout, sum(watch.cpu.values())
 
 
 def main() -> None:
@@ -100,10 +104,12 @@ def main() -> None:
         tmp = Path(tmp_name)
         config = tmp / "six.yaml"
         config.write_text(SIX_MODELS)
-        total, out = backfill(tmp, kind, config)
+        total, out, cpu = backfill(tmp, kind, config)
         stored = re.search(r"last run ended after ([\d.]+) s", out)
         days = re.search(r": (\d+) model-days in", out)
-        one_total, _ = backfill(tmp, kind, config, "--start", "2010-03-01", "--end", "2010-03-01")
+        one_total, _, _ = backfill(
+            tmp, kind, config, "--start", "2010-03-01", "--end", "2010-03-01"
+        )
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"6-model full-history backfill through Dagster ({kind} instance, {os.cpu_count()} cores)"
@@ -114,6 +120,8 @@ def main() -> None:
     print(
         f"  wall time, CLI start to last run end   {stored_s:8.1f} s  (all partitions materialized)"
     )
+    print(f"  CPU seconds of the command's processes {cpu:7.1f} s  (not PostgreSQL's server)")
+    print(f"  load average (1 min) at the end       {os.getloadavg()[0]:8.1f}")
     print(f"  peak RSS of one child process         {children:8.0f} MiB (CLI, worker, daemon, run)")
     print(f"  one 1-day backfill (6 runs, 6 days)   {one_total:8.1f} s")
     if not args.daemon:  # runs the CLI executes itself: no per-run worker start to extrapolate

@@ -10,6 +10,7 @@ every model's final value next to backtrader's, backtrader's time and the ratio.
     python bench/bench_sweep.py --before         # the previous path: stock event storage,
                                                  #   an asset backfill run by the daemon
     python bench/bench_sweep.py --config demo    # `make demo`'s backfill (3 models), no peers
+    python bench/bench_sweep.py --with-demo      # the sweep, then the demo's backfill, side by side
 
 Prints figures; asserts nothing.
 """
@@ -55,6 +56,7 @@ def sweep_config() -> str:
         f"initial_cash: {CASH:.0f}",
         f"universe: [{', '.join(UNIVERSE)}]",
         "market_data: {source: bundled}",
+        "corporate_actions: ignore",  # raw prices, as backtrader trades them
         "models:",
     ]
     for fast, slow, size in VARIANTS:
@@ -176,23 +178,20 @@ def backtrader_sweep() -> tuple[float, dict[str, float]]:
     return time.perf_counter() - start, finals
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--before", action="store_true", help="stock storage + daemon backfill")
-    parser.add_argument("--config", default=None, help="'demo' or a models YAML (no peers)")
-    parser.add_argument("--workers", type=int, default=None)
-    args = parser.parse_args()
-    path = "stock event storage, daemon backfill" if args.before else "range runs, batched events"
+def measure(config: str | None, before: bool, workers: int | None) -> tuple[float, str, dict]:
+    """One backfill on a fresh instance and store: the sweep when config is None."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        config = args.config
         if config is None:
             config = str(tmp / "sweep.yaml")
             Path(config).write_text(sweep_config())
-        elapsed, out, got = run_cli(tmp, config, args.before, args.workers)
+        return run_cli(tmp, config, before, workers)
+
+
+def report(title: str, elapsed: float, out: str, got: dict) -> None:
     days = re.search(r": (\d+) model-days in", out)
     runs_end = re.search(r"last run ended after ([\d.]+) s", out)
-    print(f"trading-assets backfill --config {args.config or 'sweep (12 models)'} ({path})")
+    print(title)
     print(f"  machine: {os.cpu_count()} cores, shared with other work while measured")
     print(f"  model-days                          {days.group(1) if days else '?'}")
     print(f"  wall time, command start to exit    {elapsed:8.1f} s")
@@ -201,15 +200,47 @@ def main() -> None:
     print(f"  load average (1 min) at the end     {os.getloadavg()[0]:8.1f}")
     for pid, (role, mib) in sorted(got["rss"].items(), key=lambda kv: -kv[1][1])[:4]:
         print(f"  peak RSS {role:<26} {mib:8d} MiB  (pid {pid})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--before", action="store_true", help="stock storage + daemon backfill")
+    parser.add_argument("--config", default=None, help="'demo' or a models YAML (no peers)")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--with-demo", action="store_true", help="then `make demo`'s backfill, side by side"
+    )
+    args = parser.parse_args()
+    path = "stock event storage, daemon backfill" if args.before else "range runs, batched events"
+    elapsed, out, got = measure(args.config, args.before, args.workers)
+    report(
+        f"trading-assets backfill --config {args.config or 'sweep (12 models)'} ({path})",
+        elapsed,
+        out,
+        got,
+    )
     if args.config is not None:
         return
     bt_time, bt_finals = backtrader_sweep()
     print(f"\n  {'model':<18} {'ours':>16} {'backtrader':>16}  equal")
+    equal = 0
     for model, theirs in bt_finals.items():
         ours = got["finals"].get(model, float("nan"))
+        equal += abs(ours - theirs) < 0.005
         print(f"  {model:<18} {ours:16,.2f} {theirs:16,.2f}  {abs(ours - theirs) < 0.005}")
     print(f"\n  backtrader, 12 backtests one after another  {bt_time:8.1f} s")
     print(f"  ratio backtrader time / our wall time        {bt_time / elapsed:8.2f}")
+    if not args.with_demo:
+        return
+    demo = measure("demo", args.before, args.workers)
+    print()
+    report(f"trading-assets backfill --config demo ({path})", *demo)
+    print(f"\n  {'side by side':<36} {'sweep':>10} {'demo':>10}")
+    print(f"  {'wall time, command start to exit':<36} {elapsed:9.1f}s {demo[0]:9.1f}s")
+    cpu = sum(got["cpu"].values()), sum(demo[2]["cpu"].values())
+    print(f"  {'CPU seconds, all its processes':<36} {cpu[0]:9.1f}s {cpu[1]:9.1f}s")
+    print(f"  {'backtrader time / ratio':<36} {bt_time:9.1f}s {bt_time / elapsed:10.2f}")
+    print(f"  {'final values equal to backtrader':<36} {equal:>7} of {len(bt_finals)}")
 
 
 if __name__ == "__main__":

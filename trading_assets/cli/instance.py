@@ -20,7 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from trading_assets.instance import DAGSTER_EVENT_SETTINGS
+from trading_assets.instance import DAGSTER_EVENT_SETTINGS, hold_connections
 
 CODE_MODULE = "trading_assets.defs.definitions"
 TEMPLATE = Path(__file__).resolve().parents[2] / "dagster.yaml"
@@ -42,7 +42,7 @@ def ensure_home() -> Path:
 
 def get_instance() -> dg.DagsterInstance:
     ensure_home()
-    return dg.DagsterInstance.get()
+    return hold_connections(dg.DagsterInstance.get())
 
 
 def daemon_alive(instance: dg.DagsterInstance, max_age_s: float = 45.0) -> bool:

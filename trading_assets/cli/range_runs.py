@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from trading_assets.cli.output import quiet_warnings
+from trading_assets.instance import hold_connections
 
 quiet_warnings()  # workers do not run main(); the forkserver imports this module first
 CODE_MODULE = "trading_assets.defs.definitions"
@@ -125,5 +126,5 @@ _INSTANCE: list[dg.DagsterInstance] = []
 def _instance() -> dg.DagsterInstance:
     """This process's instance (one per worker, reused across its runs)."""
     if not _INSTANCE:
-        _INSTANCE.append(dg.DagsterInstance.get())
+        _INSTANCE.append(hold_connections(dg.DagsterInstance.get()))
     return _INSTANCE[0]

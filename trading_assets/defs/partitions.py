@@ -16,6 +16,8 @@ import datetime as dt
 
 import dagster as dg
 
+from trading_assets.defs.chain_mapping import MultiPartitionMapping
+
 DATE_START = dt.date(2000, 1, 3)
 DATE_FORMAT = "%Y-%m-%d"
 MODELS_PARTITION = "models"
@@ -39,8 +41,9 @@ model_day_partitions = dg.MultiPartitionsDefinition(
 )
 
 # Each model-day depends on the same model's previous trading day. The model dimension
-# must be mapped explicitly, or every model would wait for every model.
-previous_day_of_same_model = dg.MultiPartitionMapping(
+# must be mapped explicitly, or every model would wait for every model. The mapping is
+# Dagster's, with a range mapped per model at once (chain_mapping.py: run provenance).
+previous_day_of_same_model = MultiPartitionMapping(
     {
         "date": dg.DimensionPartitionMapping(
             "date", dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)

@@ -12,3 +12,17 @@ DAGSTER_EVENT_SETTINGS = {
     "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
     "DAGSTER_EVENT_BATCH_SIZE": "1000",
 }
+
+# A process that runs many events (a range-run worker, the backfill command) holds its
+# storage connections open. Dagster's PostgreSQL storages otherwise open a new connection
+# for every statement (NullPool): 310 connects for two models' runs, 22 ms each under
+# load (bench/README.md). This is what the webserver does for itself (Dagster's
+# `optimize_for_webserver`); a no-op for SQLite. No statement timeout: a run's batch
+# insert must not be cut off on a busy host.
+POOL = {"statement_timeout": 0, "pool_recycle": 3600, "max_overflow": 5}
+
+
+def hold_connections(instance):
+    """The instance, its storages now keeping a pooled connection (PostgreSQL)."""
+    instance.optimize_for_webserver(**POOL)
+    return instance
