@@ -8,13 +8,17 @@ import pandas as pd
 
 from trading_assets.store.results import ResultStore
 
+# A day's exposure: the share of its value held in positions (0 for an empty book). The
+# one home of the rule: daily_portfolio stores it and the metrics average it.
+EXPOSURE_SQL = "coalesce(d.positions_value / nullif(d.portfolio_value, 0), 0)"
+
 # Running peak and drawdown per model over its whole history, in one statement.
-DAILY_PORTFOLIO_SQL = """
+DAILY_PORTFOLIO_SQL = f"""
 CREATE OR REPLACE TABLE daily_portfolio AS
 SELECT d.model, d.date, d.portfolio_value, d.cumulative_return,
        max(d.portfolio_value) OVER w AS running_peak,
        1 - d.portfolio_value / max(d.portfolio_value) OVER w AS drawdown,
-       coalesce(d.positions_value / nullif(d.portfolio_value, 0), 0) AS exposure,
+       {EXPOSURE_SQL} AS exposure,
        coalesce(h.n_positions, 0) AS n_positions,
        d.contract_version
 FROM model_days d
