@@ -28,6 +28,7 @@ MARKET_PRICES = dg.AssetKey("market_prices")
 MODEL_DAY = dg.AssetKey("model_day")
 DAILY_PORTFOLIO = dg.AssetKey("daily_portfolio")
 LEADERBOARD = dg.AssetKey("leaderboard")
+METRICS = dg.AssetKey("metrics")
 MODELS = ("m1", "m2", "m3")
 BUNDLED_START, BUNDLED_END = "2000-03-01", "2013-03-01"
 
@@ -87,6 +88,7 @@ def test_asset_graph_with_all_assets_has_the_documented_lineage(asset_graph):
         MARKET_PRICES,
         MODEL_DAY,
         DAILY_PORTFOLIO,
+        METRICS,
         LEADERBOARD,
     }
     parents = {
@@ -96,7 +98,8 @@ def test_asset_graph_with_all_assets_has_the_documented_lineage(asset_graph):
         MARKET_PRICES: set(),
         MODEL_DAY: {MARKET_PRICES, MODEL_DAY},
         DAILY_PORTFOLIO: {MODEL_DAY},
-        LEADERBOARD: {DAILY_PORTFOLIO},
+        METRICS: {DAILY_PORTFOLIO},
+        LEADERBOARD: {METRICS},
     }
 
 
@@ -126,8 +129,25 @@ def test_asset_groups_with_each_asset_are_as_documented(asset_graph):
         MARKET_PRICES: "market_data",
         MODEL_DAY: "simulation",
         DAILY_PORTFOLIO: "analytics",
+        METRICS: "analytics",
         LEADERBOARD: "analytics",
     }
+
+
+def test_assets_with_owners_tags_and_code_references_show_who_and_where(asset_graph):
+    for key in asset_graph.get_all_asset_keys():
+        node = asset_graph.get(key)
+        assert node.owners == ["team:quant-analytics"], key
+        assert node.tags["layer"] == node.group_name, key
+        refs = node.metadata["dagster/code_references"].code_references
+        assert any(r.file_path.endswith(".py") and r.line_number > 0 for r in refs), key
+
+
+def test_model_day_column_schema_with_migrated_store_lists_model_days_columns(asset_graph):
+    schema = asset_graph.get(MODEL_DAY).metadata["dagster/column_schema"]
+    names = [c.name for c in schema.columns]
+    assert names[:3] == ["model", "date", "status"]
+    assert {"cash", "portfolio_value", "daily_return", "n_filled", "n_rejected"} <= set(names)
 
 
 def test_implicit_asset_job_with_all_assets_uses_in_process_executor():
@@ -137,6 +157,7 @@ def test_implicit_asset_job_with_all_assets_uses_in_process_executor():
         MARKET_PRICES,
         MODEL_DAY,
         DAILY_PORTFOLIO,
+        METRICS,
         LEADERBOARD,
     }
 
@@ -237,7 +258,7 @@ def test_model_day_backfill_policy_with_any_range_is_single_run(model_day):
 def test_downstream_assets_with_eager_automation_are_unpartitioned(asset_graph):
     from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
 
-    for key in (DAILY_PORTFOLIO, LEADERBOARD):
+    for key in (DAILY_PORTFOLIO, METRICS, LEADERBOARD):
         node = asset_graph.get(key)
         assert node.partitions_def is None
     # the analytics right after model_day wait for its blocking parity check to pass
@@ -295,6 +316,7 @@ def test_trading_day_automation_with_assets_targets_model_day_and_analytics():
     assert sensor.asset_selection.resolve(defs.resolve_asset_graph()) == {
         MODEL_DAY,
         DAILY_PORTFOLIO,
+        METRICS,
         LEADERBOARD,
     }
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
+import empyrical as ep
 import pandas as pd
 import pytest
 
@@ -31,6 +33,7 @@ from trading_assets.store.results import ResultStore
 MODEL_DAY = dg.AssetKey("model_day")
 DAILY_PORTFOLIO = dg.AssetKey("daily_portfolio")
 LEADERBOARD = dg.AssetKey("leaderboard")
+METRICS = dg.AssetKey("metrics")
 MODELS = ("m1", "m2")
 CONFIG = """
 initial_cash: 100000
@@ -319,10 +322,11 @@ def test_model_day_with_prices_restored_resumes_from_the_failed_day(store, insta
 def test_analytics_with_model_days_materialized_give_one_leaderboard_row_per_model(
     store, instance, resources
 ):
-    result = run_range(instance, resources, keys=(MODEL_DAY, DAILY_PORTFOLIO, LEADERBOARD))
+    result = run_range(instance, resources, keys=(MODEL_DAY, DAILY_PORTFOLIO, METRICS, LEADERBOARD))
 
     assert result.success
     assert len(materialized(instance, DAILY_PORTFOLIO)) == 1
+    assert len(materialized(instance, METRICS)) == 1
     assert len(materialized(instance, LEADERBOARD)) == 1
     board = store.query("SELECT * FROM leaderboard ORDER BY model")
     assert sorted(board["model"]) == list(MODELS)
@@ -335,6 +339,54 @@ def test_analytics_with_model_days_materialized_give_one_leaderboard_row_per_mod
         if e.is_step_materialization and e.asset_key == LEADERBOARD
     ]
     assert meta["models"].value == len(MODELS)
+    assert meta["dagster/row_count"].value == len(MODELS)
+    assert "excess_return" in [c.name for c in meta["dagster/column_schema"].schema.columns]
+    # ranked by excess return over the benchmark, shown as percentages
+    excess = board.set_index("model")["excess_return"]
+    assert meta["leaderboard"].value.index(excess.idxmax()) < meta["leaderboard"].value.index(
+        excess.idxmin()
+    )
+    assert f"{excess.max():.2%}" in meta["leaderboard"].value
+
+
+def test_metrics_asset_with_risk_free_config_stores_the_librarys_figures_and_plots(
+    store, instance, resources
+):
+    run_range(instance, resources, keys=(MODEL_DAY, DAILY_PORTFOLIO))
+    result = dg.materialize(
+        assets(METRICS),
+        instance=instance,
+        resources=resources,
+        run_config={"ops": {"metrics": {"config": {"risk_free_rate": 0.05}}}},
+    )
+
+    assert result.success
+    stored = store.query("SELECT * FROM metrics ORDER BY model").set_index("model")
+    assert list(stored.index) == list(MODELS)
+    for model in MODELS:
+        r = store.query(
+            "SELECT date, daily_return FROM model_days WHERE model = ? ORDER BY date", [model]
+        ).set_index("date")["daily_return"]
+        row = stored.loc[model]
+        assert row["risk_free_rate"] == 0.05
+        expected = {
+            "sharpe": ep.sharpe_ratio(r, risk_free=0.05 / 252),
+            "annual_return": ep.annual_return(r),
+            "max_drawdown": -ep.max_drawdown(r),
+        }
+        for name, value in expected.items():
+            if math.isfinite(value):
+                assert row[name] == pytest.approx(value, abs=1e-9), (model, name)
+            else:  # undefined (a model that never traded: no volatility): stored as NULL
+                assert pd.isna(row[name]), (model, name)
+    (meta,) = [
+        e.event_specific_data.materialization.metadata
+        for e in result.all_events
+        if e.is_step_materialization
+    ]
+    assert meta["risk_free_rate"].value == 0.05
+    for key in ("plot_all_models", *(f"plot_{m}" for m in MODELS)):
+        assert meta[key].value.startswith("![") and "data:image/png;base64,iVBOR" in meta[key].value
 
 
 # -- partial success across models (known bugs, see the xfail reasons) -----------------

@@ -18,7 +18,7 @@ from trading_assets.cli.instance import (
     running_daemon,
 )
 from trading_assets.config import ModelSpec
-from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
+from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions
 from trading_assets.errors import TradingAssetsError
@@ -124,7 +124,7 @@ def run_backfill(
         )
         status = _wait(instance, store, backfill_id, per_model, echo, poll_s)
     if status in SUCCESS:
-        materialize_here(instance, store, [daily_portfolio, leaderboard])
+        materialize_here(instance, store, [daily_portfolio, metrics, leaderboard])
     return {
         "backfill_id": backfill_id,
         "status": status,

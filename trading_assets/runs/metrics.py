@@ -81,13 +81,14 @@ def compute_metrics(
     return report
 
 
-def ranked_leaderboard(store: ResultStore, report: MetricsReport) -> pd.DataFrame:
+def ranked_leaderboard(store: ResultStore, metrics: pd.DataFrame) -> pd.DataFrame:
     """The leaderboard ranked by excess return over each model's benchmark (best first),
-    with `beats_benchmark` saying whether the model ended above it."""
+    with `beats_benchmark` saying whether the model ended above it. `metrics`: the
+    metrics table's rows (stored, or `compute_metrics(...).frame`)."""
     board = leaderboard(store)
-    extra = report.frame[["model", *LEADERBOARD_FROM_METRICS]]
+    extra = metrics[["model", *LEADERBOARD_FROM_METRICS]]
     board = board.merge(extra, on="model", how="left")
-    board.insert(1, "beats_benchmark", board["excess_return"] > 0)
+    board.insert(1, "beats_benchmark", board["excess_return"].astype(float) > 0)
     return board.sort_values(
         ["excess_return", "total_return"], ascending=False, na_position="last", ignore_index=True
     )

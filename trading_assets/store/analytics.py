@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import duckdb
 import pandas as pd
 
 from trading_assets.store.results import ResultStore
+from trading_assets.store.schema import MIGRATIONS
 
 # A day's exposure: the share of its value held in positions (0 for an empty book). The
 # one home of the rule: daily_portfolio stores it and the metrics average it.
@@ -54,3 +57,35 @@ def completed_days(store: ResultStore, models: Sequence[str]) -> int:
         [list(models)],
     )
     return int(frame["n"].iloc[0])
+
+
+def table_shape(store: ResultStore, table: str) -> tuple[list[tuple[str, str]], int]:
+    """A store table's (column, DuckDB type) list and its row count (the UI's table
+    metadata). `table` is one of our own table names, never user input."""
+    with store.connect() as con:
+        columns = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return [(name, kind) for name, kind in columns], int(rows)
+
+
+@functools.cache
+def migrated_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """A table's columns as the migrations create it, from an in-memory database: no
+    store file is opened (definitions load while a run may hold the file's lock)."""
+    con = duckdb.connect(":memory:")
+    try:
+        for _, _, sql in MIGRATIONS:
+            con.execute(sql)
+        return tuple(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        )
+    finally:
+        con.close()

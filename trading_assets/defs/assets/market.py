@@ -3,11 +3,12 @@
 import dagster as dg
 
 from trading_assets.config import source_id
+from trading_assets.defs.metadata import OWNERS, table_metadata, tags
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.market_data import source_for
 
 
-@dg.asset(group_name="market_data", kinds={"duckdb"})
+@dg.asset(group_name="market_data", kinds={"duckdb"}, owners=OWNERS, tags=tags("market_data"))
 def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """Daily OHLCV bars of each market-data source the registered models use."""
     result_store = store.store()
@@ -28,5 +29,6 @@ def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg
         metadata={
             "sources": len(configs),
             "summary": dg.MetadataValue.md(table + "\n".join(summary)),
+            **table_metadata(result_store, "prices"),
         }
     )

@@ -10,6 +10,7 @@ import dagster as dg
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.automation_conditions import NEW_TRADING_DAY
 from trading_assets.defs.checks import PARITY_SPEC, log_parity_evaluations, parity_summary_result
+from trading_assets.defs.metadata import OWNERS, definition_schema, tags
 from trading_assets.defs.partitions import (
     model_day_partitions,
     partition_key,
@@ -34,6 +35,10 @@ from trading_assets.runs.model_day import RangeOutcome, run_range
     automation_condition=NEW_TRADING_DAY,
     group_name="simulation",
     kinds={"python", "duckdb"},
+    owners=OWNERS,
+    tags=tags("simulation"),
+    # one row per model-day in model_days (orders, holdings and signals hang off it)
+    metadata={**definition_schema("model_days"), "dagster/table_name": "duckdb.model_days"},
 )
 def model_day(
     context: dg.AssetExecutionContext,
