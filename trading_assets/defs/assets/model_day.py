@@ -3,6 +3,17 @@
 A run covers a range of partitions (single-run backfills); it walks each model's dates
 in order in memory, reading only the state before the range from the store, so a re-run
 of one partition is as correct as a full backfill.
+
+Per-partition metadata (Dagster 1.13.27): a MaterializeResult's metadata is copied to
+every partition of the range, and `context.add_asset_metadata(..., partition_key=)`
+gives each its own but emits them in the range subset's set order (hash-scrambled), so
+the UI's "latest materialization" would be a random day. The asset therefore has no
+output (`output_required=False`) and logs one `AssetMaterialization(partition=...)` per
+model-day itself, sorted by (date, model): one event per partition, the newest last.
+The price: an asset materialized in the same run downstream of model_day is skipped
+(its Nothing input was never yielded), so the analytics run in their own run (the CLI
+and the eager automation do that), and these events are not batched into the output's
+event batch (bench/bench_day_metadata.py measures both).
 """
 
 import dagster as dg
@@ -21,7 +32,8 @@ from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
-from trading_assets.runs.model_day import RangeOutcome, run_range
+from trading_assets.market.calendar import is_trading_day
+from trading_assets.runs.model_day import RangeOutcome, day_figures, run_range
 
 
 @dg.asset(
@@ -31,6 +43,8 @@ from trading_assets.runs.model_day import RangeOutcome, run_range
         dg.AssetDep("model_day", partition_mapping=previous_day_of_same_model),
     ],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    # no output: the body logs each partition's own materialization (no duplicates)
+    output_required=False,
     check_specs=[PARITY_SPEC],
     automation_condition=NEW_TRADING_DAY,
     group_name="simulation",
@@ -46,7 +60,7 @@ def model_day(
     merge_kernel: MergeKernel,
     llm: LLMResource,
     migration: MigrationResource,
-) -> dg.MaterializeResult:
+):
     """Orders, holdings, signals and end-of-day value of each model-day in the range."""
     outcome = run_range(
         store.store(),
@@ -60,24 +74,36 @@ def model_day(
     )
     for model, outcomes in outcome.parity.items():
         log_parity_evaluations(context, model, outcomes)
-    metadata = {
-        "models": dg.MetadataValue.md(summary_table(outcome)),
-        "partitions": len(context.partition_keys),
-        "exchange_holidays": outcome.closed_days,
+    context.log.info(f"{len(context.partition_keys)} partitions:\n{summary_table(outcome)}")
+    # Each partition's materialization carries that day's own figures, logged in date
+    # order so the newest day is the asset's latest materialization (see module doc).
+    yield from day_materializations(context, outcome, with_closed_days=not outcome.failures)
+    if outcome.failures:  # what succeeded stays recorded (above); then the step fails
+        raise dg.Failure(
+            description="\n".join(outcome.failures),
+            metadata={"models": dg.MetadataValue.md(summary_table(outcome))},
+        )
+    yield parity_summary_result(outcome.parity)
+
+
+def day_materializations(
+    context: dg.AssetExecutionContext, outcome: RangeOutcome, *, with_closed_days: bool
+):
+    """One AssetMaterialization per stored model-day (and per exchange holiday of the
+    range when the run succeeded), ordered by (date, model)."""
+    figures = {
+        (day, run.model): meta for run in outcome.runs for day, meta in day_figures(run).items()
     }
-    if outcome.failures:
-        # Keep what succeeded visible: record every stored partition, then fail the step.
-        for run in outcome.runs:
-            for day in run.completed_dates:
-                context.log_event(
-                    dg.AssetMaterialization(
-                        asset_key=context.asset_key, partition=partition_key(day, run.model)
-                    )
-                )
-        raise dg.Failure(description="\n".join(outcome.failures), metadata=metadata)
-    return dg.MaterializeResult(
-        metadata=metadata, check_results=[parity_summary_result(outcome.parity)]
-    )
+    by_model = split_keys(context.partition_keys)
+    keys = sorted((day, model) for model, days in by_model.items() for day in days)
+    for day, model in keys:
+        meta = figures.get((day, model))
+        if meta is None and with_closed_days and not is_trading_day(day):
+            meta = {"date": day.isoformat(), "status": "exchange closed (no trading, no row)"}
+        if meta is not None:
+            yield dg.AssetMaterialization(
+                asset_key=context.asset_key, partition=partition_key(day, model), metadata=meta
+            )
 
 
 def summary_table(outcome: RangeOutcome) -> str:
