@@ -1,9 +1,10 @@
 """Snapshot tests of the code location's Dagster definitions.
 
 What a change to `trading_assets.defs` must not break silently: the asset graph
-(market_prices -> model_day -> daily_portfolio -> leaderboard, and model_day's own date
-chain), model_day's date x model partitions (dates are XNYS sessions), the mapping that
+(market_prices -> model_day -> daily_portfolio -> metrics -> leaderboard, and model_day's
+own date chain), model_day's date x model partitions (dates are XNYS sessions), the mapping that
 chains a model's days (the previous session of the SAME model, never every model), the
+date span read from the market data's coverage sidecar,
 single-run backfill policy, the in-process executor, the blocking legacy_parity check,
 the schedules and sensors (all STOPPED by default) and the resources.
 """
@@ -11,18 +12,20 @@ the schedules and sensors (all STOPPED by default) and the resources.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import dagster as dg
 import pytest
 
 from trading_assets.defs.definitions import defs
-from trading_assets.defs.partitions import MODELS_PARTITION
+from trading_assets.defs.partitions import DATE_START, MODELS_PARTITION, trading_date_partitions
 from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.engine.run import previous_trading_day
 from trading_assets.market.calendar import is_trading_day, trading_days
+from trading_assets.store.coverage import Coverage, coverage_path, read_coverage
 
 MARKET_PRICES = dg.AssetKey("market_prices")
 MODEL_DAY = dg.AssetKey("model_day")
@@ -336,3 +339,51 @@ def test_llm_resource_with_defaults_carries_no_api_key():
     fields = set(LLMResource.model_fields)
     assert fields == {"base_url", "timeout_seconds", "max_retries"}
     assert not any("key" in name for name in fields)
+
+
+# -- the date dimension spans the stored market data (defs/partitions.py) ---------------
+
+
+def test_date_partitions_with_historical_coverage_run_from_its_first_to_its_last_bar():
+    bundled = Coverage(first=dt.date(2000, 3, 1), last=dt.date(2013, 3, 1))
+    keys = trading_date_partitions(bundled, today=dt.date(2026, 11, 29)).get_partition_keys()
+    assert (keys[0], keys[-1]) == ("2000-03-01", "2013-03-01")
+    # weekdays: the 3,270 XNYS sessions and 123 holidays (recorded no-ops)
+    assert len(keys) == 3393 and len(trading_days(dt.date(2000, 3, 1), dt.date(2013, 3, 1))) == 3270
+
+
+def test_date_partitions_with_live_coverage_keep_todays_partition():
+    live = Coverage(first=dt.date(2020, 1, 2), last=dt.date(2026, 11, 25))
+    keys = trading_date_partitions(live, today=dt.date(2026, 11, 26)).get_partition_keys(
+        current_time=dt.datetime(2026, 11, 26, 23, tzinfo=dt.UTC)
+    )
+    assert (keys[0], keys[-1]) == ("2020-01-02", "2026-11-26")
+
+
+def test_date_partitions_without_coverage_span_the_default_period():
+    keys = trading_date_partitions(None).get_partition_keys()
+    assert keys[0] == DATE_START.isoformat()
+
+
+def test_market_prices_with_bundled_source_writes_the_coverage_the_definitions_read(tmp_path):
+    from trading_assets.config import load_config, model_specs
+    from trading_assets.store.results import ResultStore
+
+    (tmp_path / "models.yaml").write_text(
+        "universe: [AAPL]\nmodels:\n  - {signature: m1, agent: buy_and_hold}\n"
+    )
+    store = ResultStore(tmp_path / "store.duckdb")
+    store.register_models(model_specs(load_config(tmp_path / "models.yaml")))
+    assert read_coverage(store.path) is None
+    result = dg.materialize(
+        [defs.get_assets_def(MARKET_PRICES)],
+        resources={**defs.resources, "store": StoreResource(path=str(store.path))},
+    )
+    assert result.success
+    assert read_coverage(store.path) == Coverage(
+        first=dt.date(2000, 3, 1), last=dt.date(2013, 3, 1)
+    )
+    assert json.loads(coverage_path(store.path).read_text()) == {
+        "first": "2000-03-01",
+        "last": "2013-03-01",
+    }

@@ -6,6 +6,7 @@ from trading_assets.config import source_id
 from trading_assets.defs.metadata import OWNERS, table_metadata, tags
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.market_data import source_for
+from trading_assets.store.coverage import Coverage, write_coverage
 
 
 @dg.asset(group_name="market_data", kinds={"duckdb"}, owners=OWNERS, tags=tags("market_data"))
@@ -15,15 +16,19 @@ def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg
     configs = {}
     for spec in result_store.model_specs():
         configs[source_id(spec.market_data)] = spec.market_data
-    summary = []
+    summary, spans = [], []
     for key, config in sorted(configs.items()):
         history = source_for(config).load()
         rows = result_store.write_prices(key, history)
+        spans.append((history.dates[0], history.dates[-1]))
         context.log.info(f"{key}: {len(history.symbols)} symbols, {rows} bars")
         summary.append(
             f"| {key} | {len(history.symbols)} | {history.dates[0]} | "
             f"{history.dates[-1]} | {rows} |"
         )
+    if spans:  # the date partitions' span, read when the definitions load
+        first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+        write_coverage(result_store.path, Coverage(first=first, last=last))
     table = "| source | symbols | first day | last day | bars |\n|---|---|---|---|---|\n"
     return dg.MaterializeResult(
         metadata={
