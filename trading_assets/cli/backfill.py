@@ -20,7 +20,7 @@ from trading_assets.cli.instance import (
 from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
 from trading_assets.defs.assets.market import market_prices
-from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions
+from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions_of
 from trading_assets.errors import TradingAssetsError
 from trading_assets.market.calendar import trading_days
 from trading_assets.store.analytics import completed_days
@@ -80,6 +80,7 @@ def run_backfill(
     store.register_models(specs)
     materialize_here(instance, store, [market_prices])
     keys, per_model = [], {}
+    date_partitions = date_partitions_of(store.path)  # as the freshly loaded code sees it
     for spec in specs:
         dates = model_dates(store, spec.signature, start, end)
         if dates:

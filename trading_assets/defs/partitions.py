@@ -69,6 +69,12 @@ def stored_coverage() -> Coverage | None:
     return read_coverage(os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)
 
 
+def date_partitions_of(store_path) -> dg.TimeWindowPartitionsDefinition:
+    """The date dimension as a process loading the definitions now would see it for
+    `store_path` (after market_prices rewrote the sidecar: the CLI's own keys)."""
+    return trading_date_partitions(read_coverage(store_path))
+
+
 date_partitions = trading_date_partitions(stored_coverage())
 model_partitions = dg.DynamicPartitionsDefinition(name=MODELS_PARTITION)
 model_day_partitions = dg.MultiPartitionsDefinition(
