@@ -56,8 +56,8 @@ def realistic():
     return model, bench
 
 
-def library_figures(r: pd.Series, b: pd.Series, rf: float) -> dict[str, float]:
-    """empyrical's own answer for each metric (max drawdown reported positive)."""
+def return_figures(r: pd.Series, rf: float) -> dict[str, float]:
+    """empyrical's own answer for each return metric, `rf` a day (max drawdown positive)."""
     return {
         "cumulative_return": ep.cum_returns_final(r),
         "annual_return": ep.annual_return(r),
@@ -66,6 +66,13 @@ def library_figures(r: pd.Series, b: pd.Series, rf: float) -> dict[str, float]:
         "sortino": ep.sortino_ratio(r, required_return=rf),
         "max_drawdown": -ep.max_drawdown(r),
         "calmar": ep.calmar_ratio(r),
+    }
+
+
+def library_figures(r: pd.Series, b: pd.Series, rf: float) -> dict[str, float]:
+    """return_figures, and against the benchmark `b`."""
+    return {
+        **return_figures(r, rf),
         "alpha": ep.alpha(r, b, risk_free=rf),
         "beta": ep.beta(r, b, risk_free=rf),
         "benchmark_return": ep.cum_returns_final(b),

@@ -16,6 +16,7 @@ import pytest
 
 from trading_assets.cli.main import main
 from trading_assets_tests.demo_store import build_demo_store
+from trading_assets_tests.test_analytics_metrics import return_figures
 
 MODELS = ("buy-and-hold", "quant-llm-bollinger", "sma-10-50")
 REQUIRED = {
@@ -44,16 +45,8 @@ def returns(store, model: str) -> pd.Series:
 
 
 def library(r: pd.Series, rf: float) -> dict[str, float]:
-    daily = rf / 252
-    return {
-        "cumulative_return": ep.cum_returns_final(r),
-        "annual_return": ep.annual_return(r),
-        "annual_volatility": ep.annual_volatility(r),
-        "sharpe": ep.sharpe_ratio(r, risk_free=daily),
-        "sortino": ep.sortino_ratio(r, required_return=daily),
-        "max_drawdown": -ep.max_drawdown(r),
-        "calmar": ep.calmar_ratio(r),
-    }
+    """empyrical's figures for an annual risk-free rate `rf` (rf / 252 a day)."""
+    return return_figures(r, rf / 252)
 
 
 def test_metrics_json_with_risk_free_rate_equals_empyrical_per_model(capsys, store):

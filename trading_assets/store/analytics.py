@@ -63,13 +63,9 @@ def table_shape(store: ResultStore, table: str) -> tuple[list[tuple[str, str]], 
     """A store table's (column, DuckDB type) list and its row count (the UI's table
     metadata). `table` is one of our own table names, never user input."""
     with store.connect() as con:
-        columns = con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = ? ORDER BY ordinal_position",
-            [table],
-        ).fetchall()
+        columns = _columns(con, table)
         (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return [(name, kind) for name, kind in columns], int(rows)
+    return list(columns), int(rows)
 
 
 @functools.cache
@@ -80,12 +76,15 @@ def migrated_columns(table: str) -> tuple[tuple[str, str], ...]:
     try:
         for _, _, sql in MIGRATIONS:
             con.execute(sql)
-        return tuple(
-            con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_name = ? ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
-        )
+        return _columns(con, table)
     finally:
         con.close()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> tuple[tuple[str, str], ...]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return tuple((name, kind) for name, kind in rows)
