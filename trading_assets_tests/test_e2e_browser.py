@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import dagster as dg
 import pytest
 
 from trading_assets.store.results import ResultStore
@@ -42,8 +43,15 @@ def ui(tmp_path_factory):
     imported = project.run("import-legacy", str(broken.root))
     assert imported.returncode == 1, imported.stdout[-2000:] + imported.stderr[-2000:]
     bad_day = json.loads(broken.file.read_text().splitlines()[broken.line - 1])["date"]
+    with dg.DagsterInstance.from_config(str(project.home)) as instance:
+        (failed,) = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
     with webserver(project) as port, browser_page() as page:
-        yield f"http://127.0.0.1:{port}", page, ResultStore(project.store), bad_day
+        yield (
+            f"http://127.0.0.1:{port}",
+            page,
+            ResultStore(project.store),
+            (bad_day, failed.run_id),
+        )
 
 
 def body(page) -> str:
@@ -65,29 +73,39 @@ def test_lineage_page_draws_the_five_assets_left_to_right(ui, request):
         assert page.get_by_text(group, exact=True).first.is_visible()
 
 
+def open_metadata(page, label: str) -> None:
+    """Open the markdown of an event's metadata entry (the UI shows it in a dialog)."""
+    page.get_by_text(label, exact=True).first.wait_for(state="visible", timeout=30_000)
+    row = page.locator("tr", has=page.get_by_text(label, exact=True)).first
+    row.get_by_text("[Show Markdown]").first.click()
+    page.get_by_role("dialog").first.wait_for(state="visible", timeout=30_000)
+
+
 def test_leaderboard_page_says_which_models_beat_the_benchmark_in_percent(ui, request):
     base, page, store, _ = ui
-    open_page(page, f"{base}/assets/leaderboard")
-    page.get_by_text("beat_the_benchmark").first.wait_for(state="visible", timeout=30_000)
+    open_page(page, f"{base}/assets/leaderboard?view=events")
+    stored = store.query(
+        "SELECT model, excess_return FROM metrics ORDER BY excess_return DESC, model"
+    )
+    winners = stored.loc[stored["excess_return"] > 0, "model"].tolist()
+    page.get_by_text("beat_the_benchmark", exact=True).first.wait_for(timeout=30_000)
+    assert f"beat_the_benchmark\n{', '.join(winners) or 'none'}" in body(page)
+    open_metadata(page, "leaderboard")
     screenshot(page, request.node.name, "leaderboard")
-    stored = store.query("SELECT model, excess_return FROM metrics ORDER BY model")
-    winners = sorted(stored.loc[stored["excess_return"] > 0, "model"])
-    text = body(page)
-    assert f"beat_the_benchmark\n{', '.join(winners) or 'none'}" in text
+    table = page.get_by_role("dialog").first.inner_text()
     for row in stored.itertuples():
-        assert f"{row.excess_return:.2%}" in text  # a percentage, not a bare fraction
+        assert f"{row.excess_return:.2%}" in table  # a percentage, not a bare fraction
 
 
-def test_metrics_page_shows_each_models_equity_curve_as_a_loaded_image(ui, request):
+def test_metrics_page_shows_a_models_equity_curve_as_a_loaded_image(ui, request):
     base, page, *_ = ui
-    open_page(page, f"{base}/assets/metrics")
+    open_page(page, f"{base}/assets/metrics?view=events")
+    open_metadata(page, "plot_hold")
     image = page.locator("img[alt='hold equity']").first
     image.wait_for(state="visible", timeout=30_000)
-    image.scroll_into_view_if_needed()
     screenshot(page, request.node.name, "metrics_equity")
-    width = image.evaluate("img => img.complete ? img.naturalWidth : 0")
-    assert width == 900  # the PNG decoded at its documented size (plots.SIZE x DPI)
-    assert page.locator("img[alt='all']").first.evaluate("img => img.naturalWidth") == 900
+    # the data-URI PNG decoded at its documented size (plots.SIZE x DPI)
+    assert image.evaluate("img => img.complete ? img.naturalWidth : 0") == 900
 
 
 def test_model_day_partition_page_shows_that_days_cash_orders_and_decision(ui, request):
@@ -108,20 +126,22 @@ def test_model_day_partition_page_shows_that_days_cash_orders_and_decision(ui, r
         "SELECT symbol, rating FROM signals WHERE model = ? AND date = ? ORDER BY symbol",
         [model, date],
     )
-    assert f"{cash:,.2f}".rstrip("0").rstrip(".") in text.replace(",", ",")
+    assert f"cash\n{round(cash, 2)}" in text
+    assert len(orders) > 0 and len(signals) > 0
     for o in orders.itertuples():
         assert f"{o.side} {o.quantity} {o.symbol} {o.status}" in text
     for s in signals.itertuples():
         assert f"{s.symbol} {s.rating}" in text
 
 
-def test_model_day_checks_tab_names_the_day_the_parity_check_failed(ui, request):
-    base, page, _, bad_day = ui
-    open_page(page, f"{base}/assets/model_day?view=checks")
-    page.get_by_text("legacy_parity", exact=True).first.wait_for(state="visible", timeout=30_000)
-    page.get_by_text("legacy_parity", exact=True).first.click()
-    page.get_by_text("first_failures").first.wait_for(state="visible", timeout=30_000)
+def test_failed_run_log_names_the_day_the_parity_check_failed(ui, request):
+    base, page, _, (bad_day, run_id) = ui
+    open_page(page, f"{base}/runs/{run_id}")  # the one failed run, listed under Runs
+    page.get_by_text("Failure", exact=True).first.wait_for(state="visible", timeout=30_000)
+    page.get_by_placeholder("Filter…").fill("type:ASSET_CHECK_EVALUATION")
+    failed = page.get_by_text("Check legacy_parity failed for materialization of model_day.")
+    failed.first.wait_for(state="visible", timeout=30_000)
+    failed.first.scroll_into_view_if_needed()
     screenshot(page, request.node.name, "failed_check")
-    text = body(page)
-    assert "Failed" in text
-    assert f"gpt-5: {bad_day}" in text
+    row = failed.first.locator("xpath=../..").inner_text()
+    assert f"{bad_day}|gpt-5" in row

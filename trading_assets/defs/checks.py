@@ -28,16 +28,21 @@ def log_parity_evaluations(
     """One evaluation per partition of a model's parity outcomes (recorded with its run)."""
     for outcome in outcomes:
         diffs = [str(d) for d in outcome.diffs[:MAX_DIFFS_IN_METADATA]]
+        key = partition_key(outcome.date, model)
         context.log_event(
             dg.AssetCheckEvaluation(
                 asset_key=MODEL_DAY,
                 check_name=CHECK_NAME,
                 passed=outcome.passed,
                 severity=dg.AssetCheckSeverity.ERROR,
-                partition=partition_key(outcome.date, model),
-                metadata={"diffs": dg.MetadataValue.md("\n".join(f"- {d}" for d in diffs))}
-                if diffs
-                else {"diffs": 0},
+                partition=key,
+                # the model-day in the metadata too: the run's log shows no partition
+                metadata={
+                    "model_day": str(key),
+                    "diffs": dg.MetadataValue.md("\n".join(f"- {d}" for d in diffs))
+                    if diffs
+                    else 0,
+                },
             )
         )
 
