@@ -55,7 +55,8 @@ def ui(tmp_path_factory):
 
 
 def body(page) -> str:
-    return page.inner_text("body")
+    """The page's text as a person reads it: words separated by single spaces."""
+    return " ".join(page.inner_text("body").split())
 
 
 def test_lineage_page_draws_the_five_assets_left_to_right(ui, request):
@@ -89,10 +90,10 @@ def test_leaderboard_page_says_which_models_beat_the_benchmark_in_percent(ui, re
     )
     winners = stored.loc[stored["excess_return"] > 0, "model"].tolist()
     page.get_by_text("beat_the_benchmark", exact=True).first.wait_for(timeout=30_000)
-    assert f"beat_the_benchmark\n{', '.join(winners) or 'none'}" in body(page)
+    assert f"beat_the_benchmark {', '.join(winners) or 'none'}" in body(page)
     open_metadata(page, "leaderboard")
     screenshot(page, request.node.name, "leaderboard")
-    table = page.get_by_role("dialog").first.inner_text()
+    table = " ".join(page.get_by_role("dialog").first.inner_text().split())
     for row in stored.itertuples():
         assert f"{row.excess_return:.2%}" in table  # a percentage, not a bare fraction
 
@@ -126,7 +127,7 @@ def test_model_day_partition_page_shows_that_days_cash_orders_and_decision(ui, r
         "SELECT symbol, rating FROM signals WHERE model = ? AND date = ? ORDER BY symbol",
         [model, date],
     )
-    assert f"cash\n{round(cash, 2)}" in text
+    assert f"cash {round(cash, 2)}" in text
     assert len(orders) > 0 and len(signals) > 0
     for o in orders.itertuples():
         assert f"{o.side} {o.quantity} {o.symbol} {o.status}" in text
@@ -143,5 +144,5 @@ def test_failed_run_log_names_the_day_the_parity_check_failed(ui, request):
     failed.first.wait_for(state="visible", timeout=30_000)
     failed.first.scroll_into_view_if_needed()
     screenshot(page, request.node.name, "failed_check")
-    row = failed.first.locator("xpath=../..").inner_text()
+    row = " ".join(failed.first.locator("xpath=../..").inner_text().split())
     assert f"{bad_day}|gpt-5" in row
