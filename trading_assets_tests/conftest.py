@@ -3,12 +3,21 @@
 - `instance`: an ephemeral Dagster instance whose `models` dimension holds the test
   module's MODELS (real Dagster, nothing mocked);
 - every test starts without the developer's TA_* migration flags;
-- `table_rows`: a store table as a list of dicts, as DuckDB returns them.
+- `table_rows`: a store table as a list of dicts, as DuckDB returns them;
+- the definitions load with no store in the environment (set before any test module
+  imports them), so the date partitions have their default span whatever the
+  developer's own store (and its coverage sidecar, defs/partitions.py) holds.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
+
+os.environ["TRADING_ASSETS_STORE"] = str(
+    Path(tempfile.gettempdir()) / f"ta-tests-{os.getpid()}" / "no-store.duckdb"
+)
 
 import dagster as dg
 import pytest

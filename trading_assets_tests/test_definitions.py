@@ -1,9 +1,10 @@
 """Snapshot tests of the code location's Dagster definitions.
 
 What a change to `trading_assets.defs` must not break silently: the asset graph
-(market_prices -> model_day -> daily_portfolio -> leaderboard, and model_day's own date
-chain), model_day's date x model partitions (dates are XNYS sessions), the mapping that
+(market_prices -> model_day -> daily_portfolio -> metrics -> leaderboard, and model_day's
+own date chain), model_day's date x model partitions (dates are XNYS sessions), the mapping that
 chains a model's days (the previous session of the SAME model, never every model), the
+date span read from the market data's coverage sidecar,
 single-run backfill policy, the in-process executor, the blocking legacy_parity check,
 the schedules and sensors (all STOPPED by default) and the resources.
 """
@@ -11,23 +12,26 @@ the schedules and sensors (all STOPPED by default) and the resources.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import dagster as dg
 import pytest
 
 from trading_assets.defs.definitions import defs
-from trading_assets.defs.partitions import MODELS_PARTITION
+from trading_assets.defs.partitions import DATE_START, MODELS_PARTITION, trading_date_partitions
 from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.engine.run import previous_trading_day
 from trading_assets.market.calendar import is_trading_day, trading_days
+from trading_assets.store.coverage import Coverage, coverage_path, read_coverage
 
 MARKET_PRICES = dg.AssetKey("market_prices")
 MODEL_DAY = dg.AssetKey("model_day")
 DAILY_PORTFOLIO = dg.AssetKey("daily_portfolio")
 LEADERBOARD = dg.AssetKey("leaderboard")
+METRICS = dg.AssetKey("metrics")
 MODELS = ("m1", "m2", "m3")
 BUNDLED_START, BUNDLED_END = "2000-03-01", "2013-03-01"
 
@@ -87,6 +91,7 @@ def test_asset_graph_with_all_assets_has_the_documented_lineage(asset_graph):
         MARKET_PRICES,
         MODEL_DAY,
         DAILY_PORTFOLIO,
+        METRICS,
         LEADERBOARD,
     }
     parents = {
@@ -96,7 +101,8 @@ def test_asset_graph_with_all_assets_has_the_documented_lineage(asset_graph):
         MARKET_PRICES: set(),
         MODEL_DAY: {MARKET_PRICES, MODEL_DAY},
         DAILY_PORTFOLIO: {MODEL_DAY},
-        LEADERBOARD: {DAILY_PORTFOLIO},
+        METRICS: {DAILY_PORTFOLIO},
+        LEADERBOARD: {METRICS},
     }
 
 
@@ -126,8 +132,25 @@ def test_asset_groups_with_each_asset_are_as_documented(asset_graph):
         MARKET_PRICES: "market_data",
         MODEL_DAY: "simulation",
         DAILY_PORTFOLIO: "analytics",
+        METRICS: "analytics",
         LEADERBOARD: "analytics",
     }
+
+
+def test_assets_with_owners_tags_and_code_references_show_who_and_where(asset_graph):
+    for key in asset_graph.get_all_asset_keys():
+        node = asset_graph.get(key)
+        assert node.owners == ["team:quant-analytics"], key
+        assert node.tags["layer"] == node.group_name, key
+        refs = node.metadata["dagster/code_references"].code_references
+        assert any(r.file_path.endswith(".py") and r.line_number > 0 for r in refs), key
+
+
+def test_model_day_column_schema_with_migrated_store_lists_model_days_columns(asset_graph):
+    schema = asset_graph.get(MODEL_DAY).metadata["dagster/column_schema"]
+    names = [c.name for c in schema.columns]
+    assert names[:3] == ["model", "date", "status"]
+    assert {"cash", "portfolio_value", "daily_return", "n_filled", "n_rejected"} <= set(names)
 
 
 def test_implicit_asset_job_with_all_assets_uses_in_process_executor():
@@ -137,6 +160,7 @@ def test_implicit_asset_job_with_all_assets_uses_in_process_executor():
         MARKET_PRICES,
         MODEL_DAY,
         DAILY_PORTFOLIO,
+        METRICS,
         LEADERBOARD,
     }
 
@@ -237,7 +261,7 @@ def test_model_day_backfill_policy_with_any_range_is_single_run(model_day):
 def test_downstream_assets_with_eager_automation_are_unpartitioned(asset_graph):
     from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
 
-    for key in (DAILY_PORTFOLIO, LEADERBOARD):
+    for key in (DAILY_PORTFOLIO, METRICS, LEADERBOARD):
         node = asset_graph.get(key)
         assert node.partitions_def is None
     # the analytics right after model_day wait for its blocking parity check to pass
@@ -306,6 +330,7 @@ def test_trading_day_automation_with_assets_targets_model_day_and_analytics():
     assert sensor.asset_selection.resolve(defs.resolve_asset_graph()) == {
         MODEL_DAY,
         DAILY_PORTFOLIO,
+        METRICS,
         LEADERBOARD,
     }
 
@@ -325,3 +350,51 @@ def test_llm_resource_with_defaults_carries_no_api_key():
     fields = set(LLMResource.model_fields)
     assert fields == {"base_url", "timeout_seconds", "max_retries"}
     assert not any("key" in name for name in fields)
+
+
+# -- the date dimension spans the stored market data (defs/partitions.py) ---------------
+
+
+def test_date_partitions_with_historical_coverage_run_from_its_first_to_its_last_bar():
+    bundled = Coverage(first=dt.date(2000, 3, 1), last=dt.date(2013, 3, 1))
+    keys = trading_date_partitions(bundled, today=dt.date(2026, 11, 29)).get_partition_keys()
+    assert (keys[0], keys[-1]) == ("2000-03-01", "2013-03-01")
+    # weekdays: the 3,270 XNYS sessions and 123 holidays (recorded no-ops)
+    assert len(keys) == 3393 and len(trading_days(dt.date(2000, 3, 1), dt.date(2013, 3, 1))) == 3270
+
+
+def test_date_partitions_with_live_coverage_keep_todays_partition():
+    live = Coverage(first=dt.date(2020, 1, 2), last=dt.date(2026, 11, 25))
+    keys = trading_date_partitions(live, today=dt.date(2026, 11, 26)).get_partition_keys(
+        current_time=dt.datetime(2026, 11, 26, 23, tzinfo=dt.UTC)
+    )
+    assert (keys[0], keys[-1]) == ("2020-01-02", "2026-11-26")
+
+
+def test_date_partitions_without_coverage_span_the_default_period():
+    keys = trading_date_partitions(None).get_partition_keys()
+    assert keys[0] == DATE_START.isoformat()
+
+
+def test_market_prices_with_bundled_source_writes_the_coverage_the_definitions_read(tmp_path):
+    from trading_assets.config import load_config, model_specs
+    from trading_assets.store.results import ResultStore
+
+    (tmp_path / "models.yaml").write_text(
+        "universe: [AAPL]\nmodels:\n  - {signature: m1, agent: buy_and_hold}\n"
+    )
+    store = ResultStore(tmp_path / "store.duckdb")
+    store.register_models(model_specs(load_config(tmp_path / "models.yaml")))
+    assert read_coverage(store.path) is None
+    result = dg.materialize(
+        [defs.get_assets_def(MARKET_PRICES)],
+        resources={**defs.resources, "store": StoreResource(path=str(store.path))},
+    )
+    assert result.success
+    assert read_coverage(store.path) == Coverage(
+        first=dt.date(2000, 3, 1), last=dt.date(2013, 3, 1)
+    )
+    assert json.loads(coverage_path(store.path).read_text()) == {
+        "first": "2000-03-01",
+        "last": "2013-03-01",
+    }

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
+import empyrical as ep
 import pandas as pd
 import pytest
 
@@ -27,10 +30,12 @@ from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.sources import BundledSource
 from trading_assets.store.results import ResultStore
+from trading_assets_tests.e2e import REPO
 
 MODEL_DAY = dg.AssetKey("model_day")
 DAILY_PORTFOLIO = dg.AssetKey("daily_portfolio")
 LEADERBOARD = dg.AssetKey("leaderboard")
+METRICS = dg.AssetKey("metrics")
 MODELS = ("m1", "m2")
 CONFIG = """
 initial_cash: 100000
@@ -167,6 +172,71 @@ def test_model_day_with_range_of_two_models_records_one_materialization_per_part
     assert {r.run_id for r in records} == {result.run_id}  # one run for the whole range
     # no legacy record: nothing compared, so no legacy_parity evaluation (never a vacuous pass)
     assert result.get_asset_check_evaluations() == []
+
+
+@pytest.fixture
+def project_instance(tmp_path, monkeypatch):
+    """An instance on the project's dagster.yaml (batched SQLite event log), as the CLI runs."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions(MODELS_PARTITION, list(MODELS))
+        yield instance
+
+
+def test_model_day_range_gives_each_partition_its_own_days_figures_newest_last(
+    store, project_instance, resources
+):
+    instance = project_instance
+    run_range(instance, resources)
+
+    records = sorted(materialized(instance), key=lambda r: r.storage_id)
+    shown = {r.partition_key: r.asset_materialization.metadata for r in records}
+    rows = table(store, "model_days").set_index(["model", "date"])
+    for (model, day), row in rows.iterrows():
+        meta = shown[f"{day:%Y-%m-%d}|{model}"]
+        assert meta["date"].value == f"{day:%Y-%m-%d}"
+        assert meta["cash"].value == pytest.approx(row["cash"], abs=0.005)
+        assert meta["portfolio_value"].value == pytest.approx(row["portfolio_value"], abs=0.005)
+        assert meta["daily_return_pct"].value == pytest.approx(100 * row["daily_return"], abs=1e-4)
+        assert meta["orders_filled"].value == row["n_filled"]
+        assert meta["orders_rejected"].value == row["n_rejected"]
+    # m1 buys its universe on its first day, and says why (its decision per symbol)
+    bought = shown["2012-01-03|m1"]
+    assert bought["orders"].value.startswith("buy ") and "filled @" in bought["orders"].value
+    assert "AAPL" in bought["holdings"].value and "MSFT" in bought["holdings"].value
+    signals = store.query(
+        "SELECT symbol, rating, confidence FROM signals WHERE model = 'm1' "
+        "AND date = '2012-01-03' ORDER BY symbol"
+    )
+    assert bought["decision"].value == ", ".join(
+        f"{r.symbol} {r.rating} ({r.confidence:.2f})" for r in signals.itertuples()
+    )
+    assert shown["2012-01-04|m1"]["orders"].value == "none"
+    # the exchange holiday is a recorded no-op that says so
+    assert shown["2012-01-16|m1"]["status"].value.startswith("exchange closed")
+    # events in (date, model) order: the asset's latest materialization is the newest day
+    assert [r.partition_key for r in records][-2:] == ["2012-01-31|m1", "2012-01-31|m2"]
+    latest = instance.get_latest_materialization_event(MODEL_DAY)
+    assert latest.dagster_event.partition == "2012-01-31|m2"
+
+
+def test_model_day_drawdown_continues_from_the_stored_peak_before_a_rerun(
+    store, instance, resources
+):
+    run_range(instance, resources, models=("m1",))
+    run_one(instance, resources, "2012-01-31|m1")
+
+    portfolio = store.query(
+        "SELECT portfolio_value FROM model_days WHERE model = 'm1' ORDER BY date"
+    )["portfolio_value"]
+    expected = 100 * (1 - portfolio.iloc[-1] / portfolio.max())
+    latest = instance.get_latest_materialization_event(MODEL_DAY).asset_materialization
+    assert latest.partition == "2012-01-31|m1"
+    assert latest.metadata["drawdown_pct"].value == pytest.approx(expected, abs=1e-4)
 
 
 def test_model_day_with_range_of_two_models_stores_one_row_per_session_and_model(
@@ -319,10 +389,16 @@ def test_model_day_with_prices_restored_resumes_from_the_failed_day(store, insta
 def test_analytics_with_model_days_materialized_give_one_leaderboard_row_per_model(
     store, instance, resources
 ):
-    result = run_range(instance, resources, keys=(MODEL_DAY, DAILY_PORTFOLIO, LEADERBOARD))
+    # the analytics run after the model-days, in their own run, as the CLI and the
+    # automation launch them (model_day yields no output: see its module doc)
+    assert run_range(instance, resources).success
+    result = dg.materialize(
+        assets(DAILY_PORTFOLIO, METRICS, LEADERBOARD), instance=instance, resources=resources
+    )
 
     assert result.success
     assert len(materialized(instance, DAILY_PORTFOLIO)) == 1
+    assert len(materialized(instance, METRICS)) == 1
     assert len(materialized(instance, LEADERBOARD)) == 1
     board = store.query("SELECT * FROM leaderboard ORDER BY model")
     assert sorted(board["model"]) == list(MODELS)
@@ -335,6 +411,55 @@ def test_analytics_with_model_days_materialized_give_one_leaderboard_row_per_mod
         if e.is_step_materialization and e.asset_key == LEADERBOARD
     ]
     assert meta["models"].value == len(MODELS)
+    assert meta["dagster/row_count"].value == len(MODELS)
+    assert "excess_return" in [c.name for c in meta["dagster/column_schema"].schema.columns]
+    # ranked by excess return over the benchmark, shown as percentages
+    excess = board.set_index("model")["excess_return"]
+    assert meta["leaderboard"].value.index(excess.idxmax()) < meta["leaderboard"].value.index(
+        excess.idxmin()
+    )
+    assert f"{excess.max():.2%}" in meta["leaderboard"].value
+
+
+def test_metrics_asset_with_risk_free_config_stores_the_librarys_figures_and_plots(
+    store, instance, resources
+):
+    run_range(instance, resources)
+    dg.materialize(assets(DAILY_PORTFOLIO), instance=instance, resources=resources)
+    result = dg.materialize(
+        assets(METRICS),
+        instance=instance,
+        resources=resources,
+        run_config={"ops": {"metrics": {"config": {"risk_free_rate": 0.05}}}},
+    )
+
+    assert result.success
+    stored = store.query("SELECT * FROM metrics ORDER BY model").set_index("model")
+    assert list(stored.index) == list(MODELS)
+    for model in MODELS:
+        r = store.query(
+            "SELECT date, daily_return FROM model_days WHERE model = ? ORDER BY date", [model]
+        ).set_index("date")["daily_return"]
+        row = stored.loc[model]
+        assert row["risk_free_rate"] == 0.05
+        expected = {
+            "sharpe": ep.sharpe_ratio(r, risk_free=0.05 / 252),
+            "annual_return": ep.annual_return(r),
+            "max_drawdown": -ep.max_drawdown(r),
+        }
+        for name, value in expected.items():
+            if math.isfinite(value):
+                assert row[name] == pytest.approx(value, abs=1e-9), (model, name)
+            else:  # undefined (a model that never traded: no volatility): stored as NULL
+                assert pd.isna(row[name]), (model, name)
+    (meta,) = [
+        e.event_specific_data.materialization.metadata
+        for e in result.all_events
+        if e.is_step_materialization
+    ]
+    assert meta["risk_free_rate"].value == 0.05
+    for key in ("plot_all_models", *(f"plot_{m}" for m in MODELS)):
+        assert meta[key].value.startswith("![") and "data:image/png;base64,iVBOR" in meta[key].value
 
 
 # -- partial success across models (known bugs, see the xfail reasons) -----------------

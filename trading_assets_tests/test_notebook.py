@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from PIL import Image
 
-from trading_assets.store.leaderboard import leaderboard
+from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 from trading_assets_tests.demo_store import build_demo_store
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "explore_results.ipynb"
@@ -48,10 +48,12 @@ def text(cell) -> str:
 
 def test_notebook_leaderboard_has_the_store_leaderboards_order_and_percentages(executed):
     store, cells = executed
-    board = leaderboard(store)
+    board = ranked_leaderboard(store, compute_metrics(store).frame)
     shown = text(cells["leaderboard"])
     positions = [shown.index(model) for model in board["model"]]
     assert positions == sorted(positions)  # same ranking as `trading-assets leaderboard`
+    for excess in board["excess_return"]:
+        assert f"{excess:.1%}" in shown
     for total in board["total_return"]:
         assert f"{total:.1%}" in shown
     assert "beats_benchmark" in shown and "excess_return" in shown

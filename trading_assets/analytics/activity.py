@@ -1,8 +1,10 @@
 """What a model did with its money, from its stored days and orders: turnover, fees paid
 and exposure (the trading side of the metrics; the return side is in metrics.py).
 
-- `days`: one row per stored day with `portfolio_value` and `positions_value`
-  (`model_days`, failed days left out).
+- `days`: one row per stored day with `portfolio_value` and `exposure`, the day's share
+  of value in positions (failed days left out). The exposure of a day is defined once,
+  in SQL (`store/analytics.py: EXPOSURE_SQL`, the `daily_portfolio.exposure` column);
+  this module only averages it.
 - `orders`: one row per order with `status`, `quantity`, `price` and `commission`
   (`orders`); only filled orders count.
 """
@@ -28,7 +30,7 @@ def activity(days: pd.DataFrame, orders: pd.DataFrame) -> Activity:
     traded = float((filled["quantity"].abs() * filled["price"]).sum())
     values = days["portfolio_value"].astype(float)
     mean_value = float(values.mean()) if len(values) else 0.0
-    exposure = (days["positions_value"].astype(float) / values.where(values != 0)).fillna(0.0)
+    exposure = days["exposure"].astype(float)
     return Activity(
         traded_value=traded,
         turnover=traded / mean_value if mean_value > 0 else None,

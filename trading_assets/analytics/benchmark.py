@@ -1,9 +1,11 @@
 """The default benchmark: buy and hold the model's universe, equal weight, total return.
 
 `buy_and_hold_returns` is pure: it takes total-return prices (adjusted for splits and
-dividends) as a wide frame, one column per symbol, indexed by date. For the bundled data
-those are bokeh-sampledata's `adj_close` (`bundled_total_return_prices`); another source
-passes its own adjusted prices once it has corporate actions.
+dividends) as a wide frame, one column per symbol, indexed by date.
+`total_return_prices(history)` builds them from a source's raw closes and its corporate
+actions (`PriceHistory.actions`), the same splits and dividends the simulation applies,
+so every source with actions gets a total-return benchmark (the bundled one reproduces
+bokeh-sampledata's `adj_close` returns).
 
 The benchmark puts 1/N of its capital into each symbol at the first date's close and never
 rebalances, so its value is the mean of each symbol's price relative to its buying price.
@@ -16,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
-from trading_assets.market.sources import BUNDLED_SYMBOLS
+from trading_assets.market.history import PriceHistory
 
 
 def buy_and_hold_returns(
@@ -51,14 +54,31 @@ def buy_and_hold_returns(
     return returns.rename("benchmark")
 
 
-def bundled_total_return_prices() -> pd.DataFrame:
-    """The bundled symbols' split- and dividend-adjusted closes (`adj_close`), wide."""
-    from bokeh_sampledata import stocks
+def total_return_prices(history: PriceHistory) -> pd.DataFrame:
+    """Each symbol's close, compounded with its splits and reinvested dividends, wide.
 
-    columns = {}
-    for symbol in BUNDLED_SYMBOLS:
-        data = getattr(stocks, symbol)
-        columns[symbol] = pd.Series(
-            data["adj_close"], index=pd.DatetimeIndex(data["date"]), dtype=float
-        )
-    return pd.DataFrame(columns).sort_index()
+    Between two consecutive bars of a symbol, one share held at the earlier close
+    becomes `split_ratio` shares and collects `dividend` in cash for each ex-date in
+    between (in date order), so the day's gross return is (shares x close + cash) /
+    previous close. The first bar is the raw close; no actions (None) leaves raw closes.
+    """
+    close = np.asarray(history.close, dtype=float)
+    adjusted = np.full_like(close, np.nan)
+    actions = history.actions
+    for j, symbol in enumerate(history.symbols):
+        rows = np.flatnonzero(~np.isnan(close[:, j]))
+        if not len(rows):
+            continue
+        level, previous = close[rows[0], j], rows[0]
+        adjusted[previous, j] = level
+        for row in rows[1:]:
+            shares, cash = 1.0, 0.0
+            if actions is not None:
+                for day in actions.between(history.dates[previous], history.dates[row]):
+                    if symbol in day:
+                        cash += shares * day[symbol].dividend
+                        shares *= day[symbol].split_ratio
+            level *= (shares * close[row, j] + cash) / close[previous, j]
+            adjusted[row, j], previous = level, row
+    index = pd.DatetimeIndex(pd.to_datetime(list(history.dates)))
+    return pd.DataFrame(adjusted, index=index, columns=list(history.symbols))

@@ -177,3 +177,23 @@ def _finite(value) -> float | None:
 
 def _date(value) -> dt.date:
     return pd.Timestamp(value).date()
+
+
+# Figures that are fractions: shown as percentages to people (UI tables, the CLI's
+# table), kept as fractions in the store, JSON and CSV.
+PERCENT_COLUMNS = (
+    "risk_free_rate", "cumulative_return", "total_return", "annual_return",
+    "annualized_return", "annual_volatility", "max_drawdown", "win_rate",
+    "benchmark_return", "excess_return", "alpha", "exposure", "daily_return", "drawdown",
+)  # fmt: skip
+
+
+def with_percentages(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+    """A copy of `frame` whose PERCENT_COLUMNS read as '12.34%' (blank when undefined)."""
+    shown = frame.copy()
+    for column in shown.columns.intersection(PERCENT_COLUMNS):
+        shown[column] = [
+            "" if value is None or pd.isna(value) else f"{value:.{decimals}%}"
+            for value in shown[column]
+        ]
+    return shown

@@ -42,7 +42,7 @@ def drawdown_png(values: pd.Series, title: str = "Drawdown") -> bytes:
     falls = -underwater(_dated(values))
     ax.fill_between(falls.index, falls.to_numpy(), 0.0, color="tab:red", alpha=0.35, linewidth=0)
     ax.plot(falls, color="tab:red", linewidth=0.8)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))  # decimals to suit shallow falls
     ax.set_ylabel("below peak")
     ax.set_ylim(top=0.0)
     return _png(fig)

@@ -17,7 +17,6 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 
 import dagster as dg
 
@@ -31,9 +30,9 @@ from trading_assets.cli.range_runs import (
     start_workers,
 )
 from trading_assets.config import ModelSpec
-from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
+from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
 from trading_assets.defs.assets.market import market_prices
-from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions
+from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions_of
 from trading_assets.errors import TradingAssetsError
 from trading_assets.instance import DAGSTER_EVENT_SETTINGS
 from trading_assets.market.calendar import trading_days
@@ -99,18 +98,19 @@ def run_backfill(
 ) -> dict:
     """Backfill `specs` over [start, end]; return the backfill id, status and timings."""
     t0, started_at = time.monotonic(), time.time()
-    if not daemon:  # after ensure_home: the workers inherit DAGSTER_HOME and the settings
-        ensure_home()
-        start_workers(max(1, min(workers or default_workers(), len(specs))))
     instance = get_instance()
     store.register_models(specs)
     materialize_here(instance, store, [market_prices])
+    if not daemon:  # after ensure_home: the workers inherit DAGSTER_HOME and the settings;
+        # after market_prices: their definitions see the date span it just recorded
+        ensure_home()
+        start_workers(max(1, min(workers or default_workers(), len(specs))))
     ranges = _model_ranges(store, specs, start, end)
     existing = set(instance.get_dynamic_partitions(MODELS_PARTITION))
     instance.add_dynamic_partitions(
         MODELS_PARTITION, [s.signature for s in specs if s.signature not in existing]
     )
-    keys = _partition_keys(ranges)
+    keys = _partition_keys(store, ranges)
     total = sum(
         len(trading_days(dt.date.fromisoformat(r.first), dt.date.fromisoformat(r.last)))
         for r in ranges
@@ -139,7 +139,7 @@ def run_backfill(
         ok = all(o.success for o in outcomes) and not missing
         status = "COMPLETED_SUCCESS" if ok else "COMPLETED_FAILED"
     if status in SUCCESS:
-        materialize_here(instance, store, [daily_portfolio, leaderboard])
+        materialize_here(instance, store, [daily_portfolio, metrics, leaderboard])
     return {
         "backfill_id": backfill_id,
         "status": status,
@@ -168,7 +168,8 @@ def _model_ranges(store, specs, start, end) -> list[RangeRun]:
     return ranges
 
 
-def _partition_keys(ranges: Sequence[RangeRun]) -> list[str]:
+def _partition_keys(store: ResultStore, ranges: Sequence[RangeRun]) -> list[str]:
+    date_partitions = date_partitions_of(store.path)  # as the freshly loaded code sees it
     return [
         f"{d}|{r.model}"
         for r in ranges
@@ -187,7 +188,7 @@ def launch_backfill(store: ResultStore, ranges: Sequence[RangeRun], total: int) 
         "title": f"trading-assets backfill: {len(ranges)} models, {total} model-days",
         "tags": [{"key": "trading_assets/cli", "value": "backfill"}],
     }
-    document = LAUNCH.replace("KEYS", json.dumps(_partition_keys(ranges)))
+    document = LAUNCH.replace("KEYS", json.dumps(_partition_keys(store, ranges)))
     answer = graphql(document, variables, _daemon_env(store))
     launched = (answer.get("data") or {}).get("launchPartitionBackfill") or {}
     if launched.get("__typename") != "LaunchBackfillSuccess":
@@ -229,11 +230,3 @@ def _completed_days(store: ResultStore, models: list[str]) -> int:
         return completed_days(store, models)
     except TradingAssetsError:
         return 0
-
-
-def default_store() -> Path:
-    import os
-
-    from trading_assets.vocab import DEFAULT_STORE_PATH, STORE_ENV
-
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)

@@ -54,6 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     _store_arg(p)
 
+    p = sub.add_parser(
+        "metrics",
+        help="each model's returns, risk and trading figures against its benchmark "
+        "(from model_days.daily_return)",
+    )
+    p.add_argument("--model", action="append", help="only this model (repeatable)")
+    p.add_argument(
+        "--risk-free",
+        type=float,
+        default=None,
+        help="annual risk-free rate for Sharpe and Sortino, a fraction (default: 0.02)",
+    )
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    _store_arg(p)
+
     p = sub.add_parser("results", help="one model's day-by-day results")
     p.add_argument("--model", required=True)
     p.add_argument("--start", type=_date)
@@ -108,14 +123,21 @@ READ_ONLY = {"leaderboard", "results", "status", "parity"}
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from trading_assets.cli.backfill import default_store
+    import os
+
+    from trading_assets.vocab import DEFAULT_STORE_PATH, STORE_ENV
+
+    path = Path(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)
+    # Before the definitions load (cli.backfill imports them): the date partitions span
+    # what this store's market data covers, and the runs' resources read the same store.
+    os.environ[STORE_ENV] = str(path.resolve())
     from trading_assets.store.db import StoreWait
     from trading_assets.store.results import ResultStore
 
     read_only = args.command in READ_ONLY or getattr(args, "action", None) == "list"
     # a busy store is waited for; say who holds it rather than hang silently
     wait = StoreWait(report=lambda message: print(message, file=sys.stderr))
-    store = ResultStore(args.store or default_store(), read_only=read_only, wait=wait)
+    store = ResultStore(path, read_only=read_only, wait=wait)
     return COMMANDS[args.command](args, store)
 
 
@@ -123,7 +145,7 @@ def _backfill(args: argparse.Namespace, store) -> int:
     from trading_assets.cli.backfill import run_backfill
     from trading_assets.cli.output import render
     from trading_assets.config import load_config, model_specs
-    from trading_assets.store.leaderboard import leaderboard
+    from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 
     path = (
         resources.files("trading_assets") / "configs" / "demo.yaml"
@@ -143,7 +165,7 @@ def _backfill(args: argparse.Namespace, store) -> int:
         f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s "
         f"(last run ended after {outcome['runs_done_after_seconds'] or float('nan'):.1f} s)"
     )
-    print(render(leaderboard(store), "table"))
+    print(render(ranked_leaderboard(store, compute_metrics(store).frame), "table"))
     print(
         f"\nstore: {store.path}\nUI: make ui (or DAGSTER_HOME=.dagster_home dagster dev "
         "-w workspace.yaml), then open http://127.0.0.1:3000"
@@ -152,9 +174,25 @@ def _backfill(args: argparse.Namespace, store) -> int:
 
 
 def _leaderboard(args: argparse.Namespace, store) -> int:
-    from trading_assets.store.leaderboard import leaderboard
+    from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 
-    return _print_table(leaderboard(store), args.format)
+    return _print_table(ranked_leaderboard(store, compute_metrics(store).frame), args.format)
+
+
+# The table shows the headline figures; JSON and CSV carry every column of `metrics`.
+METRICS_TABLE = [
+    "model", "cumulative_return", "benchmark_return", "excess_return", "annual_return",
+    "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "risk_free_rate",
+]  # fmt: skip
+
+
+def _metrics(args: argparse.Namespace, store) -> int:
+    from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
+    from trading_assets.runs.metrics import compute_metrics
+
+    rate = DEFAULT_RISK_FREE if args.risk_free is None else args.risk_free
+    frame = compute_metrics(store, rate, args.model).frame
+    return _print_table(frame[METRICS_TABLE] if args.format == "table" else frame, args.format)
 
 
 def _results(args: argparse.Namespace, store) -> int:
@@ -207,6 +245,7 @@ def _print_table(frame, fmt: str) -> int:
 COMMANDS = {
     "backfill": _backfill,
     "leaderboard": _leaderboard,
+    "metrics": _metrics,
     "results": _results,
     "import-legacy": _import_legacy,
     "status": _status,

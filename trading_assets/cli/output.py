@@ -1,4 +1,7 @@
-"""Print a frame as a table, JSON (a list of objects) or CSV."""
+"""Print a frame as a table, JSON (a list of objects) or CSV.
+
+A table is for people: fractions (`analytics/metrics.py: PERCENT_COLUMNS`) read as
+percentages. JSON and CSV are for scripts: fractions stay fractions."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import math
 import warnings
 
 import pandas as pd
+
+from trading_assets.analytics.metrics import with_percentages
 
 
 def render(frame: pd.DataFrame, fmt: str) -> str:
@@ -17,7 +22,8 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
         return frame.to_csv(index=False)
     if frame.empty:
         return "(no rows)"
-    return frame.to_string(index=False, float_format=lambda x: f"{x:,.4f}")
+    shown = with_percentages(frame)
+    return shown.to_string(index=False, float_format=lambda x: f"{x:,.4f}")
 
 
 def _plain(value):

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
+from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.partitions import (
@@ -187,7 +187,7 @@ def new_prices_sensor(context: dg.SensorEvaluationContext, store: StoreResource)
 
 trading_day_automation = dg.AutomationConditionSensorDefinition(
     name="trading_day_automation",
-    target=[model_day, daily_portfolio, leaderboard],
+    target=[model_day, daily_portfolio, metrics, leaderboard],
     emit_backfills=True,
     default_status=dg.DefaultSensorStatus.STOPPED,
 )

@@ -32,6 +32,7 @@ def parity_evaluations(model: str, outcomes: list[ParityOutcome]) -> list[dg.Ass
     evaluations = []
     for outcome in outcomes:
         diffs = [str(d) for d in outcome.diffs[:MAX_DIFFS_IN_METADATA]]
+        key = partition_key(outcome.date, model)
         evaluations.append(
             dg.AssetCheckEvaluation(
                 asset_key=MODEL_DAY,
@@ -39,11 +40,15 @@ def parity_evaluations(model: str, outcomes: list[ParityOutcome]) -> list[dg.Ass
                 passed=outcome.passed,
                 severity=dg.AssetCheckSeverity.ERROR,
                 blocking=True,
-                partition=partition_key(outcome.date, model),
+                partition=key,
                 description=None if outcome.passed else f"{len(outcome.diffs)} difference(s)",
-                metadata={"diffs": dg.MetadataValue.md("\n".join(f"- {d}" for d in diffs))}
-                if diffs
-                else {"diffs": 0},
+                # the model-day in the metadata too: the run's log shows no partition
+                metadata={
+                    "model_day": str(key),
+                    "diffs": dg.MetadataValue.md("\n".join(f"- {d}" for d in diffs))
+                    if diffs
+                    else 0,
+                },
             )
         )
     return evaluations

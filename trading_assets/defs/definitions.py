@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
+from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.automation import (
@@ -20,7 +20,7 @@ from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
 
-ASSETS = [market_prices, model_day, daily_portfolio, leaderboard]
+ASSETS = [market_prices, model_day, daily_portfolio, metrics, leaderboard]
 
 
 def resources() -> dict:
@@ -33,7 +33,7 @@ def resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=ASSETS,
+    assets=dg.with_source_code_references(ASSETS),
     asset_checks=[],
     schedules=[market_prices_daily, trading_day_close],
     sensors=[models_config_sensor, new_models_sensor, new_prices_sensor, trading_day_automation],

@@ -59,6 +59,7 @@ class DayResult:
 class StartState:
     state: PortfolioState
     value: float  # the previous day's end value (initial cash on a fresh start)
+    peak: float | None = None  # highest stored end value before the day; None: none stored
 
 
 def simulate(

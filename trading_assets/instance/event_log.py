@@ -108,6 +108,10 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         if len(events) < 2 or not types <= BATCH_WRITABLE_EVENTS:
             super().store_event_batch(events)  # what Dagster itself would do
             return
+        # Dagster hands a range run's materializations over in set order; written in
+        # partition-key order (date|model: date first), the newest day gets the largest
+        # id, which is what the UI shows as the asset's latest materialization.
+        events = sorted(events, key=_partition_order)
         rows = [self._event_to_row(e) for e in events]
         committed: dict[str, list[int]] = {}  # run shard -> ids of its committed rows
         try:
@@ -175,3 +179,8 @@ def _last_of_each_kind(events: Sequence[EventLogEntry], indices: list[int]) -> l
         dagster_event = events[i].dagster_event
         last[(dagster_event.asset_key, dagster_event.event_type_value)] = i
     return sorted(last.values())
+
+
+def _partition_order(event: EventLogEntry) -> str:
+    dagster_event = event.dagster_event
+    return (dagster_event.partition if dagster_event else None) or ""

@@ -17,9 +17,11 @@ from trading_assets.engine.run import ModelRun
 from trading_assets.errors import TradingAssetsError
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.market.calendar import is_trading_day
+from trading_assets.portfolio.orders import OrderResult
 from trading_assets.runs.model import no_llm, run_model
 from trading_assets.store.models import ModelDisabled
 from trading_assets.store.results import ResultStore
+from trading_assets.vocab import DayStatus
 
 
 @dataclass
@@ -77,3 +79,43 @@ def run_range(
         if run.failure is not None:
             outcome.failures.append(f"{model}: {run.failure.date} failed: {run.failure.error}")
     return outcome
+
+
+def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:
+    """Each stored day's own figures, compact enough for one materialization apiece:
+    status, cash, value, daily return and drawdown (in %), holdings, orders and the
+    day's decision per symbol. Drawdown is from the running peak of stored end values,
+    as in daily_portfolio (the stored peak before the run comes with the start state)."""
+    peak, out = run.start.peak, {}
+    for day in run.results:
+        if day.failed:
+            break
+        peak = day.value if peak is None else max(peak, day.value)
+        filled = [o for o in day.orders if o.status == "filled"]
+        rejected = [o for o in day.orders if o.status == "rejected"]
+        out[day.date] = {
+            "date": day.date.isoformat(),
+            "status": str(DayStatus.DEGRADED_SUCCESS if day.degraded else DayStatus.COMPLETED),
+            "cash": round(day.state.cash, 2),
+            "portfolio_value": round(day.value, 2),
+            "daily_return_pct": round(100 * day.daily_return, 4),
+            "drawdown_pct": round(100 * (1 - day.value / peak), 4) if peak else 0.0,
+            "orders_filled": len(filled),
+            "orders_rejected": len(rejected),
+            "orders": "; ".join(_order_text(o) for o in day.orders) or "none",
+            "holdings": ", ".join(f"{s} {q}" for s, q in sorted(day.state.positions.items()))
+            or "all cash",
+            "decision": ", ".join(
+                f"{s.symbol} {s.merged.rating} ({s.merged.confidence:.2f})" for s in day.signals
+            )
+            or "none",
+        }
+    return out
+
+
+def _order_text(result: OrderResult) -> str:
+    order = result.order
+    text = f"{order.side} {order.quantity} {order.symbol} {result.status}"
+    if result.status == "filled" and result.price is not None:
+        return f"{text} @ {result.price:,.2f}"
+    return f"{text} ({result.reason})" if result.reason else text

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import duckdb
 import pandas as pd
 
 from trading_assets.store.results import ResultStore
+from trading_assets.store.schema import MIGRATIONS
+
+# A day's exposure: the share of its value held in positions (0 for an empty book). The
+# one home of the rule: daily_portfolio stores it and the metrics average it.
+EXPOSURE_SQL = "coalesce(d.positions_value / nullif(d.portfolio_value, 0), 0)"
 
 # Running peak and drawdown per model over its whole history, in one statement.
-DAILY_PORTFOLIO_SQL = """
+DAILY_PORTFOLIO_SQL = f"""
 CREATE OR REPLACE TABLE daily_portfolio AS
 SELECT d.model, d.date, d.portfolio_value, d.cumulative_return,
        max(d.portfolio_value) OVER w AS running_peak,
        1 - d.portfolio_value / max(d.portfolio_value) OVER w AS drawdown,
-       coalesce(d.positions_value / nullif(d.portfolio_value, 0), 0) AS exposure,
+       {EXPOSURE_SQL} AS exposure,
        coalesce(h.n_positions, 0) AS n_positions,
        d.contract_version
 FROM model_days d
@@ -50,3 +57,34 @@ def completed_days(store: ResultStore, models: Sequence[str]) -> int:
         [list(models)],
     )
     return int(frame["n"].iloc[0])
+
+
+def table_shape(store: ResultStore, table: str) -> tuple[list[tuple[str, str]], int]:
+    """A store table's (column, DuckDB type) list and its row count (the UI's table
+    metadata). `table` is one of our own table names, never user input."""
+    with store.connect() as con:
+        columns = _columns(con, table)
+        (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return list(columns), int(rows)
+
+
+@functools.cache
+def migrated_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """A table's columns as the migrations create it, from an in-memory database: no
+    store file is opened (definitions load while a run may hold the file's lock)."""
+    con = duckdb.connect(":memory:")
+    try:
+        for _, _, sql in MIGRATIONS:
+            con.execute(sql)
+        return _columns(con, table)
+    finally:
+        con.close()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> tuple[tuple[str, str], ...]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return tuple((name, kind) for name, kind in rows)

@@ -180,7 +180,12 @@ def start_state(
         "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
         [spec.signature, last_date],
     ).fetchall()
-    return StartState(PortfolioState(cash=cash, positions=dict(rows)), value)
+    (peak,) = con.execute(  # for each new day's drawdown (as daily_portfolio's running peak)
+        "SELECT max(portfolio_value) FROM model_days WHERE model = ? AND date < ? "
+        "AND status <> 'failed'",
+        [spec.signature, date],
+    ).fetchone()
+    return StartState(PortfolioState(cash=cash, positions=dict(rows)), value, peak)
 
 
 def write_results(

@@ -106,4 +106,18 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             GROUP BY source, symbol;
         """,
     ),
+    (
+        5,
+        "metrics per model",
+        """
+        CREATE TABLE metrics (
+            model VARCHAR PRIMARY KEY, first_date DATE, last_date DATE, days INTEGER,
+            risk_free_rate DOUBLE, cumulative_return DOUBLE, annual_return DOUBLE,
+            annual_volatility DOUBLE, sharpe DOUBLE, sortino DOUBLE, max_drawdown DOUBLE,
+            max_drawdown_peak DATE, max_drawdown_trough DATE, calmar DOUBLE, win_rate DOUBLE,
+            profit_loss_ratio DOUBLE, benchmark VARCHAR, benchmark_return DOUBLE,
+            excess_return DOUBLE, alpha DOUBLE, beta DOUBLE, traded_value DOUBLE,
+            turnover DOUBLE, fees_paid DOUBLE, exposure DOUBLE, filled_orders INTEGER);
+        """,
+    ),
 ]

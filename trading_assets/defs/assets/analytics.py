@@ -1,43 +1,109 @@
-"""Analytics downstream of the model-days: daily_portfolio and the leaderboard."""
+"""Analytics downstream of the model-days: daily_portfolio, metrics and the leaderboard."""
 
 import dagster as dg
 
+from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
+from trading_assets.analytics.plots import comparison_png, drawdown_png, equity_png
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
+from trading_assets.defs.metadata import OWNERS, percent_md, png_md, table_metadata, tags
 from trading_assets.defs.resources.store import StoreResource
+from trading_assets.runs.metrics import MetricsReport, compute_metrics, ranked_leaderboard
 from trading_assets.store.analytics import rebuild_daily_portfolio, replace_leaderboard
-from trading_assets.store.leaderboard import leaderboard as compute_leaderboard
+from trading_assets.store.metrics import replace_metrics, stored_metrics
+
+# What the metrics table in the UI shows (every column is in the `metrics` store table).
+SHOWN_METRICS = [
+    "model", "cumulative_return", "benchmark_return", "excess_return", "annual_return",
+    "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "exposure",
+]  # fmt: skip
+SHOWN_LEADERBOARD = [
+    "model", "beats_benchmark", "total_return", "benchmark_return", "excess_return",
+    "annualized_return", "sharpe", "max_drawdown", "final_value", "trading_days",
+]  # fmt: skip
+
+
+class MetricsConfig(dg.Config):
+    risk_free_rate: float = DEFAULT_RISK_FREE  # annual; Sharpe and Sortino use rf / 252 a day
 
 
 @dg.asset(
     deps=[model_day],
     group_name="analytics",
     kinds={"duckdb"},
+    owners=OWNERS,
+    tags=tags("analytics"),
     automation_condition=AFTER_PASSING_CHECKS,
 )
 def daily_portfolio(store: StoreResource) -> dg.MaterializeResult:
     """Per model-day value, running peak, drawdown and exposure (a full refresh: one SQL
     statement over every model-day, cheaper than tracking per-partition changes)."""
-    rows, models = rebuild_daily_portfolio(store.store())
-    return dg.MaterializeResult(metadata={"rows": rows, "models": models})
+    _, models = rebuild_daily_portfolio(store.store())
+    return dg.MaterializeResult(
+        metadata={"models": models, **table_metadata(store.store(), "daily_portfolio")}
+    )
 
 
 @dg.asset(
     deps=[daily_portfolio],
     group_name="analytics",
+    kinds={"duckdb", "python"},
+    owners=OWNERS,
+    tags=tags("analytics"),
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult:
+    """Each model's return, risk and trading figures against an equal-weight buy-and-hold
+    of its universe (total return), with its equity and drawdown plots."""
+    report = compute_metrics(store.store(), config.risk_free_rate)
+    replace_metrics(store.store(), report.frame)
+    return dg.MaterializeResult(
+        metadata={
+            "risk_free_rate": config.risk_free_rate,
+            "metrics": percent_md(report.frame[SHOWN_METRICS]),
+            **plots(report),
+            **table_metadata(store.store(), "metrics"),
+        }
+    )
+
+
+@dg.asset(
+    deps=[metrics],
+    group_name="analytics",
     kinds={"duckdb"},
+    owners=OWNERS,
+    tags=tags("analytics"),
     automation_condition=dg.AutomationCondition.eager(),
 )
 def leaderboard(store: StoreResource) -> dg.MaterializeResult:
-    """Every model ranked by total return, with drawdown, Sharpe and day counts."""
-    frame = compute_leaderboard(store.store())
-    replace_leaderboard(store.store(), frame)
-    shown = frame[["model", "final_value", "total_return", "max_drawdown", "trading_days"]]
+    """Every model ranked by its excess return over its benchmark (best first), from the
+    metrics table (so with the same risk-free rate)."""
+    board = ranked_leaderboard(store.store(), stored_metrics(store.store()))
+    replace_leaderboard(store.store(), board)
+    beat = board.loc[board["beats_benchmark"], "model"].tolist()
     return dg.MaterializeResult(
         metadata={
-            "models": len(frame),
-            "leaderboard": dg.MetadataValue.md(
-                shown.to_markdown(index=False) if len(frame) else "-"
-            ),
+            "models": len(board),
+            "beat_the_benchmark": ", ".join(beat) or "none",
+            "leaderboard": percent_md(board[SHOWN_LEADERBOARD]),
+            **table_metadata(store.store(), "leaderboard"),
         }
     )
+
+
+def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
+    """The comparison of every model, then each model's equity vs benchmark and drawdown."""
+    if not report.values:
+        return {}
+    out = {
+        "plot_all_models": dg.MetadataValue.md(
+            png_md(comparison_png(report.values, title="Cumulative return of every model"), "all")
+        )
+    }
+    for model, values in report.values.items():
+        equity = equity_png(values, report.benchmarks[model], title=f"{model} vs its benchmark")
+        down = drawdown_png(values, title=f"{model} drawdown")
+        out[f"plot_{model}"] = dg.MetadataValue.md(
+            f"{png_md(equity, f'{model} equity')}\n\n{png_md(down, f'{model} drawdown')}"
+        )
+    return out

@@ -5,13 +5,21 @@ import dagster as dg
 
 from trading_assets.config import source_id
 from trading_assets.defs.market_checks import MARKET_CHECK_SPECS, market_check_results
+from trading_assets.defs.metadata import OWNERS, table_metadata, tags
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.errors import TradingAssetsError
 from trading_assets.runs.market_data import source_for
+from trading_assets.store.coverage import Coverage, write_coverage
 from trading_assets.store.models import enabled_signatures
 
 
-@dg.asset(group_name="market_data", kinds={"duckdb"}, check_specs=MARKET_CHECK_SPECS)
+@dg.asset(
+    group_name="market_data",
+    kinds={"duckdb"},
+    check_specs=MARKET_CHECK_SPECS,
+    owners=OWNERS,
+    tags=tags("market_data"),
+)
 def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """Daily OHLCV bars and corporate actions of each market-data source the registered
     models use."""
@@ -21,7 +29,7 @@ def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg
     for spec in result_store.model_specs():
         if spec.signature in enabled:  # a disabled model's source is not reloaded
             configs[source_id(spec.market_data)] = spec.market_data
-    summary, failed, histories = [], {}, {}
+    summary, failed, histories, spans = [], {}, {}, []
     for key, config in sorted(configs.items()):
         source = source_for(config)
         try:
@@ -34,6 +42,7 @@ def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg
             result_store.mark_source_failed(key, str(exc))
             continue
         rows = result_store.write_prices(key, history)
+        spans.append((history.dates[0], history.dates[-1]))
         actions = (
             f"{len(history.actions)}" if source.has_corporate_actions else "none (source has none)"
         )
@@ -42,6 +51,9 @@ def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg
             f"| {key} | {len(history.symbols)} | {history.dates[0]} | "
             f"{history.dates[-1]} | {rows} | {actions} |"
         )
+    if spans:  # the date partitions' span, read when the definitions load
+        first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+        write_coverage(result_store.path, Coverage(first=first, last=last))
     table = (
         "| source | symbols | first day | last day | bars | corporate actions |\n"
         "|---|---|---|---|---|---|\n"
@@ -51,6 +63,7 @@ def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg
             "sources": len(configs),
             "failed_sources": dg.MetadataValue.json(failed),
             "summary": dg.MetadataValue.md(table + "\n".join(summary)),
+            **table_metadata(result_store, "prices"),
         },
         check_results=market_check_results(histories),
     )
