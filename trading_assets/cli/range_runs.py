@@ -13,6 +13,7 @@ CLI), and opens its own instance.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -30,6 +31,7 @@ MODEL_DAY = dg.AssetKey("model_day")
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 BACKFILL_TAG = "trading_assets/backfill"  # groups one command's runs (filter in the UI)
+JOB_TAG = "trading_assets/job"  # on every Dagster run (and backfill) of a job
 # the run's events are in the instance (and the UI); keep the terminal readable
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -48,6 +50,7 @@ class RunOutcome:
     model: str
     run_id: str
     success: bool
+    worker_error: str | None = None  # the worker process itself died (killed, crashed)
 
 
 def default_workers() -> int:
@@ -60,12 +63,17 @@ def run_ranges(
     backfill_id: str,
     workers: int,
     echo: Callable[[str], None] = print,
+    on_done: Callable[[RunOutcome], None] = lambda outcome: None,
 ) -> list[RunOutcome]:
-    """Run every range; return when every run has ended (in completion order)."""
+    """Run every range; return when every run has ended (in completion order).
+
+    backfill_id is the job id (both tags: the UI filters on either). A dead worker breaks
+    the pool: every run not ended then is returned with its worker_error at once."""
     outcomes: list[RunOutcome] = []
 
     def done(outcome: RunOutcome) -> None:
         outcomes.append(outcome)
+        on_done(outcome)
         state = "success" if outcome.success else "FAILED"
         echo(f"  run {outcome.run_id[:8]} {outcome.model}: {state} ({len(outcomes)}/{len(ranges)})")
 
@@ -80,8 +88,9 @@ def run_ranges(
             try:
                 done(future.result())
             except Exception as exc:  # the worker itself failed (not the run): say which
-                echo(f"  {futures[future].model}: worker failed: {type(exc).__name__}: {exc}")
-                done(RunOutcome(futures[future].model, "--------", False))
+                why = f"{type(exc).__name__}: {exc}"
+                echo(f"  {futures[future].model}: worker failed: {why}")
+                done(RunOutcome(futures[future].model, "--------", False, why))
     return outcomes
 
 
@@ -90,6 +99,16 @@ def start_workers(workers: int) -> None:
     if workers > 1:
         _forkserver()
         multiprocessing.forkserver.ensure_running()
+
+
+def stop_workers() -> None:
+    """Kill this process's worker processes (and the forkserver): after a Ctrl-C no run
+    of ours goes on writing unseen."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:
@@ -111,6 +130,7 @@ def materialize_range(r: RangeRun, store_path: str, backfill_id: str) -> RunOutc
             RANGE_START: f"{r.first}|{r.model}",
             RANGE_END: f"{r.last}|{r.model}",
             BACKFILL_TAG: backfill_id,
+            JOB_TAG: backfill_id,
             "trading_assets/cli": "backfill",
         },
         run_config=QUIET,
