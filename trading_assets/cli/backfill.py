@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -183,7 +184,7 @@ def execute_job(
     except KeyboardInterrupt:
         stop_workers()
         job = interrupt(store, instance, get_job(store, job_id), "Ctrl-C (SIGINT) of the command")
-        echo(
+        alert(
             f"job {job_id} interrupted by Ctrl-C: its backfill and runs are cancelled; {job.error}"
         )
         raise
@@ -206,13 +207,15 @@ def _run_here(store, instance, job_id, ranges, total, workers, echo, bar) -> Job
     outcomes = run_ranges(ranges, str(store.path), job_id, n, echo, on_done=on_done)
     dead = [o for o in outcomes if o.worker_error]
     if dead:
-        why = f"a run worker died ({dead[0].worker_error})"
+        why = f"a run worker died (killed?): {dead[0].worker_error}"
         fail_active_runs(instance, job_id, why)
-        echo(
-            f"  {why}: the runs in flight stopped; their model-days are not stored. "
+        alert(
+            f"{why}: the runs in flight stopped; their model-days are not stored. "
             "Re-run the same command to run exactly the missing model-days."
         )
-        return finish_job(store, instance, job_id, not_run=f"not run: {why}")
+        # Dagster saw these runs interrupted; the cause is the dead worker
+        lost = {o.model: f"not stored: {why}" for o in dead}
+        return finish_job(store, instance, job_id, not_run=f"not run: {why}", reasons=lost)
     return finish_job(store, instance, job_id)
 
 
@@ -228,12 +231,17 @@ def _run_on_daemon(store, instance, job_id, ranges, total, echo, poll_s, bar) ->
     if died:
         why = "the Dagster daemon died (killed?) before the backfill ended"
         job = interrupt(store, instance, get_job(store, job_id), why)
-        echo(
-            f"  {why}: backfill {backfill_id} cancelled, its runs stopped. {job.error}; "
+        alert(
+            f"{why}: backfill {backfill_id} cancelled, its runs stopped. {job.error}; "
             "a daemon is started for the command when none runs."
         )
         return job
     return finish_job(store, instance, job_id)
+
+
+def alert(text: str) -> None:
+    """A fault the user must see, even with --quiet or --format json (on stderr)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def _partition_keys(ranges: Sequence[RangeRun]) -> list[str]:

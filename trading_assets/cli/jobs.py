@@ -33,6 +33,7 @@ from trading_assets.store.jobs import (
     ModelDay,
     active_jobs,
     fail_pending_days,
+    failed_days,
     final_status,
     get_job,
     job_counts,
@@ -172,13 +173,15 @@ def finish_job(
     job_id: str,
     interrupted: str | None = None,
     not_run: str = "not run: the job's runs ended without reaching this day",
+    reasons: dict[str, str] | None = None,
 ) -> Job:
     """Give every model-day its outcome and the job its final status.
 
     interrupted: why the job stopped early (the days left are failed with it);
-    not_run: the reason of a day no run reached, when its model's run says none."""
+    not_run: the reason of a day no run reached, when its model's run says none;
+    reasons: model -> a known cause, over what Dagster recorded for its run."""
     sync_job_days(store, job_id)
-    reasons = run_reasons(instance, job_id)
+    reasons = run_reasons(instance, job_id) | (reasons or {})
     default = f"not run: {interrupted}" if interrupted else not_run
     fail_pending_days(store, job_id, reasons, default)
     counts = job_counts(store, job_id)
@@ -191,7 +194,11 @@ def finish_job(
             "re-run the same command to run exactly those"
         )
     elif failed:
-        error = f"{failed} model-days failed; see `trading-assets job {job_id}`"
+        first = failed_days(store, job_id).iloc[0]
+        error = (
+            f"{failed} model-days failed, first {first.model} on {first.date.date()}: "
+            f"{first.error}. Re-run the same command to run exactly those (after a fix)"
+        )
     update_job(store, job_id, status=str(status), completed_at=SYSTEM_CLOCK.now(), error=error)
     return get_job(store, job_id)
 

@@ -82,8 +82,9 @@ def run_ranges(
         for r in ranges:
             done(materialize_range(r, store_path, backfill_id))
         return outcomes
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver()) as pool:
-        futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver())
+    futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
+    try:
         for future in as_completed(futures):
             try:
                 done(future.result())
@@ -91,6 +92,11 @@ def run_ranges(
                 why = f"{type(exc).__name__}: {exc}"
                 echo(f"  {futures[future].model}: worker failed: {why}")
                 done(RunOutcome(futures[future].model, "--------", False, why))
+    except BaseException:  # Ctrl-C: stop the runs now, do not wait for them to end
+        stop_workers()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return outcomes
 
 
