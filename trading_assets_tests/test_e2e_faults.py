@@ -109,3 +109,23 @@ def test_ctrl_c_of_the_command_cancels_its_runs_and_a_rerun_runs_only_the_missin
     assert report["status"] == "interrupted"
     assert "Ctrl-C" in report["error"]
     _rerun_runs_exactly_the_missing_days(project, env, args, len(stored_days(project)))
+
+
+def test_kill_9_of_the_daemon_is_noticed_and_a_rerun_runs_only_the_missing_days(hurt):
+    project, env, args = hurt
+    cli = start_cli(project, *args, "--daemon", **env)
+    wait_for(lambda: started_run_of(project, "slow"), timeout=120, what="a run of the daemon")
+    [daemon] = descendants(cli.pid, "dagster-daemon")
+    daemon.kill()
+    killed = time.monotonic()
+    out, err = cli.communicate(timeout=60)
+    assert time.monotonic() - killed < 15  # noticed within seconds
+    assert cli.returncode == 1, out + err
+    assert "the Dagster daemon died" in err and "cancelled" in err
+    report = job_report(project, _job_id(out))
+    assert report["status"] == "interrupted"
+    assert not runs(project, ACTIVE)  # its runs are stopped, not left to a later daemon
+    with dg.DagsterInstance.from_config(str(project.home)) as instance:
+        [backfill] = instance.get_backfills()
+        assert backfill.status.value == "CANCELED"
+    _rerun_runs_exactly_the_missing_days(project, env, args, len(stored_days(project)))

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import socket
@@ -145,18 +144,25 @@ def fail_active_runs(instance: dg.DagsterInstance, job_id: str, why: str) -> int
     host and record them failed with `why`, so no orphan writes later."""
     runs = instance.get_runs(dg.RunsFilter(tags={JOB_TAG: job_id}, statuses=list(ACTIVE_RUN)))
     for run in runs:
-        _kill_run_workers(run.run_id)
+        _kill_run_workers(instance, run.run_id)
         instance.report_run_failed(run, why)
     return len(runs)
 
 
-def _kill_run_workers(run_id: str) -> None:
-    """A daemon-launched run's worker (`dagster api execute_run ...`) names its run id."""
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        cmdline = " ".join(proc.info.get("cmdline") or ())
-        if run_id in cmdline and proc.pid != os.getpid():
-            with contextlib.suppress(psutil.Error):
+def _kill_run_workers(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Kill a run's worker processes (and their step processes) on this host: Dagster
+    records each one's pid in an engine event ("Started process for run (pid: N)")."""
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        data = entry.dagster_event.engine_event_data
+        pid = data.metadata.get("pid") if data is not None else None
+        if pid is None or int(pid.value) == os.getpid():
+            continue
+        try:
+            worker = psutil.Process(int(pid.value))
+            for proc in [*worker.children(recursive=True), worker]:
                 proc.kill()
+        except psutil.Error:  # already gone
+            pass
 
 
 def cancel_backfill(instance: dg.DagsterInstance, backfill_id: str | None) -> None:
