@@ -45,6 +45,8 @@ class DayResult:
     error: TradingAssetsError | None = None
     # what the day's splits and dividends did to the holdings, before the open
     actions: tuple[ActionEffect, ...] = ()
+    # listed symbols of the universe without a close today: the day ran on partial data
+    missing_symbols: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -52,7 +54,11 @@ class DayResult:
 
     @property
     def degraded(self) -> bool:
-        return bool(self.stale_symbols) or any(s.merged.degraded for s in self.signals)
+        return (
+            bool(self.stale_symbols)
+            or bool(self.missing_symbols)
+            or any(s.merged.degraded for s in self.signals)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +117,7 @@ def simulate(
             daily_return,
             stale,
             actions=effects,
+            missing_symbols=_missing_bars(history, row),
         )
         prev_value, prev_date = value, date
 
@@ -166,6 +173,18 @@ def _valuation(
         closes[symbol] = price
         positions_value += shares * price
     return closes, tuple(stale), positions_value
+
+
+def _missing_bars(history: PriceHistory, row: int) -> tuple[str, ...]:
+    """Symbols listed today (between their first and last bar) with no close today. A day
+    no symbol has a bar for is not in the history at all: that day fails (index_of)."""
+    first, last = history.listing_rows()
+    closes = history.close[row]
+    return tuple(
+        symbol
+        for j, symbol in enumerate(history.symbols)
+        if 0 <= first[j] <= row <= last[j] and math.isnan(closes[j])
+    )
 
 
 def _failed(
