@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trading_assets_tests.e2e import sqlite_project, write_config  # noqa: E402
-from trading_assets_tests.faults import (  # noqa: E402
+from trading_assets_tests.e2e import sqlite_project, write_config
+from trading_assets_tests.faults import (
     descendants,
     install_slow_agent,
     job_report,
@@ -88,7 +88,7 @@ def main() -> None:
         jobs = []
         print(f"{a.models} models x {start}..{end} = {expected} model-days, {a.delay} s/day")
         for fault, victim in (("worker", "m00"), ("sigint", "m03"), ("daemon", "m06")):
-            rc, text, noticed = hurt(project, env, args, fault, victim)
+            rc, _text, noticed = hurt(project, env, args, fault, victim)
             job = json.loads(project.run("jobs", "--format", "json").stdout)[0]
             jobs.append(job)
             print(
