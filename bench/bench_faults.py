@@ -92,7 +92,7 @@ def main() -> None:
             job = json.loads(project.run("jobs", "--format", "json").stdout)[0]
             jobs.append(job)
             print(
-                f"  {fault:<7} exit {rc:>3}, noticed in {noticed:5.1f} s: job {job['job_id']} "
+                f"  {fault:<7} exit {rc:>3}, {noticed:5.1f} s after the fault: job {job['job_id']} "
                 f"{job['status']:<11} {job['total_model_days']:>5} model-days, "
                 f"{job['completed']:>5} completed; stored now {len(stored_days(project))}"
             )

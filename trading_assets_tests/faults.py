@@ -4,6 +4,7 @@ hurt, and what a user then sees (job report, store rows, Dagster runs)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -101,6 +102,11 @@ def _cmdline(p: psutil.Process) -> list[str]:
         return p.cmdline()
     except psutil.Error:
         return []
+
+
+def job_id_in(text: str) -> str:
+    """The job id a command printed (`backfill ID ...`, `job ID ...`)."""
+    return re.search(r"(?:job|backfill) (\w{12})", text).group(1)
 
 
 def job_report(project: Project, job_id: str) -> dict:

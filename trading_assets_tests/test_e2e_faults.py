@@ -9,7 +9,6 @@ model-day once.
 
 from __future__ import annotations
 
-import re
 import signal
 import time
 
@@ -20,6 +19,7 @@ from trading_assets_tests.e2e import sqlite_project, write_config
 from trading_assets_tests.faults import (
     descendants,
     install_slow_agent,
+    job_id_in,
     job_report,
     runs,
     sessions,
@@ -31,7 +31,7 @@ from trading_assets_tests.faults import (
 
 pytestmark = pytest.mark.slow
 
-START, END = "2012-01-03", "2012-03-30"
+START, END = "2012-01-03", "2012-02-29"
 CONFIG = """
 initial_cash: 100000
 universe: [AAPL, MSFT]
@@ -53,10 +53,6 @@ def hurt(tmp_path, monkeypatch):
     return project, env, args
 
 
-def _job_id(text: str) -> str:
-    return re.search(r"(?:job|backfill) (\w{12})", text).group(1)
-
-
 def _rerun_runs_exactly_the_missing_days(project, env, args, stored_before: int) -> None:
     total = 2 * sessions(START, END)
     again = project.run(*args, **env)
@@ -64,7 +60,7 @@ def _rerun_runs_exactly_the_missing_days(project, env, args, stored_before: int)
     # the re-run's job holds exactly the model-days the interruption left unstored
     assert f"{total - stored_before} model-days" in again.stdout
     assert f"({stored_before} already stored" in again.stdout
-    report = job_report(project, _job_id(again.stdout))
+    report = job_report(project, job_id_in(again.stdout))
     assert report["status"] == "completed"
     assert report["progress"]["total_model_days"] == total - stored_before
     rows = stored_days(project)
@@ -85,7 +81,7 @@ def test_kill_9_of_a_run_worker_is_reported_and_a_rerun_runs_only_the_missing_da
     assert time.monotonic() - killed < 15  # noticed within seconds, not at the end
     assert cli.returncode == 1, out + err
     assert "a run worker died" in err and "Re-run the same command" in err, err  # even --quiet
-    report = job_report(project, _job_id(out))
+    report = job_report(project, job_id_in(out))
     assert report["status"] in ("partial", "failed")
     slow_failures = [f for f in report["failed"] if f["model"] == "slow"]
     assert len(slow_failures) == sessions(START, END)
@@ -105,7 +101,7 @@ def test_ctrl_c_of_the_command_cancels_its_runs_and_a_rerun_runs_only_the_missin
     assert "interrupted by Ctrl-C" in err and "cancelled" in err
     assert not [p for p in workers if p.is_running() and p.status() != "zombie"]
     assert not runs(project, ACTIVE)
-    report = job_report(project, _job_id(err))
+    report = job_report(project, job_id_in(err))
     assert report["status"] == "interrupted"
     assert "Ctrl-C" in report["error"]
     _rerun_runs_exactly_the_missing_days(project, env, args, len(stored_days(project)))
@@ -122,7 +118,7 @@ def test_kill_9_of_the_daemon_is_noticed_and_a_rerun_runs_only_the_missing_days(
     assert time.monotonic() - killed < 15  # noticed within seconds
     assert cli.returncode == 1, out + err
     assert "the Dagster daemon died" in err and "cancelled" in err
-    report = job_report(project, _job_id(out))
+    report = job_report(project, job_id_in(out))
     assert report["status"] == "interrupted"
     assert not runs(project, ACTIVE)  # its runs are stopped, not left to a later daemon
     with dg.DagsterInstance.from_config(str(project.home)) as instance:

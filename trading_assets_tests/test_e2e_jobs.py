@@ -4,20 +4,21 @@ and failures inside runs reaching the user with their reason (never only daemon.
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import dagster as dg
 import pytest
 
 from trading_assets_tests.e2e import sqlite_project, write_config
-from trading_assets_tests.faults import install_slow_agent, job_report, sessions, stored_days
+from trading_assets_tests.faults import (
+    install_slow_agent,
+    job_id_in,
+    job_report,
+    sessions,
+    stored_days,
+)
 
 pytestmark = pytest.mark.slow
-
-
-def _job_id(text: str) -> str:
-    return re.search(r"(?:job|backfill) (\w{12})", text).group(1)
 
 
 def _price_folder(tmp_path):
@@ -52,7 +53,7 @@ def test_missing_prices_one_symbol_is_partial_data_every_symbol_fails_the_day(tm
     assert rows["2012-01-05"] == "degraded_success"  # MSFT's bar is missing: partial data
     assert rows["2012-01-10"] == "failed"  # no bar at all: never yesterday's prices carried
     assert "2012-01-11" not in rows  # the chain stops at the failed day
-    report = job_report(project, _job_id(done.stdout))
+    report = job_report(project, job_id_in(done.stdout))
     assert report["status"] == "partial"
     assert report["progress"]["completed"] == 5 and report["progress"]["failed"] == 4
     assert report["failed"][0]["error"].startswith("no prices for 2012-01-10")
