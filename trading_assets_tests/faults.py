@@ -80,6 +80,12 @@ def runs(project: Project, statuses=None) -> list[dg.DagsterRun]:
         return list(instance.get_runs(dg.RunsFilter(statuses=statuses or [])))
 
 
+def any_started_run(project: Project) -> bool:
+    """A model_day run of a job (not the command's in-process market_prices run)."""
+    started = runs(project, [dg.DagsterRunStatus.STARTED])
+    return any("trading_assets/job" in r.tags for r in started)
+
+
 def started_run_of(project: Project, model: str) -> bool:
     return any(
         r.tags.get(
