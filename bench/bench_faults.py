@@ -1,6 +1,7 @@
 """A backfill of 10 models x 1 year through faults: model-days completed, retried, lost.
 
 The real `trading-assets backfill`, hurt three times, then run to the end:
+  (each once this command has stored a model and another model's run is mid-chain)
   1. kill -9 of a run worker mid-chain (default path, 2 worker processes);
   2. Ctrl-C (SIGINT) of the command while its runs are mid-chain;
   3. kill -9 of the daemon (`--daemon`) while its runs are mid-chain;
@@ -55,8 +56,12 @@ def hurt(project, env, args, fault: str) -> tuple[int, str, float]:
     """Start the command, hurt it once one of its runs is mid-chain; (rc, output, s)."""
     extra = ("--daemon",) if fault == "daemon" else ("--workers", "2")
     cli = start_cli(project, *args, *extra, **env)
-    wait_for(lambda: any_started_run(project), timeout=300, what="a run of the command")
-    time.sleep(1.5)
+    before = _stored(project)
+
+    def mid_job() -> bool:  # some model of this command stored, another mid-chain
+        return _stored(project) > before and any_started_run(project)
+
+    wait_for(mid_job, timeout=300, what="a stored model and a running one")
     if fault == "worker":
         [worker, *_] = [p for p in descendants(cli.pid, "forkserver") if p.ppid() != cli.pid]
         worker.kill()
@@ -68,6 +73,13 @@ def hurt(project, env, args, fault: str) -> tuple[int, str, float]:
     hit = time.monotonic()
     out, err = cli.communicate(timeout=300)
     return cli.returncode, out + err, time.monotonic() - hit
+
+
+def _stored(project) -> int:
+    try:
+        return len(stored_days(project))
+    except Exception:  # the command holds the file for a write just now
+        return -1
 
 
 def main() -> None:

@@ -130,7 +130,6 @@ def run_backfill(
             store, instance, job_id, plan.ranges, daemon, workers, echo, poll_s, progress
         )
     else:
-        echo(f"nothing to run: all {plan.stored} model-days of the range are stored")
         job = None
     if job is None or job.status == JobStatus.COMPLETED:
         materialize_here(instance, store, [daily_portfolio, leaderboard])

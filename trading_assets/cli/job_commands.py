@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from trading_assets.cli.backfill import execute_job, materialize_here, prepare
 from trading_assets.cli.instance import daemon_alive, ensure_home, get_instance
@@ -31,6 +32,7 @@ from trading_assets.cli.jobs import (
 from trading_assets.cli.output import render
 from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
+from trading_assets.errors import TradingAssetsError
 from trading_assets.store.jobs import (
     Job,
     create_job,
@@ -45,6 +47,30 @@ from trading_assets.store.results import ResultStore
 from trading_assets.vocab import ACTIVE_JOB_STATUSES, JobStatus
 
 FAILED_SHOWN = 20  # failed model-days listed in the table form (json lists all)
+
+
+def load_specs(config: str, models: str | None) -> list[ModelSpec]:
+    """The config's enabled models ('demo': the bundled one), or those `models` names."""
+    from importlib import resources
+
+    from trading_assets.config import load_config, model_specs
+
+    path = (
+        resources.files("trading_assets") / "configs" / "demo.yaml"
+        if config == "demo"
+        else Path(config)
+    )
+    specs = model_specs(load_config(path))
+    if not models:
+        return specs
+    wanted = [m.strip() for m in models.split(",") if m.strip()]
+    unknown = sorted(set(wanted) - {s.signature for s in specs})
+    if unknown:
+        raise TradingAssetsError(
+            f"--models names {', '.join(unknown)}, not in {path}",
+            fix=f"use some of: {', '.join(s.signature for s in specs)}",
+        )
+    return [s for s in specs if s.signature in wanted]
 
 
 def trigger(store: ResultStore, specs: Sequence[ModelSpec], start, end, fmt: str) -> int:

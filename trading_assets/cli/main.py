@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from importlib import resources
 from pathlib import Path
 
 from trading_assets.errors import TradingAssetsError
@@ -150,26 +149,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _specs(args: argparse.Namespace):
-    from trading_assets.config import load_config, model_specs
+    from trading_assets.cli.job_commands import load_specs
 
-    path = (
-        resources.files("trading_assets") / "configs" / "demo.yaml"
-        if args.config == "demo"
-        else Path(args.config)
-    )
     if args.start and args.end and args.start > args.end:
         raise TradingAssetsError(f"--start {args.start} is after --end {args.end}", fix="swap them")
-    specs = model_specs(load_config(path))
-    if args.models:
-        wanted = [m.strip() for m in args.models.split(",") if m.strip()]
-        unknown = sorted(set(wanted) - {s.signature for s in specs})
-        if unknown:
-            raise TradingAssetsError(
-                f"--models names {', '.join(unknown)}, not in {path}",
-                fix=f"use some of: {', '.join(s.signature for s in specs)}",
-            )
-        specs = [s for s in specs if s.signature in wanted]
-    return specs
+    return load_specs(args.config, args.models)
 
 
 def _backfill(args: argparse.Namespace, store) -> int:
@@ -198,6 +182,9 @@ def _backfill(args: argparse.Namespace, store) -> int:
     if args.format == "json":
         print(json.dumps(outcome, default=str))
         return 0 if ok else 1
+    if outcome["job_id"] is None:
+        print(f"nothing to run: all {outcome['already_stored']} model-days are stored")
+        return 0
     print(
         f"backfill {outcome['job_id']} {outcome['status']}: "
         f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s "
