@@ -76,6 +76,8 @@ def hurt(project, env, args, fault: str) -> tuple[int, str, float]:
 
 
 def _stored(project) -> int:
+    if not project.store.exists():
+        return 0
     try:
         return len(stored_days(project))
     except Exception:  # the command holds the file for a write just now
