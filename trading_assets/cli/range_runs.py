@@ -96,7 +96,11 @@ def run_ranges(
         stop_workers()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown()
+    if any(o.worker_error for o in outcomes):  # a broken pool: do not wait for its
+        stop_workers()  # terminated workers to wind down; the runs are reported failed
+        pool.shutdown(wait=False, cancel_futures=True)
+    else:
+        pool.shutdown()
     return outcomes
 
 
