@@ -1,6 +1,6 @@
 """`trading-assets backfill`: register models, load prices, run model_day over the
 model-days not stored yet as one recorded job (cli/jobs.py), then the analytics;
-blocking, with progress. `trigger` runs the same job on the daemon (cli/trigger.py).
+blocking, with progress. `trigger` runs the same job on the daemon (cli/job_commands.py).
 
 Two ways to run the model-days, both real Dagster runs (one per model, every model-day a
 materialized partition, visible in the UI):
@@ -8,13 +8,12 @@ materialized partition, visible in the UI):
   (cli/range_runs.py); done when every run has ended and every partition is materialized;
 - `--daemon`: a Dagster asset backfill launched through the GraphQL
   `launchPartitionBackfill` mutation, as the UI does, run by the daemon (started for the
-  command if none runs). `launch_backfill` alone is the asynchronous launch.
+  command if none runs; cli/daemon_backfill.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -22,7 +21,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from trading_assets.cli.instance import ensure_home, get_instance, graphql, running_daemon
+from trading_assets.cli.daemon_backfill import daemon_env, launch_backfill, wait_backfill
+from trading_assets.cli.instance import ensure_home, get_instance, running_daemon
 from trading_assets.cli.jobs import (
     JOB_TAG,
     fail_active_runs,
@@ -30,6 +30,7 @@ from trading_assets.cli.jobs import (
     interrupt,
     new_job_id,
     plan_job,
+    refresh_jobs,
     start_job,
 )
 from trading_assets.cli.progress import Mode, Progress
@@ -44,47 +45,17 @@ from trading_assets.cli.range_runs import (
 from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard
 from trading_assets.defs.assets.market import market_prices
-from trading_assets.defs.partitions import MODELS_PARTITION, date_partitions
+from trading_assets.defs.partitions import MODELS_PARTITION
 from trading_assets.errors import TradingAssetsError
-from trading_assets.instance import DAGSTER_EVENT_SETTINGS
 from trading_assets.store.jobs import (
     Job,
     create_job,
     days_per_model,
     get_job,
     job_counts,
-    sync_job_days,
 )
 from trading_assets.store.results import ResultStore
 from trading_assets.vocab import DayStatus, JobStatus
-
-# The partition keys are a literal in the document (a JSON list of strings is a GraphQL
-# list literal); everything else is a variable. Why not variables for the keys: a
-# backfill can name tens of thousands of keys, over the 128 KiB limit of one
-# command-line argument. Why not `partitionsByAssets` ranges: Dagster 1.13.27 fails on a
-# range with a dynamic dimension (see bench/README.md, "Dagster defects").
-LAUNCH = """
-mutation Launch($config: RunConfigData, $tags: [ExecutionTag!], $title: String) {
-  launchPartitionBackfill(backfillParams: {
-    partitionNames: KEYS, assetSelection: [{path: ["model_day"]}],
-    runConfigData: $config, tags: $tags, title: $title
-  }) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message stack }
-    ... on InvalidStepError { invalidStepKey }
-    ... on InvalidOutputError { invalidOutputName }
-    ... on UnauthorizedError { message }
-    ... on PartitionKeysNotFoundError { message }
-  }
-}
-"""
-SUCCESS = {"COMPLETED", "COMPLETED_SUCCESS"}
-TERMINAL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
-
-
-def store_run_config(store: ResultStore) -> dict:
-    return {"resources": {"store": {"config": {"path": str(store.path)}}}}
 
 
 def materialize_here(instance: dg.DagsterInstance, store: ResultStore, assets: list) -> None:
@@ -122,6 +93,7 @@ def run_backfill(
     Only the model-days not stored yet (or failed) run, unless `rerun`."""
     t0, started_at = time.monotonic(), time.time()
     instance = prepare(store, specs, daemon, workers)
+    refresh_jobs(store, instance)  # a killed command's job must not block this one
     plan = plan_job(store, specs, start, end, rerun=rerun)
     job_id = new_job_id()
     if plan.days:
@@ -221,12 +193,12 @@ def _run_here(store, instance, job_id, ranges, total, workers, echo, bar) -> Job
 def _run_on_daemon(store, instance, job_id, ranges, total, echo, poll_s, bar) -> Job:
     backfill_id = launch_backfill(store, ranges, total, job_id)
     start_job(store, job_id, backfill_id)
-    with running_daemon(instance, _daemon_env(store)) as alive:
+    with running_daemon(instance, daemon_env(store)) as alive:
         echo(
             f"job {job_id}: Dagster backfill {backfill_id}, {total} model-days over "
             f"{len(ranges)} models"
         )
-        died = _wait(instance, store, job_id, backfill_id, total, echo, poll_s, bar, alive)
+        died = wait_backfill(instance, store, job_id, backfill_id, total, echo, poll_s, bar, alive)
     if died:
         why = "the Dagster daemon died (killed?) before the backfill ended"
         job = interrupt(store, instance, get_job(store, job_id), why)
@@ -241,50 +213,6 @@ def _run_on_daemon(store, instance, job_id, ranges, total, echo, poll_s, bar) ->
 def alert(text: str) -> None:
     """A fault the user must see, even with --quiet or --format json (on stderr)."""
     print(text, file=sys.stderr, flush=True)
-
-
-def _partition_keys(ranges: Sequence[RangeRun]) -> list[str]:
-    return [
-        f"{d}|{r.model}"
-        for r in ranges
-        for d in date_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(r.first, r.last))
-    ]
-
-
-def _daemon_env(store: ResultStore) -> dict[str, str]:
-    return {"TRADING_ASSETS_STORE": str(store.path), **DAGSTER_EVENT_SETTINGS}
-
-
-def launch_backfill(store: ResultStore, ranges: Sequence[RangeRun], total: int, job_id: str) -> str:
-    """Launch a Dagster asset backfill of the ranges for the daemon; return its id."""
-    variables = {
-        "config": store_run_config(store),
-        "title": f"trading-assets backfill: {len(ranges)} models, {total} model-days",
-        "tags": [
-            {"key": "trading_assets/cli", "value": "backfill"},
-            {"key": JOB_TAG, "value": job_id},
-        ],
-    }
-    document = LAUNCH.replace("KEYS", json.dumps(_partition_keys(ranges)))
-    answer = graphql(document, variables, _daemon_env(store))
-    launched = (answer.get("data") or {}).get("launchPartitionBackfill") or {}
-    if launched.get("__typename") != "LaunchBackfillSuccess":
-        raise TradingAssetsError(f"backfill was not launched: {answer}")
-    return launched["backfillId"]
-
-
-def _wait(instance, store, job_id, backfill_id, total, echo, poll_s, bar, alive) -> bool:
-    """Poll until the daemon marks the backfill done (False), or the daemon dies (True)."""
-    while True:
-        backfill = instance.get_backfill(backfill_id)
-        status = backfill.status.value if backfill else "UNKNOWN"
-        sync_job_days(store, job_id)
-        bar.update(int(job_counts(store, job_id)[DayStatus.COMPLETED]), status=status.lower())
-        if status in TERMINAL:
-            return False
-        if not alive():
-            return True
-        time.sleep(poll_s)
 
 
 def _last_run_end(
