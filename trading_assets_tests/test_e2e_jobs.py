@@ -14,8 +14,12 @@ from trading_assets_tests.faults import (
     install_slow_agent,
     job_id_in,
     job_report,
+    runs,
     sessions,
+    start_cli,
+    started_run_of,
     stored_days,
+    wait_for,
 )
 
 pytestmark = pytest.mark.slow
@@ -106,3 +110,24 @@ def test_trigger_returns_at_once_refuses_an_overlap_and_agrees_with_dagster(tmp_
         assert backfill.status.value == "COMPLETED_SUCCESS"
         assert backfill.tags["trading_assets/job"] == job["job_id"]
     assert len(stored_days(project)) == 20
+
+
+def test_job_cancel_stops_a_running_backfill_and_says_so(tmp_path, monkeypatch):
+    project = sqlite_project(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(project.home))
+    env = install_slow_agent(tmp_path / "site")
+    config = write_config(
+        tmp_path,
+        "universe: [AAPL]\nmodels:\n  - {signature: slow, agent: slow, params: {delay: 0.3}}\n",
+    )
+    args = ("backfill", "--config", str(config), "--start", "2012-01-03", "--end", "2012-03-30")
+    cli = start_cli(project, *args, "--quiet", **env)
+    wait_for(lambda: started_run_of(project, "slow"), what="the backfill's run")
+    [job] = json.loads(project.run("jobs", "--format", "json").stdout)
+    assert job["status"] == "running"
+    cancelled = project.run("job", job["job_id"], "--cancel", "--format", "json")
+    assert cancelled.returncode == 1  # the job did not complete
+    assert json.loads(cancelled.stdout)["status"] == "interrupted"
+    _, err = cli.communicate(timeout=60)
+    assert cli.returncode == 130 and "interrupted by Ctrl-C" in err
+    assert not runs(project, [dg.DagsterRunStatus.STARTED])
