@@ -51,6 +51,7 @@ class RunOutcome:
     run_id: str
     success: bool
     worker_error: str | None = None  # the worker process itself died (killed, crashed)
+    interrupted: bool = False  # Dagster turned a Ctrl-C into the run's failure
 
 
 def default_workers() -> int:
@@ -80,7 +81,10 @@ def run_ranges(
     workers = max(1, min(workers, len(ranges)))
     if workers == 1:
         for r in ranges:
-            done(materialize_range(r, store_path, backfill_id))
+            outcome = materialize_range(r, store_path, backfill_id)
+            done(outcome)
+            if outcome.interrupted:  # Ctrl-C of this process, taken in by the run
+                raise KeyboardInterrupt
         return outcomes
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver())
     futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
@@ -146,7 +150,13 @@ def materialize_range(r: RangeRun, store_path: str, backfill_id: str) -> RunOutc
         run_config=QUIET,
         raise_on_error=False,
     )
-    return RunOutcome(r.model, result.run_id, result.success)
+    interrupted = any(
+        event.is_step_failure
+        and event.step_failure_data.error is not None
+        and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError"
+        for event in result.all_events
+    )
+    return RunOutcome(r.model, result.run_id, result.success, interrupted=interrupted)
 
 
 _INSTANCE: list[dg.DagsterInstance] = []
