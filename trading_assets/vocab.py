@@ -31,6 +31,21 @@ class DayStatus(StrEnum):
 FINISHED_STATUSES: tuple[DayStatus, ...] = (DayStatus.COMPLETED, DayStatus.DEGRADED_SUCCESS)
 
 
+class JobStatus(StrEnum):
+    """A job's life, as the legacy job API's users knew it: pending -> running -> one end."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"  # every model-day completed
+    PARTIAL = "partial"  # some model-days completed, some failed
+    FAILED = "failed"  # no model-day completed
+    INTERRUPTED = "interrupted"  # stopped (Ctrl-C, a dead daemon or worker); re-trigger it
+
+
+ACTIVE_JOB_STATUSES: tuple[JobStatus, ...] = (JobStatus.PENDING, JobStatus.RUNNING)
+# A job's model-days use DayStatus: pending, running, completed, failed.
+
+
 class Rating(StrEnum):
     """The 5-tier scale, strongest buy first."""
 

@@ -248,11 +248,13 @@ def test_simulate_with_held_symbol_without_close_values_at_last_close_and_marks_
     assert results[2].value == 100.0 + 10 * 13.0
 
 
-def test_simulate_with_unheld_symbol_without_close_is_not_stale():
+def test_simulate_with_unheld_symbol_without_close_is_not_stale_but_partial_data():
     history = sim_history(close_gap=(2, 1))  # B missing, only A held
     (result,) = simulate(Scripted(), history, [SIM_DATES[2]], start(100.0, {"A": 10}))
     assert result.stale_symbols == ()
-    assert not result.degraded
+    # issue 11: a price day missing for one symbol is partial data, never silent
+    assert result.missing_symbols == ("B",)
+    assert result.degraded
 
 
 def test_simulate_with_order_on_symbol_without_open_rejects_no_price():

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,10 +53,14 @@ def daemon_alive(instance: dg.DagsterInstance, max_age_s: float = 45.0) -> bool:
 
 
 @contextmanager
-def running_daemon(instance: dg.DagsterInstance, env: dict[str, str]) -> Iterator[bool]:
-    """Yield True if this process started a daemon (and will stop it), False if one ran."""
+def running_daemon(
+    instance: dg.DagsterInstance, env: dict[str, str]
+) -> Iterator[Callable[[], bool]]:
+    """Yield a check that the daemon still lives: the daemon this process started (and
+    stops afterwards) is watched by its pid, within a poll; a daemon that already ran, by
+    its heartbeat (every 30 s)."""
     if daemon_alive(instance):
-        yield False
+        yield lambda: daemon_alive(instance, max_age_s=75.0)
         return
     bin_dir = Path(sys.executable).parent
     log = Path(os.environ["DAGSTER_HOME"]) / "daemon.log"
@@ -68,7 +72,7 @@ def running_daemon(instance: dg.DagsterInstance, env: dict[str, str]) -> Iterato
             stderr=subprocess.STDOUT,
         )
     try:
-        yield True
+        yield lambda: proc.poll() is None
     finally:
         proc.terminate()
         try:

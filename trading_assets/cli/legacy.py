@@ -8,7 +8,7 @@ from trading_assets.cli.output import render
 from trading_assets.store.results import ResultStore
 
 
-def import_legacy(store: ResultStore, root: Path) -> int:
+def import_legacy(store: ResultStore, root: Path, progress: str = "bar") -> int:
     """Import an AI-Trader checkout, replay it through Dagster, check parity, summarise.
     Exit 0 only when every signature was accepted and every parity check passed."""
     from trading_assets.cli.backfill import run_backfill
@@ -38,9 +38,10 @@ def import_legacy(store: ResultStore, root: Path) -> int:
     specs = [store.model_spec(s.signature) for s in accepted]
     start = min(s.first_date for s in accepted)
     end = max(s.last_date for s in accepted)
-    outcome = run_backfill(store, specs, start, end)
+    # a replay re-simulates every imported day (parity is checked as it writes)
+    outcome = run_backfill(store, specs, start, end, rerun=True, progress=progress)
     print(
-        f"replay backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
+        f"replay backfill {outcome['job_id']} {outcome['status']}: "
         f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s\n"
     )
     summary = parity_summary(store)
@@ -51,10 +52,4 @@ def import_legacy(store: ResultStore, root: Path) -> int:
     print("\nleaderboard:")
     print(render(board[board["model"].isin(summary["model"])], "table"))
     parity_ok = bool(len(summary)) and int(summary["failed"].sum()) == 0
-    return (
-        0
-        if parity_ok
-        and not report.rejected
-        and outcome["status"] in ("COMPLETED", "COMPLETED_SUCCESS")
-        else 1
-    )
+    return 0 if parity_ok and not report.rejected and outcome["status"] == "completed" else 1

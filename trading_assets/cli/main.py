@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from importlib import resources
 from pathlib import Path
 
 from trading_assets.errors import TradingAssetsError
@@ -25,6 +24,17 @@ def _store_arg(p: argparse.ArgumentParser) -> None:
         default=None,
         help="DuckDB result store (default: $TRADING_ASSETS_STORE or .data/trading_assets.duckdb)",
     )
+
+
+def _output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _progress_mode(args: argparse.Namespace) -> str:
+    if args.quiet:
+        return "quiet"
+    return "json" if args.format == "json" else "bar"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +58,35 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="launch a Dagster asset backfill for the daemon instead (as the UI does) and wait",
     )
+    p.add_argument("--models", help="comma-separated signatures of the config to run")
+    p.add_argument(
+        "--rerun", action="store_true", help="run stored model-days again (default: only missing)"
+    )
+    _output_args(p)
+    _store_arg(p)
+
+    p = sub.add_parser("trigger", help="start a backfill job on the daemon; print its id")
+    p.add_argument("--config", default="demo", help="models YAML file, or 'demo'")
+    p.add_argument("--models", help="comma-separated signatures of the config to run")
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("job", help="one job's status, progress and failed model-days")
+    p.add_argument("job_id")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--wait", action="store_true", help="wait until the job has ended")
+    p.add_argument("--cancel", action="store_true", help="cancel the job's backfill and runs")
+    p.add_argument("--supervise", action="store_true", help=argparse.SUPPRESS)
+    _store_arg(p)
+
+    p = sub.add_parser("jobs", help="list the jobs, newest first")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    _store_arg(p)
+
+    p = sub.add_parser("health", help="instance, daemon heartbeat, store reachable and writable")
+    p.add_argument("--format", choices=["table", "json"], default="table")
     _store_arg(p)
 
     p = sub.add_parser("leaderboard", help="rank every model in the store")
@@ -78,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import-legacy", help="import an AI-Trader checkout and replay it")
     p.add_argument("root", type=Path)
+    _output_args(p)
     _store_arg(p)
 
     p = sub.add_parser(
@@ -116,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     except TradingAssetsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the command said what it cancelled before this
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 # Commands that only read open the store read-only: they work on a read-only file.
@@ -141,36 +184,83 @@ def _dispatch(args: argparse.Namespace) -> int:
     return COMMANDS[args.command](args, store)
 
 
-def _backfill(args: argparse.Namespace, store) -> int:
-    from trading_assets.cli.backfill import run_backfill
-    from trading_assets.cli.output import render
-    from trading_assets.config import load_config, model_specs
-    from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
+def _specs(args: argparse.Namespace):
+    from trading_assets.cli.job_commands import load_specs
 
-    path = (
-        resources.files("trading_assets") / "configs" / "demo.yaml"
-        if args.config == "demo"
-        else Path(args.config)
-    )
     if args.start and args.end and args.start > args.end:
         raise TradingAssetsError(f"--start {args.start} is after --end {args.end}", fix="swap them")
-    specs = model_specs(load_config(path))
+    return load_specs(args.config, args.models)
+
+
+def _backfill(args: argparse.Namespace, store) -> int:
+    import json
+
+    from trading_assets.cli.backfill import run_backfill
+    from trading_assets.cli.output import render
+    from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
+
+    specs = _specs(args)
     if args.workers is not None and args.workers < 1:
         raise TradingAssetsError(f"--workers {args.workers} is not a count", fix="use 1 or more")
+    quiet = args.quiet or args.format == "json"
     outcome = run_backfill(
-        store, specs, args.start, args.end, daemon=args.daemon, workers=args.workers
+        store,
+        specs,
+        args.start,
+        args.end,
+        echo=(lambda line: None) if quiet else print,
+        daemon=args.daemon,
+        workers=args.workers,
+        rerun=args.rerun,
+        progress=_progress_mode(args),
     )
+    ok = outcome["status"] == "completed" and not outcome["rejected"]
+    if args.format == "json":
+        print(json.dumps(outcome, default=str))
+        return 0 if ok else 1
+    if outcome["job_id"] is None:
+        print(f"nothing to run: all {outcome['already_stored']} model-days are stored")
+        return 0
     print(
-        f"backfill {outcome['backfill_id']} {outcome['status'].lower()}: "
+        f"backfill {outcome['job_id']} {outcome['status']}: "
         f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s "
-        f"(last run ended after {outcome['runs_done_after_seconds'] or float('nan'):.1f} s)"
+        f"({outcome['already_stored']} already stored; "
+        f"last run ended after {outcome['runs_done_after_seconds'] or float('nan'):.1f} s)"
     )
+    if not ok:
+        print(f"  {outcome['error']}\n  details: trading-assets job {outcome['job_id']}")
     print(render(ranked_leaderboard(store, compute_metrics(store).frame), "table"))
     print(
         f"\nstore: {store.path}\nUI: make ui (or DAGSTER_HOME=.dagster_home dagster dev "
         "-w workspace.yaml), then open http://127.0.0.1:3000"
     )
-    return 0 if outcome["status"] in ("COMPLETED", "COMPLETED_SUCCESS") else 1
+    return 0 if ok else 1
+
+
+def _trigger(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.job_commands import trigger
+
+    return trigger(store, _specs(args), args.start, args.end, args.format)
+
+
+def _job(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.job_commands import show_job, supervise
+
+    if args.supervise:
+        return supervise(store, args.job_id)
+    return show_job(store, args.job_id, args.format, args.wait, args.cancel)
+
+
+def _jobs(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.job_commands import show_jobs
+
+    return show_jobs(store, args.format)
+
+
+def _health(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.job_commands import health
+
+    return health(store, args.format)
 
 
 def _leaderboard(args: argparse.Namespace, store) -> int:
@@ -204,7 +294,7 @@ def _results(args: argparse.Namespace, store) -> int:
 def _import_legacy(args: argparse.Namespace, store) -> int:
     from trading_assets.cli.legacy import import_legacy
 
-    return import_legacy(store, args.root)
+    return import_legacy(store, args.root, progress=_progress_mode(args))
 
 
 def _status(args: argparse.Namespace, store) -> int:
@@ -251,6 +341,10 @@ COMMANDS = {
     "status": _status,
     "parity": _parity,
     "models": _models,
+    "trigger": _trigger,
+    "job": _job,
+    "jobs": _jobs,
+    "health": _health,
 }
 
 if __name__ == "__main__":

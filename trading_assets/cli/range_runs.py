@@ -13,6 +13,7 @@ CLI), and opens its own instance.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -31,6 +32,7 @@ MODEL_DAY = dg.AssetKey("model_day")
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 BACKFILL_TAG = "trading_assets/backfill"  # groups one command's runs (filter in the UI)
+JOB_TAG = "trading_assets/job"  # on every Dagster run (and backfill) of a job
 # the run's events are in the instance (and the UI); keep the terminal readable
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -49,6 +51,8 @@ class RunOutcome:
     model: str
     run_id: str
     success: bool
+    worker_error: str | None = None  # the worker process itself died (killed, crashed)
+    interrupted: bool = False  # Dagster turned a Ctrl-C into the run's failure
 
 
 def default_workers() -> int:
@@ -61,28 +65,47 @@ def run_ranges(
     backfill_id: str,
     workers: int,
     echo: Callable[[str], None] = print,
+    on_done: Callable[[RunOutcome], None] = lambda outcome: None,
 ) -> list[RunOutcome]:
-    """Run every range; return when every run has ended (in completion order)."""
+    """Run every range; return when every run has ended (in completion order).
+
+    backfill_id is the job id (both tags: the UI filters on either). A dead worker breaks
+    the pool: every run not ended then is returned with its worker_error at once."""
     outcomes: list[RunOutcome] = []
 
     def done(outcome: RunOutcome) -> None:
         outcomes.append(outcome)
+        on_done(outcome)
         state = "success" if outcome.success else "FAILED"
         echo(f"  run {outcome.run_id[:8]} {outcome.model}: {state} ({len(outcomes)}/{len(ranges)})")
 
     workers = max(1, min(workers, len(ranges)))
     if workers == 1:
         for r in ranges:
-            done(materialize_range(r, store_path, backfill_id))
+            outcome = materialize_range(r, store_path, backfill_id)
+            done(outcome)
+            if outcome.interrupted:  # Ctrl-C of this process, taken in by the run
+                raise KeyboardInterrupt
         return outcomes
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver()) as pool:
-        futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver())
+    futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
+    try:
         for future in as_completed(futures):
             try:
                 done(future.result())
             except Exception as exc:  # the worker itself failed (not the run): say which
-                echo(f"  {futures[future].model}: worker failed: {type(exc).__name__}: {exc}")
-                done(RunOutcome(futures[future].model, "--------", False))
+                why = f"{type(exc).__name__}: {exc}"
+                echo(f"  {futures[future].model}: worker failed: {why}")
+                done(RunOutcome(futures[future].model, "--------", False, why))
+    except BaseException:  # Ctrl-C: stop the runs now, do not wait for them to end
+        stop_workers()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    if any(o.worker_error for o in outcomes):  # a broken pool: do not wait for its
+        stop_workers()  # terminated workers to wind down; the runs are reported failed
+        pool.shutdown(wait=False, cancel_futures=True)
+    else:
+        pool.shutdown()
     return outcomes
 
 
@@ -91,6 +114,16 @@ def start_workers(workers: int) -> None:
     if workers > 1:
         _forkserver()
         multiprocessing.forkserver.ensure_running()
+
+
+def stop_workers() -> None:
+    """Kill this process's worker processes (and the forkserver): after a Ctrl-C no run
+    of ours goes on writing unseen."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:
@@ -112,12 +145,19 @@ def materialize_range(r: RangeRun, store_path: str, backfill_id: str) -> RunOutc
             RANGE_START: f"{r.first}|{r.model}",
             RANGE_END: f"{r.last}|{r.model}",
             BACKFILL_TAG: backfill_id,
+            JOB_TAG: backfill_id,
             "trading_assets/cli": "backfill",
         },
         run_config=QUIET,
         raise_on_error=False,
     )
-    return RunOutcome(r.model, result.run_id, result.success)
+    interrupted = any(
+        event.is_step_failure
+        and event.step_failure_data.error is not None
+        and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError"
+        for event in result.all_events
+    )
+    return RunOutcome(r.model, result.run_id, result.success, interrupted=interrupted)
 
 
 _INSTANCE: list[dg.DagsterInstance] = []

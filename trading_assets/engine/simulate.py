@@ -45,6 +45,8 @@ class DayResult:
     error: TradingAssetsError | None = None
     # what the day's splits and dividends did to the holdings, before the open
     actions: tuple[ActionEffect, ...] = ()
+    # listed symbols of the universe without a close today: the day ran on partial data
+    missing_symbols: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -52,7 +54,11 @@ class DayResult:
 
     @property
     def degraded(self) -> bool:
-        return bool(self.stale_symbols) or any(s.merged.degraded for s in self.signals)
+        return (
+            bool(self.stale_symbols)
+            or bool(self.missing_symbols)
+            or any(s.merged.degraded for s in self.signals)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,7 @@ def simulate(
             daily_return,
             stale,
             actions=effects,
+            missing_symbols=_missing_bars(history, row),
         )
         prev_value, prev_date = value, date
 
@@ -173,6 +180,18 @@ def failed_start(date: dt.date, start: StartState, error: TradingAssetsError) ->
     """The first day of a chain that could not start (its agent or market data no longer
     loads): stored as that model's failed day, with the reason."""
     return _failed(date, start.state, start.value, error)
+
+
+def _missing_bars(history: PriceHistory, row: int) -> tuple[str, ...]:
+    """Symbols listed today (between their first and last bar) with no close today. A day
+    no symbol has a bar for is not in the history at all: that day fails (index_of)."""
+    first, last = history.listing_rows()
+    closes = history.close[row]
+    return tuple(
+        symbol
+        for j, symbol in enumerate(history.symbols)
+        if 0 <= first[j] <= row <= last[j] and math.isnan(closes[j])
+    )
 
 
 def _failed(

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from trading_assets.config import ModelSpec
 from trading_assets.contract.v1alpha1 import decision_row
 from trading_assets.engine.simulate import DayResult
-from trading_assets.kernel.reasons import STALE_DATA
+from trading_assets.kernel.reasons import PARTIAL_DATA, STALE_DATA
 from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
 
 
@@ -49,6 +49,7 @@ def _model_day_row(model: str, r: DayResult, initial_cash: float) -> dict:
     reasons = sorted(
         {c for s in r.signals for c in s.merged.reason_codes}
         | ({STALE_DATA} if r.stale_symbols else set())
+        | ({PARTIAL_DATA} if r.missing_symbols else set())
     )
     err = r.error
     if err:
@@ -138,6 +139,8 @@ def _holding_rows(model: str, r: DayResult) -> list[dict]:
 
 
 def _quality(r: DayResult) -> str | None:
+    if r.missing_symbols:  # the cause; a stale valuation is one of its effects
+        return PARTIAL_DATA
     if r.stale_symbols:
         return STALE_DATA
     states = [s.merged.data_quality.state for s in r.signals if s.merged.data_quality]

@@ -120,4 +120,20 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             turnover DOUBLE, fees_paid DOUBLE, exposure DOUBLE, filled_orders INTEGER);
         """,
     ),
+    (
+        6,
+        "jobs and their model-days",
+        """
+        CREATE TABLE jobs (
+            job_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, status VARCHAR NOT NULL,
+            models VARCHAR[] NOT NULL, start_date DATE, end_date DATE,
+            total_model_days INTEGER NOT NULL, dagster_backfill_id VARCHAR, owner_pid INTEGER,
+            owner_host VARCHAR, created_at TIMESTAMP NOT NULL, started_at TIMESTAMP,
+            completed_at TIMESTAMP, error VARCHAR, contract_version VARCHAR NOT NULL);
+        CREATE TABLE job_model_days (
+            job_id VARCHAR NOT NULL, model VARCHAR NOT NULL, date DATE NOT NULL,
+            status VARCHAR NOT NULL, error VARCHAR, run_id VARCHAR, updated_at TIMESTAMP,
+            PRIMARY KEY (job_id, model, date));
+        """,
+    ),
 ]

@@ -5,8 +5,9 @@ in order in memory, reading only the state before the range from the store, so a
 of one partition is as correct as a full backfill.
 
 Per-partition metadata (Dagster 1.13.27): a MaterializeResult's metadata is copied to
-every partition of the range, so each model-day's own figures go through
-`context.add_asset_metadata(..., partition_key=)`. Dagster then still writes one
+every partition of the range, so each model-day's own figures go where
+`context.add_asset_metadata(..., partition_key=)` puts them (`defs/partition_metadata.py`:
+the same, without its per-call walk of the whole range). Dagster then still writes one
 materialization per partition in one event batch (batched storage: 0.25 ms an event),
 where materializations logged from the body would be written one by one. Dagster emits
 the batch in set order; the embedded event-log storage writes it in partition-key order
@@ -21,6 +22,7 @@ from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.automation_conditions import NEW_TRADING_DAY
 from trading_assets.defs.checks import PARITY_SPEC, parity_evaluations
 from trading_assets.defs.metadata import OWNERS, definition_schema, tags
+from trading_assets.defs.partition_metadata import add_partition_metadata
 from trading_assets.defs.partitions import (
     key_date,
     model_day_partitions,
@@ -106,11 +108,9 @@ def model_day(
             metadata={"models": dg.MetadataValue.md(summary_table(outcome))},
         )
     for key in context.partition_keys:
-        meta = figures.get(key)
-        if meta is None and not is_trading_day(key_date(key)):
-            meta = {"date": key_date(key).isoformat(), **CLOSED}
-        if meta is not None:
-            context.add_asset_metadata(meta, asset_key=context.asset_key, partition_key=key)
+        if key not in figures and not is_trading_day(key_date(key)):
+            figures[key] = {"date": key_date(key).isoformat(), **CLOSED}
+    add_partition_metadata(context, context.asset_key, figures)
     # yielded, not returned: with two outputs a returned NamedTuple reads as a tuple of them
     yield dg.MaterializeResult(asset_key=context.asset_key)
 
