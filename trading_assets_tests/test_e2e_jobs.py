@@ -15,7 +15,6 @@ from trading_assets_tests.faults import (
     job_id_in,
     job_report,
     runs,
-    sessions,
     start_cli,
     started_run_of,
     stored_days,
@@ -66,19 +65,20 @@ def test_missing_prices_one_symbol_is_partial_data_every_symbol_fails_the_day(tm
     assert "partial_data" in by_day["2012-01-05"]["reason_codes"]
 
 
-def test_an_unknown_symbol_reaches_the_command_and_the_job_with_its_reason(tmp_path):
+def test_an_unknown_symbol_is_refused_before_anything_runs_naming_model_and_symbol(tmp_path):
     project = sqlite_project(tmp_path)
     config = write_config(
         tmp_path, "universe: [AAPL, NOPE]\nmodels:\n  - {signature: hold, agent: buy_and_hold}\n"
     )
     args = ("backfill", "--config", str(config), "--start", "2012-01-03", "--end", "2012-01-13")
     done = project.run(*args, "--format", "json")
-    assert done.returncode == 1
-    outcome = json.loads(done.stdout)
-    assert outcome["status"] == "failed" and "unknown symbol 'NOPE'" in outcome["error"]
-    report = job_report(project, outcome["job_id"])
-    assert len(report["failed"]) == sessions("2012-01-03", "2012-01-13")
-    assert all("unknown symbol 'NOPE'" in f["error"] for f in report["failed"])
+    # never poison: the model is not registered, no job is recorded, and the user reads why
+    assert done.returncode == 2
+    assert "REJECTED hold" in done.stderr and "NOPE" in done.stderr
+    listed = project.run("models", "list", "--format", "json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    jobs = project.run("jobs", "--format", "json")
+    assert jobs.returncode == 0 and json.loads(jobs.stdout) == []
 
 
 def test_trigger_returns_at_once_refuses_an_overlap_and_agrees_with_dagster(tmp_path, monkeypatch):
