@@ -105,9 +105,18 @@ def create_job(
                 os.getpid(), socket.gethostname(), clock.now(), CONTRACT_VERSION,
             ],
         )  # fmt: skip
-        con.executemany(
-            "INSERT INTO job_model_days VALUES (?, ?, ?, ?, NULL, NULL, ?)",
-            [(job_id, m, d, str(DayStatus.PENDING), clock.now()) for m, d in days],
+        # one statement with list parameters: executemany costs ~0.5 ms a row here
+        # (4.8 s for the demo's 9,810 model-days, measured)
+        con.execute(
+            "INSERT INTO job_model_days SELECT ?, unnest(?::VARCHAR[]), unnest(?::DATE[]), "
+            "?, NULL, NULL, ?",
+            [
+                job_id,
+                [m for m, _ in days],
+                [d for _, d in days],
+                str(DayStatus.PENDING),
+                clock.now(),
+            ],
         )
 
 
