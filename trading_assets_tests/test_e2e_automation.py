@@ -113,8 +113,10 @@ class Daemon:
 
 
 def ticks(instance: dg.DagsterInstance, name: str) -> list:
+    """The instigator's finished ticks, newest first (a tick being evaluated is STARTED)."""
     [state] = [s for s in instance.all_instigator_state() if s.instigator_name == name]
-    return instance.get_ticks(state.instigator_origin_id, state.selector_id)
+    ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id)
+    return [t for t in ticks if t.status.value != "STARTED"]
 
 
 def stored_days(daemon: Daemon) -> list[dt.date]:
