@@ -132,6 +132,23 @@ def test_trading_day_close_on_weekend_or_holiday_launches_nothing(two_models, da
     assert result.skip_message == f"{day} ({why}) is not an XNYS session: nothing to simulate"
 
 
+def test_trading_day_close_on_a_session_past_the_data_requests_no_run_and_says_why(two_models):
+    # The bundled bars end on 2013-03-01 (a Friday); the next Monday is a session without
+    # bars: a run for it could only fail (and its partition may not exist at all).
+    instance, store = two_models
+    result = close_tick(instance, store, dt.date(2013, 3, 4))
+    assert isinstance(result, dg.SkipReason)
+    assert result.skip_message.startswith(
+        "2013-03-04: no bars for 2013-03-04 yet for hold-a, hold-b; market_prices_daily"
+    )
+
+
+def test_trading_day_close_with_no_model_registered_says_so(setup):
+    instance, store = setup
+    result = close_tick(instance, store, dt.date(2012, 6, 29))
+    assert result.skip_message == "2012-06-29: no enabled model is registered (nothing to simulate)"
+
+
 def test_trading_day_close_skips_models_disabled_in_the_watched_config(
     two_models, tmp_path, monkeypatch
 ):

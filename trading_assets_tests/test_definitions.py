@@ -372,8 +372,11 @@ def test_date_partitions_with_live_coverage_keep_todays_partition():
 
 
 def test_date_partitions_without_coverage_span_the_default_period():
-    keys = trading_date_partitions(None).get_partition_keys()
-    assert keys[0] == DATE_START.isoformat()
+    thursday = dt.date(2026, 12, 3)
+    keys = trading_date_partitions(None, today=thursday).get_partition_keys(
+        current_time=dt.datetime(2026, 12, 3, 23, tzinfo=dt.UTC)
+    )
+    assert (keys[0], keys[-1]) == (DATE_START.isoformat(), "2026-12-03")
 
 
 def test_market_prices_with_bundled_source_writes_the_coverage_the_definitions_read(tmp_path):

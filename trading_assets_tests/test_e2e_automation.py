@@ -7,7 +7,8 @@ does: start the automation, and later drop new price data in and load it.
 - new_models_sensor adds its partition and runs its whole history;
 - new prices in the store make new_prices_sensor run exactly the new days;
 - trading_day_close, made to tick every minute, is evaluated by the daemon on today's
-  date: a non-session launches nothing and says why, a session requests each model's day.
+  date, and on pinned dates against the same instance and store (a weekend, a session
+  already materialized, a session past the data), so every branch runs whatever today is.
 Every wait is bounded; a failure prints the daemon's log.
 """
 
@@ -28,6 +29,7 @@ import exchange_calendars as xcals
 import pytest
 
 from trading_assets.defs.assets.market import market_prices
+from trading_assets.defs.automation import trading_day_close
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets_tests.e2e import REPO
 
@@ -189,14 +191,52 @@ def test_new_prices_sensor_runs_exactly_the_newly_priced_days(daemon):
     assert runs[0].tags["dagster/asset_partition_range_start"] == f"{first}|{MODEL}"
 
 
+def close_reason(daemon: Daemon, day: dt.date) -> str:
+    """What trading_day_close says at 18:00 New York on `day`, evaluated on the daemon's
+    own instance and store (the tick's date is an input: both branches, whatever today is)."""
+    tick = dt.datetime(day.year, day.month, day.day, 18, tzinfo=ZoneInfo("America/New_York"))
+    with dg.build_schedule_context(
+        instance=daemon.instance(),
+        scheduled_execution_time=tick,
+        resources={"store": StoreResource(path=str(daemon.store))},
+    ) as context:
+        result = trading_day_close(context)
+    assert isinstance(result, dg.SkipReason), result
+    return result.skip_message
+
+
+def test_trading_day_close_on_pinned_days_says_why_it_launches_nothing(daemon):
+    daemon.wait_for("January stored", lambda: stored_days(daemon)[: len(JANUARY)] == JANUARY)
+    saturday, session = dt.date(2024, 1, 6), dt.date(2024, 1, 31)
+    after_the_data = dt.date(2024, 3, 4)  # a Monday session past the model's last bar
+    assert close_reason(daemon, saturday) == (
+        "2024-01-06 (Saturday) is not an XNYS session: nothing to simulate"
+    )
+    assert close_reason(daemon, session) == (
+        "2024-01-31: every enabled model's day is already materialized"
+    )
+    assert close_reason(daemon, after_the_data).startswith(
+        f"2024-03-04: no bars for 2024-03-04 yet for {MODEL}; market_prices_daily loads them"
+    )
+
+
 def test_trading_day_close_is_evaluated_by_the_daemon_on_todays_date(daemon):
+    """The daemon's own tick, after the model is registered: on a session today has no
+    bars (the data ends in 2024), on any other day it is not a session. Either way the
+    tick says why in the UI, and no run for a partition outside the data is requested."""
+    daemon.wait_for("January stored", lambda: stored_days(daemon)[: len(JANUARY)] == JANUARY)
     instance = daemon.instance()
-    daemon.wait_for("a trading_day_close tick", lambda: ticks(instance, "trading_day_close"))
-    tick = ticks(instance, "trading_day_close")[0]
+    since = time.time()
+
+    def newer():
+        return [t for t in ticks(instance, "trading_day_close") if t.timestamp > since]
+
+    daemon.wait_for("a trading_day_close tick after registration", newer)
+    tick = newer()[-1]
     day = dt.datetime.fromtimestamp(tick.timestamp, ZoneInfo("America/New_York")).date()
+    assert tick.status.value == "SKIPPED", tick
+    assert tick.run_ids == []
     if XNYS.is_session(day.isoformat()):
-        [run] = [instance.get_run_by_id(i) for i in tick.run_ids]
-        assert run.tags["dagster/partition"] == f"{day}|{MODEL}"
+        assert tick.skip_reason.startswith(f"{day}: no bars for {day} yet for {MODEL};")
     else:
-        assert tick.status.value == "SKIPPED"
         assert tick.skip_reason == f"{day} ({day:%A}) is not an XNYS session: nothing to simulate"

@@ -34,7 +34,9 @@ from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, m
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.partitions import (
+    DATE_FORMAT,
     MODELS_PARTITION,
+    date_partitions,
     model_partitions,
     partition_key,
     split_keys,
@@ -82,20 +84,42 @@ def enabled_models(instance: dg.DagsterInstance, store: StoreResource) -> list[s
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 def trading_day_close(context: dg.ScheduleEvaluationContext, store: StoreResource):
-    """After the close, the day's partition of every enabled model."""
-    tick = context.scheduled_execution_time
+    """After the close, the day's partition of every enabled model priced for that day."""
+    return close_requests(context.instance, store, context.scheduled_execution_time)
+
+
+def close_requests(
+    instance: dg.DagsterInstance, store: StoreResource, tick: dt.datetime
+) -> dg.SkipReason | list[dg.RunRequest]:
+    """What the close tick at `tick` launches: a run per enabled model whose market data
+    has a bar on that New York date and whose day is not materialized yet; otherwise one
+    reason naming what is missing (a day without bars must not become a run: its
+    partition may not exist yet, and the run could only fail)."""
     day = tick.astimezone(ZoneInfo(NEW_YORK)).date()
     if not is_trading_day(day):
         return dg.SkipReason(f"{day} ({day:%A}) is not an XNYS session: nothing to simulate")
-    done = context.instance.get_materialized_partitions(model_day.key)
-    models = [
-        m for m in enabled_models(context.instance, store) if partition_key(day, m) not in done
-    ]
+    models = enabled_models(instance, store)
     if not models:
-        return dg.SkipReason(f"{day}: every enabled model is already materialized (or none is)")
+        return dg.SkipReason(f"{day}: no enabled model is registered (nothing to simulate)")
+    done = instance.get_materialized_partitions(model_day.key)
+    todo = [m for m in models if partition_key(day, m) not in done]
+    if not todo:
+        return dg.SkipReason(f"{day}: every enabled model's day is already materialized")
+    unpriced = [m for m in todo if not model_dates(store.store(), m, start=day, end=day)]
+    if unpriced == todo:
+        return dg.SkipReason(
+            f"{day}: no bars for {day} yet for {', '.join(unpriced)}; "
+            "market_prices_daily loads them at 17:30 New York (or materialize market_prices)"
+        )
+    priced = [m for m in todo if m not in unpriced]
+    if not date_partitions.has_partition_key(day.strftime(DATE_FORMAT)):
+        return dg.SkipReason(
+            f"{day}: bars are stored but the loaded date partitions end before it; "
+            "reload the code location (the UI's Reload definitions, or restart the daemon)"
+        )
     return [
         dg.RunRequest(run_key=f"close-{day}-{m}", partition_key=partition_key(day, m))
-        for m in models
+        for m in priced
     ]
 
 
