@@ -4,7 +4,7 @@
   copies it onto one output-derived materialization per partition, batched when
   DAGSTER_EVENT_BATCH_SIZE is set);
 - after: the real asset (each partition's own figures set on the output's per-partition
-  metadata, defs/partition_metadata.py, so Dagster still writes one batch).
+  metadata, dagster_patches/partition_metadata.py, so Dagster still writes one batch).
 
 Both run back to back on a persistent instance in a temporary DAGSTER_HOME (SQLite
 event log, or PostgreSQL with --postgres URL), each on a fresh store, with the CLI's

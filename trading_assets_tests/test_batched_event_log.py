@@ -1,4 +1,4 @@
-"""The batched SQLite event-log storage (trading_assets/instance/event_log.py) against
+"""The batched SQLite event-log storage (trading_assets/dagster_patches/event_log.py) against
 Dagster's stock one, on real instances configured through dagster.yaml.
 
 The same runs (the legacy fixture's six models over October 2025 with a corrupted record,
@@ -19,11 +19,11 @@ import dagster as dg
 import pytest
 from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
+from trading_assets.dagster_patches.event_log import BatchedSqliteEventLogStorage
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.definitions import defs
 from trading_assets.defs.partitions import MODELS_PARTITION
 from trading_assets.defs.resources.store import StoreResource
-from trading_assets.instance.event_log import BatchedSqliteEventLogStorage
 from trading_assets.legacy.importer import import_legacy
 from trading_assets.legacy.parity import CHECK_NAME
 from trading_assets.store.results import ResultStore
@@ -201,7 +201,8 @@ def test_batch_failing_mid_index_write_stores_each_event_once(legacy_root, tmp_p
         (REPO / "dagster.yaml")
         .read_text()
         .replace(
-            "module: trading_assets.instance.event_log\n  class: BatchedSqliteEventLogStorage",
+            "module: trading_assets.dagster_patches.event_log\n"
+            "  class: BatchedSqliteEventLogStorage",
             f"module: {__name__}\n  class: FailingIndexStorage",
         )
     )

@@ -25,6 +25,7 @@ import psutil
 
 from trading_assets.cli.range_runs import JOB_TAG, RANGE_START, RangeRun
 from trading_assets.config import ModelSpec
+from trading_assets.dagster_patches.backfills import cancel_backfill
 from trading_assets.errors import TradingAssetsError
 from trading_assets.market.calendar import trading_days
 from trading_assets.store.jobs import (
@@ -163,14 +164,6 @@ def _kill_run_workers(instance: dg.DagsterInstance, run_id: str) -> None:
                 proc.kill()
         except psutil.Error:  # already gone
             pass
-
-
-def cancel_backfill(instance: dg.DagsterInstance, backfill_id: str | None) -> None:
-    from dagster._core.execution.backfill import BulkActionStatus
-
-    backfill = instance.get_backfill(backfill_id) if backfill_id else None
-    if backfill is not None and backfill.status == BulkActionStatus.REQUESTED:
-        instance.update_backfill(backfill.with_status(BulkActionStatus.CANCELED))
 
 
 def finish_job(

@@ -28,7 +28,7 @@ import os
 
 import dagster as dg
 
-from trading_assets.defs.chain_mapping import MultiPartitionMapping
+from trading_assets.dagster_patches.chain_mapping import MultiPartitionMapping
 from trading_assets.store.coverage import Coverage, read_coverage
 from trading_assets.vocab import DEFAULT_STORE_PATH, STORE_ENV
 

@@ -6,8 +6,9 @@ of one partition is as correct as a full backfill.
 
 Per-partition metadata (Dagster 1.13.27): a MaterializeResult's metadata is copied to
 every partition of the range, so each model-day's own figures go where
-`context.add_asset_metadata(..., partition_key=)` puts them (`defs/partition_metadata.py`:
-the same, without its per-call walk of the whole range). Dagster then still writes one
+`context.add_asset_metadata(..., partition_key=)` puts them
+(`dagster_patches/partition_metadata.py`: the same, without its per-call walk of the
+whole range). Dagster then still writes one
 materialization per partition in one event batch (batched storage: 0.25 ms an event),
 where materializations logged from the body would be written one by one. Dagster emits
 the batch in set order; the embedded event-log storage writes it in partition-key order
@@ -18,11 +19,11 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from trading_assets.dagster_patches.partition_metadata import add_partition_metadata
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.automation_conditions import NEW_TRADING_DAY
 from trading_assets.defs.checks import PARITY_SPEC, parity_evaluations
 from trading_assets.defs.metadata import OWNERS, definition_schema, tags
-from trading_assets.defs.partition_metadata import add_partition_metadata
 from trading_assets.defs.partitions import (
     key_date,
     model_day_partitions,

@@ -13,7 +13,7 @@ class name, so the webserver, the daemon and the asset graph snapshot see a stoc
 MultiPartitionMapping with the same dimension mappings (the date chain in the lineage
 is unchanged); only this code location's runs use the faster method. Anything but the
 shape used here (every dimension mapped to itself, exactly one non-identity) falls back
-to Dagster's own method. Pinned to Dagster 1.13.27 like the batched event log.
+to Dagster's own method. Behind the package's version gate (`dagster_patches/`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ from dagster._core.definitions.partitions.mapping.partition_mapping import (
     UpstreamPartitionsResult,
 )
 from dagster._core.definitions.partitions.subset.default import DefaultPartitionsSubset
+
+from trading_assets.dagster_patches import require_pinned_dagster
+
+require_pinned_dagster(__name__)
 
 
 class MultiPartitionMapping(dg.MultiPartitionMapping):

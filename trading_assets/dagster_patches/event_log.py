@@ -10,7 +10,8 @@ index shard, the way `dagster-postgres` writes them.
 Every row the stock `store_event` writes is written, with the same values: the event row
 in the run shard; for asset events its mirror, tags and asset-key entry in the index
 shard; for check-planned events the check-execution rows. Dagster's own private helpers
-build those rows, which is why the class is pinned to one Dagster version.
+build those rows, which is why the class is pinned to one Dagster version (the
+package's gate, `dagster_patches/__init__.py`).
 
 Atomicity: the two shards are separate SQLite files (WAL), so no transaction spans both.
 The run shard commits first; if the index transaction then fails (it rolls back whole),
@@ -27,7 +28,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-import dagster
 import sqlalchemy as db
 from dagster._config import Field, StringSource
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, BATCH_WRITABLE_EVENTS
@@ -36,16 +36,10 @@ from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._serdes import ConfigurableClassData
 
+from trading_assets.dagster_patches import require_pinned_dagster
 from trading_assets.instance import DAGSTER_EVENT_SETTINGS
 
-PINNED_DAGSTER = "1.13.27"
-if dagster.__version__ != PINNED_DAGSTER:
-    raise ImportError(
-        f"trading_assets.instance.event_log is written against Dagster {PINNED_DAGSTER} "
-        f"private storage helpers, but Dagster {dagster.__version__} is installed. Install "
-        f"dagster=={PINNED_DAGSTER} (constraints.txt), or remove the event_log_storage "
-        "block from $DAGSTER_HOME/dagster.yaml to use the stock storage."
-    )
+require_pinned_dagster(__name__)
 
 _ID = SqlEventLogStorageTable.c.id
 

@@ -1,0 +1,133 @@
+"""Dagster internals live in one package behind one version gate, and each patch's
+upstream assumptions are checked: a Dagster upgrade that changes one fails here, naming
+the patch, before it misbehaves in a run."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+import trading_assets
+from trading_assets import dagster_patches
+from trading_assets.dagster_patches.chain_mapping import MultiPartitionMapping
+from trading_assets.dagster_patches.event_log import BatchedSqliteEventLogStorage
+from trading_assets.dagster_patches.partition_metadata import add_partition_metadata
+
+PACKAGE = Path(trading_assets.__file__).parent
+
+
+def private_dagster_imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dagster._"):
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names += [a.name for a in node.names if a.name.startswith("dagster._")]
+    return names
+
+
+def test_only_dagster_patches_imports_dagster_internals():
+    outside = {
+        str(p.relative_to(PACKAGE)): private_dagster_imports(p)
+        for p in PACKAGE.rglob("*.py")
+        if "dagster_patches" not in p.parts and private_dagster_imports(p)
+    }
+    assert outside == {}
+
+
+def test_every_patch_module_passes_the_one_version_gate():
+    for module in (PACKAGE / "dagster_patches").glob("[!_]*.py"):
+        assert "require_pinned_dagster(__name__)" in module.read_text(), module.name
+
+
+def test_version_gate_on_another_dagster_refuses_and_says_what_to_check(monkeypatch):
+    monkeypatch.setattr(dg, "__version__", "1.14.0")
+    with pytest.raises(ImportError) as refused:
+        dagster_patches.require_pinned_dagster("trading_assets.dagster_patches.event_log")
+    assert str(refused.value).startswith(
+        "trading_assets.dagster_patches.event_log uses Dagster 1.13.27 internals, but "
+        "Dagster 1.14.0 is installed."
+    )
+    assert "trading_assets/dagster_patches/__init__.py" in str(refused.value)
+
+
+# -- chain_mapping: overrides one method and must be serialized as the stock class -----
+
+
+def test_chain_mapping_overrides_the_upstream_method_with_its_exact_signature():
+    name = "get_upstream_mapped_partitions_result_for_partitions"
+    upstream = inspect.signature(getattr(dg.MultiPartitionMapping, name))
+    ours = inspect.signature(getattr(MultiPartitionMapping, name))
+    assert list(ours.parameters) == list(upstream.parameters)
+
+
+def test_chain_mapping_keeps_the_class_name_dagster_serializes_by():
+    from dagster._serdes import serialize_value
+
+    mapping = MultiPartitionMapping(
+        {"model": dg.DimensionPartitionMapping("model", dg.IdentityPartitionMapping())}
+    )
+    assert MultiPartitionMapping.__name__ == dg.MultiPartitionMapping.__name__
+    assert '"__class__": "MultiPartitionMapping"' in serialize_value(mapping)
+
+
+# -- partition_metadata: the same metadata as add_asset_metadata, per partition --------
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-04")
+
+
+def range_asset(name: str, use_patch: bool) -> dg.AssetsDefinition:
+    @dg.asset(name=name, partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+    def _asset(context):
+        meta = {k: {"day": k, "n": i} for i, k in enumerate(context.partition_keys)}
+        if use_patch:
+            add_partition_metadata(context, context.asset_key, meta)
+        else:
+            for key, m in meta.items():
+                context.add_asset_metadata(m, partition_key=key)
+        return dg.MaterializeResult()
+
+    return _asset
+
+
+def test_partition_metadata_equals_what_add_asset_metadata_writes_per_partition():
+    tags = {
+        "dagster/asset_partition_range_start": "2024-01-01",
+        "dagster/asset_partition_range_end": "2024-01-03",
+    }
+    by_asset = {}
+    with dg.instance_for_test() as instance:
+        for name, use_patch in (("stock", False), ("patched", True)):
+            assert dg.materialize(
+                [range_asset(name, use_patch)], instance=instance, tags=tags
+            ).success
+            events = instance.fetch_materializations(dg.AssetKey(name), limit=10).records
+            by_asset[name] = {
+                e.partition_key: {k: v.value for k, v in e.asset_materialization.metadata.items()}
+                for e in events
+            }
+    assert by_asset["patched"] == by_asset["stock"]
+    assert by_asset["patched"]["2024-01-02"] == {"day": "2024-01-02", "n": 1}
+
+
+# -- event_log: the stock storage's methods it joins or overrides ----------------------
+
+
+def test_event_log_relies_on_stock_methods_that_still_exist():
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+
+    for name in (
+        "index_connection",
+        "run_connection",
+        "store_event_batch",
+        "store_asset_check_event",
+        "_event_to_row",
+        "_store_asset_event_tags",
+        "_store_asset_event",
+    ):
+        assert callable(getattr(SqliteEventLogStorage, name, None)), name
+    assert issubclass(BatchedSqliteEventLogStorage, SqliteEventLogStorage)
