@@ -35,3 +35,9 @@ def is_trading_day(day: dt.date, name: str = DEFAULT_CALENDAR) -> bool:
 @lru_cache(maxsize=4)
 def _session_set(name: str) -> frozenset[dt.date]:
     return frozenset(all_trading_days(name))
+
+
+def session_open(day: dt.date, name: str = DEFAULT_CALENDAR) -> dt.datetime:
+    """The session's opening time in UTC (09:30 New York on XNYS, DST included): the
+    instant that separates what an agent may know on `day` from what it may not."""
+    return _calendar(name).session_open(day.isoformat()).to_pydatetime()

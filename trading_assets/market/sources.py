@@ -19,13 +19,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Protocol
 
-import duckdb
 import pandas as pd
 
 from trading_assets.errors import MarketDataError
 from trading_assets.market.actions import CorporateAction, CorporateActions, derive_from_adjusted
 from trading_assets.market.bars import check_bars
 from trading_assets.market.history import FIELDS, PriceHistory
+from trading_assets.market.parquet import read_parquet_frame
 
 BUNDLED_SYMBOLS = ("AAPL", "GOOG", "IBM", "MSFT")
 ACTIONS_FILE = "corporate_actions.csv"
@@ -128,7 +128,7 @@ def _read_symbol_file(path: Path) -> tuple[pd.DataFrame, list[CorporateAction]]:
             frame = pd.read_csv(path, dtype=str, skip_blank_lines=False).dropna(how="all")
             first_line = 2  # line 1 is the header
         else:
-            frame = duckdb.execute("SELECT * FROM read_parquet(?)", [str(path)]).df().astype(str)
+            frame = read_parquet_frame(path)
             first_line = 1
     except Exception as exc:  # pandas raises many types for unreadable files
         raise MarketDataError(

@@ -136,4 +136,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             PRIMARY KEY (job_id, model, date));
         """,
     ),
+    (
+        10,
+        "point-in-time documents for get_information",
+        """
+        CREATE TABLE documents (
+            source VARCHAR NOT NULL, file VARCHAR NOT NULL, line INTEGER NOT NULL,
+            doc_id VARCHAR NOT NULL, published_at TIMESTAMPTZ NOT NULL,
+            symbols VARCHAR[] NOT NULL, title VARCHAR NOT NULL, body VARCHAR NOT NULL,
+            doc_source VARCHAR NOT NULL, url VARCHAR, ingested_at TIMESTAMPTZ NOT NULL,
+            contract_version VARCHAR NOT NULL, PRIMARY KEY (source, file, line));
+        """,
+    ),
 ]
