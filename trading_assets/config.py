@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from trading_assets.errors import ConfigError, TradingAssetsError
+from trading_assets.grid import expand, is_axis
 from trading_assets.vocab import SIGNATURE_RE
 
 # apply: splits and dividends of the market data change holdings and cash (and agents see
@@ -104,6 +105,8 @@ class ModelConfig(Strict):
     agent: str
     params: FrozenParams = Field(default_factory=dict)
     enabled: bool = True
+    # grid constraints, e.g. "fast < slow" (trading_assets/grid.py)
+    constraints: list[str] = Field(default_factory=list)
 
     @field_validator("signature")
     @classmethod
@@ -122,6 +125,8 @@ class ModelsConfig(Strict):
     fees: FeesConfig = FeesConfig()
     corporate_actions: CorporateActionsMode = "apply"
     models: list[ModelConfig] = Field(min_length=1)
+    # grid combinations the constraints ruled out (set by load_config, never written)
+    dropped_variants: int = Field(0, exclude=True)
 
     @field_validator("universe")
     @classmethod
@@ -201,6 +206,7 @@ def load_config(path: str | Path) -> ModelsConfig:
         raise ConfigError(
             f"key {key!r}: {err['msg']}", where=str(path), fix=_fix_for(key, err)
         ) from None
+    config = _expand_grids(config, path)
     _check_models(config, path)
     try:
         market = config.market_data.resolved(path.parent)
@@ -219,6 +225,29 @@ def _fix_for(key: str, err: dict) -> str:
     if err["type"] == "missing":
         return f"add {key!r}"
     return f"correct the value of {key!r}"
+
+
+def _expand_grids(config: ModelsConfig, path: Path) -> ModelsConfig:
+    """Each entry with a grid in its params becomes its named variants."""
+    from trading_assets.agents.registry import one_value_params, validate_params
+
+    models, dropped = [], 0
+    for i, model in enumerate(config.models):
+        where = f"{path}: models[{i}] ({model.signature})"
+        params = _thaw(model.params)
+        one_value = one_value_params(model.agent)
+        if not model.constraints and not any(is_axis(params.get(k)) for k in one_value):
+            models.append(model)
+            continue
+        grid = expand(model.signature, params, one_value, model.constraints, where=where)
+        dropped += grid.dropped
+        for v in grid.variants:  # named by the entry the user wrote, not its position after
+            validate_params(model.agent, v.params, where=f"{path}: models[{i}] ({v.signature})")
+        models += [
+            model.model_copy(update={"signature": v.signature, "params": _freeze(v.params)})
+            for v in grid.variants
+        ]
+    return config.model_copy(update={"models": models, "dropped_variants": dropped})
 
 
 def _check_models(config: ModelsConfig, path: Path) -> None:

@@ -95,3 +95,48 @@ def test_bad_grids_name_the_entry_and_the_problem(params, constraints, message):
         expand("sma", params, set(params), constraints, where=W)
     assert str(err.value).startswith(f"{W}: {message}")
     assert "Fix:" in str(err.value)
+
+
+# -- in the models YAML ----------------------------------------------------------------
+
+
+def test_models_yaml_grid_becomes_models_equal_to_the_ones_written_by_hand(tmp_path):
+    from trading_assets.config import load_config, model_specs
+
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(
+        "universe: [AAPL]\nmodels:\n"
+        "  - signature: sma\n    agent: sma_crossover\n"
+        "    params: {fast: [10, 30], slow: {from: 30, to: 50, step: 20}, size: 50}\n"
+        "    constraints: ['fast < slow']\n"
+    )
+    by_hand = tmp_path / "hand.yaml"
+    by_hand.write_text(
+        "universe: [AAPL]\nmodels:\n"
+        "  - {signature: sma-fast10-slow30, agent: sma_crossover, "
+        "params: {fast: 10, slow: 30, size: 50}}\n"
+        "  - {signature: sma-fast10-slow50, agent: sma_crossover, "
+        "params: {fast: 10, slow: 50, size: 50}}\n"
+        "  - {signature: sma-fast30-slow50, agent: sma_crossover, "
+        "params: {fast: 30, slow: 50, size: 50}}\n"
+    )
+    config = load_config(grid)
+    assert config.dropped_variants == 1  # fast 30, slow 30
+    specs = model_specs(config)
+    assert [(s.signature, s.config_hash) for s in specs] == [
+        (s.signature, s.config_hash) for s in model_specs(load_config(by_hand))
+    ]
+
+
+def test_models_yaml_grid_value_the_agent_refuses_names_the_variant(tmp_path):
+    from trading_assets.config import load_config
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(
+        "universe: [AAPL]\nmodels:\n"
+        "  - {signature: sma, agent: sma_crossover, params: {fast: [10, 40], slow: 30}}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "models[0] (sma-fast40)" in str(err.value)
+    assert "fast (40) must be smaller than slow (30)" in str(err.value)

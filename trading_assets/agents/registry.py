@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from trading_assets.agents.base import Agent, AgentContext, parse_params
 from trading_assets.errors import UnknownAgentError
@@ -56,3 +57,23 @@ def validate_params(name: str, params: Mapping[str, Any], *, where: str | None =
 def create_agent(name: str, params: Mapping[str, Any], context: AgentContext) -> Agent:
     cls = agent_class(name)
     return cls(validate_params(name, params), context)
+
+
+def one_value_params(name: str) -> set[str]:
+    """The agent's parameters that take one scalar value (a number, string, bool or
+    literal): where a models YAML may write a grid (trading_assets/grid.py). A parameter
+    that takes a list or a mapping itself is never a grid axis. Unknown agent: none."""
+    try:
+        params = agent_class(name).Params
+    except Exception:  # unknown or broken: _check_models reports it with its fix
+        return set()
+    return {n for n, f in params.model_fields.items() if _scalar(f.annotation)}
+
+
+def _scalar(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return all(_scalar(a) for a in get_args(annotation) if a is not type(None))
+    if origin is Literal:
+        return True
+    return annotation in (int, float, str, bool)
