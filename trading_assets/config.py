@@ -8,6 +8,7 @@ the key and the fix.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -100,11 +101,28 @@ class FeesConfig(Strict):
     slippage_bps: float = Field(0.0, ge=0, lt=10_000)
 
 
+class StartFrom(Strict):
+    """Start from another model's stored end-of-day state (its cash and holdings at the
+    close of `date`) instead of `initial_cash`: continue an imported legacy agent."""
+
+    model: str
+    date: dt.date
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso(cls, value: Any) -> Any:
+        # strict mode takes a YAML date, or exactly YYYY-MM-DD
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return dt.date.fromisoformat(value)
+        return value
+
+
 class ModelConfig(Strict):
     signature: str
     agent: str
     params: FrozenParams = Field(default_factory=dict)
     enabled: bool = True
+    start_from: StartFrom | None = None
     # grid constraints, e.g. "fast < slow" (trading_assets/grid.py)
     constraints: list[str] = Field(default_factory=list)
 
@@ -150,10 +168,14 @@ class ModelSpec(Strict):
     market_data: MarketDataConfig
     fees: FeesConfig
     corporate_actions: CorporateActionsMode = "apply"
+    start_from: StartFrom | None = None
 
     @property
     def config_hash(self) -> str:
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        spec = self.model_dump(mode="json")
+        if spec["start_from"] is None:  # specs written before start_from keep their hash
+            del spec["start_from"]
+        payload = json.dumps(spec, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -261,6 +283,12 @@ def _check_models(config: ModelsConfig, path: Path) -> None:
                 "duplicate signature", where=where, fix="give each model its own signature"
             )
         seen.add(model.signature)
+        if model.start_from is not None and model.start_from.model == model.signature:
+            raise ConfigError(
+                "start_from names the model itself",
+                where=f"{where}: start_from.model",
+                fix="name the model whose stored state this one continues",
+            )
         try:
             validate_params(model.agent, model.params, where=where)
         except TradingAssetsError:
@@ -284,6 +312,7 @@ def model_specs(config: ModelsConfig) -> list[ModelSpec]:
             market_data=config.market_data,
             fees=config.fees,
             corporate_actions=config.corporate_actions,
+            start_from=m.start_from,
         )
         for m in config.models
         if m.enabled

@@ -159,6 +159,8 @@ def start_state(
         "WHERE model = ? AND date < ? ORDER BY date DESC LIMIT 1",
         [spec.signature, date],
     ).fetchone()
+    if last is None and spec.start_from is not None:
+        return _continued_state(con, spec, date)
     if last is None:
         return StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
     last_date, status, cash, value = last
@@ -186,6 +188,45 @@ def start_state(
         [spec.signature, date],
     ).fetchone()
     return StartState(PortfolioState(cash=cash, positions=dict(rows)), value, peak)
+
+
+def _continued_state(con: duckdb.DuckDBPyConnection, spec: ModelSpec, date: dt.date) -> StartState:
+    """The first day of a model that continues another's stored state (`start_from`):
+    that model's cash and holdings at the close of `start_from.date`."""
+    source, day = spec.start_from.model, spec.start_from.date
+    where = f"partition {date.isoformat()}|{spec.signature}"
+    if date <= day:
+        raise StoreError(
+            f"starts from {source}'s state at the close of {day}, so it can only run after it",
+            where=where,
+            fix=f"run {spec.signature} from {_next_session(day)} on "
+            f"(trading-assets backfill --start {_next_session(day)})",
+        )
+    row = con.execute(
+        "SELECT status, cash, portfolio_value FROM model_days WHERE model = ? AND date = ?",
+        [source, day],
+    ).fetchone()
+    if row is None or row[0] == DayStatus.FAILED:
+        state = "failed" if row else "is not stored"
+        raise StoreError(
+            f"start_from: {source}'s day {day} {state}",
+            where=where,
+            fix=f"materialize {day.isoformat()}|{source} first (import-legacy, then backfill "
+            f"--models {source}), or change start_from.date",
+        )
+    holdings = con.execute(
+        "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?", [source, day]
+    ).fetchall()
+    _, cash, value = row
+    outside = sorted(symbol for symbol, _ in holdings if symbol not in spec.universe)
+    if outside:
+        raise StoreError(
+            f"start_from: {source} holds {', '.join(outside)} on {day}, outside this "
+            "model's universe",
+            where=where,
+            fix="add them to the universe of the models config",
+        )
+    return StartState(PortfolioState(cash=cash, positions=dict(holdings)), value, value)
 
 
 def write_results(
