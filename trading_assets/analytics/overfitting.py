@@ -1,0 +1,94 @@
+"""Guards against picking the luckiest of many trials: the deflated Sharpe ratio and the
+probability of backtest overfitting (CSCV).
+
+No kept library ships both (pypbo and skfolio's pieces are separate projects), so these
+are the published formulas, tested against the papers' worked numbers:
+- Bailey & López de Prado (2014), "The Deflated Sharpe Ratio: Correcting for Selection
+  Bias, Backtest Overfitting and Non-Normality", J. Portfolio Management 40(5): PSR
+  (their eq. 2), the expected maximum Sharpe of N trials (the SR0 of eq. 3, with the
+  Euler-Mascheroni constant), and DSR = PSR(SR0).
+- Bailey, Borwein, López de Prado & Zhu (2017), "The Probability of Backtest
+  Overfitting", J. Computational Finance 20(4): combinatorially symmetric cross
+  validation over S row blocks of the T x N matrix of trial returns.
+
+Every Sharpe ratio here is per period (daily), not annualized, as in the papers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+EULER_GAMMA = 0.5772156649015329
+
+
+def probabilistic_sharpe(
+    sharpe: float, benchmark: float, n_obs: int, skew: float = 0.0, kurtosis: float = 3.0
+) -> float:
+    """P(true Sharpe > benchmark) given an observed per-period Sharpe over n_obs returns
+    with that skewness and (non-excess) kurtosis."""
+    spread = math.sqrt(1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2)
+    return float(norm.cdf((sharpe - benchmark) * math.sqrt(n_obs - 1) / spread))
+
+
+def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
+    """The Sharpe ratio the best of n_trials skill-less trials is expected to show."""
+    if n_trials < 2:
+        return 0.0
+    return math.sqrt(sharpe_variance) * (
+        (1.0 - EULER_GAMMA) * norm.ppf(1.0 - 1.0 / n_trials)
+        + EULER_GAMMA * norm.ppf(1.0 - 1.0 / (n_trials * math.e))
+    )
+
+
+def deflated_sharpe(
+    sharpe: float,
+    n_obs: int,
+    n_trials: int,
+    sharpe_variance: float,
+    skew: float = 0.0,
+    kurtosis: float = 3.0,
+) -> float:
+    """DSR: the probability that the chosen trial's Sharpe beats what the best of
+    n_trials would show by luck alone (the variance is across the trials' Sharpes)."""
+    benchmark = expected_max_sharpe(n_trials, sharpe_variance)
+    return probabilistic_sharpe(sharpe, benchmark, n_obs, skew, kurtosis)
+
+
+@dataclass(frozen=True)
+class PBO:
+    probability: float  # share of splits where the in-sample best is below the OOS median
+    logits: tuple[float, ...]  # one per split: ln(w / (1 - w)), w its relative OOS rank
+    splits: int
+
+
+def pbo_cscv(returns: np.ndarray, blocks: int = 16) -> PBO:
+    """CSCV over a T x N matrix (rows: periods, columns: trials) cut into `blocks` row
+    blocks: every half of the blocks is once in-sample, the rest out-of-sample. The trial
+    with the best in-sample Sharpe is ranked out-of-sample (1 = worst .. N = best); its
+    relative rank w = rank / (N + 1) gives the logit; PBO = share of logits <= 0."""
+    matrix = np.asarray(returns, dtype=float)
+    periods, trials = matrix.shape
+    if blocks % 2 or blocks < 2 or periods < blocks or trials < 2:
+        raise ValueError("pbo_cscv needs an even number of blocks <= periods and >= 2 trials")
+    parts = np.array_split(np.arange(periods), blocks)
+    logits = []
+    for chosen in itertools.combinations(range(blocks), blocks // 2):
+        inside = np.concatenate([parts[i] for i in chosen])
+        outside = np.concatenate([parts[i] for i in range(blocks) if i not in chosen])
+        best = int(np.argmax(_sharpe(matrix[inside])))
+        oos = _sharpe(matrix[outside])
+        rank = 1 + int(np.sum(oos < oos[best])) + 0.5 * int(np.sum(oos == oos[best]) - 1)
+        w = rank / (trials + 1)
+        logits.append(math.log(w / (1.0 - w)))
+    return PBO(float(np.mean(np.array(logits) <= 0)), tuple(logits), len(logits))
+
+
+def _sharpe(block: np.ndarray) -> np.ndarray:
+    std = block.std(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(std > 0, block.mean(axis=0) / std, 0.0)
