@@ -136,13 +136,45 @@ class ModelConfig(Strict):
         return value
 
 
+class WalkForwardConfig(Strict):
+    """In-sample / out-of-sample folds of trading days (analytics/walk_forward.py)."""
+
+    in_sample: int = Field(ge=2)
+    out_of_sample: int = Field(ge=1)
+    mode: Literal["rolling", "anchored"] = "rolling"
+
+
+class StudyConfig(Strict):
+    """A sweep run as one unit: the grid's variants are trials, never partitions, until
+    one is promoted to a model (`trading-assets study promote`)."""
+
+    name: str
+    agent: str
+    params: FrozenParams = Field(default_factory=dict)
+    constraints: list[str] = Field(default_factory=list)
+    start: dt.date | None = None  # first and last trading day (default: the data's span)
+    end: dt.date | None = None
+    walk_forward: WalkForwardConfig | None = None
+    pbo_blocks: int = Field(16, ge=2, le=24)  # CSCV row blocks (even): C(16, 8) = 12,870 splits
+
+    _safe_name = field_validator("name")(ModelConfig._safe_signature.__func__)
+
+    @field_validator("pbo_blocks")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError("must be even (half the blocks are in-sample)")
+        return value
+
+
 class ModelsConfig(Strict):
     initial_cash: float = Field(100_000.0, gt=0)
     universe: list[str] = Field(min_length=1)
     market_data: MarketDataConfig = MarketDataConfig()
     fees: FeesConfig = FeesConfig()
     corporate_actions: CorporateActionsMode = "apply"
-    models: list[ModelConfig] = Field(min_length=1)
+    models: list[ModelConfig] = Field(default_factory=list)
+    studies: list[StudyConfig] = Field(default_factory=list)
     # grid combinations the constraints ruled out (set by load_config, never written)
     dropped_variants: int = Field(0, exclude=True)
 
@@ -177,6 +209,19 @@ class ModelSpec(Strict):
             del spec["start_from"]
         payload = json.dumps(spec, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class StudySpec(Strict):
+    """A study as stored and run: its trials are full model specs (what `promote`
+    registers), so a promoted trial has the trial's own config hash."""
+
+    name: str
+    trials: tuple[ModelSpec, ...]
+    dropped: int  # grid combinations the constraints ruled out
+    start: dt.date | None
+    end: dt.date | None
+    walk_forward: WalkForwardConfig | None
+    pbo_blocks: int
 
 
 def source_id(config: MarketDataConfig) -> str:
@@ -220,6 +265,12 @@ def load_config(path: str | Path) -> ModelsConfig:
             where=str(path),
             fix="see README (Configuration) for the layout",
         )
+    if not raw.get("models") and not raw.get("studies"):
+        raise ConfigError(
+            "key 'models': list at least one model (or a study under 'studies')",
+            where=str(path),
+            fix="add 'models' (see README, Configuration)",
+        )
     try:
         config = ModelsConfig(**raw)
     except ValidationError as exc:
@@ -251,25 +302,59 @@ def _fix_for(key: str, err: dict) -> str:
 
 def _expand_grids(config: ModelsConfig, path: Path) -> ModelsConfig:
     """Each entry with a grid in its params becomes its named variants."""
-    from trading_assets.agents.registry import one_value_params, validate_params
-
     models, dropped = [], 0
     for i, model in enumerate(config.models):
-        where = f"{path}: models[{i}] ({model.signature})"
-        params = _thaw(model.params)
-        one_value = one_value_params(model.agent)
-        if not model.constraints and not any(is_axis(params.get(k)) for k in one_value):
+        grid = _variants(model, f"{path}: models[{i}]")
+        if grid is None:
             models.append(model)
             continue
-        grid = expand(model.signature, params, one_value, model.constraints, where=where)
         dropped += grid.dropped
-        for v in grid.variants:  # named by the entry the user wrote, not its position after
-            validate_params(model.agent, v.params, where=f"{path}: models[{i}] ({v.signature})")
         models += [
             model.model_copy(update={"signature": v.signature, "params": _freeze(v.params)})
             for v in grid.variants
         ]
     return config.model_copy(update={"models": models, "dropped_variants": dropped})
+
+
+def _variants(entry: ModelConfig | StudyConfig, where: str, always: bool = False):
+    """The entry's grid expansion (None: no grid, unless `always`); each variant's params
+    are validated by the agent, named by the entry the user wrote."""
+    from trading_assets.agents.registry import one_value_params, validate_params
+
+    base = entry.name if isinstance(entry, StudyConfig) else entry.signature
+    params = _thaw(entry.params)
+    one_value = one_value_params(entry.agent)
+    if not (always or entry.constraints or any(is_axis(params.get(k)) for k in one_value)):
+        return None
+    grid = expand(base, params, one_value, entry.constraints, where=f"{where} ({base})")
+    for v in grid.variants:
+        validate_params(entry.agent, v.params, where=f"{where} ({v.signature})")
+    return grid
+
+
+def study_specs(config: ModelsConfig, path: str | Path) -> list[StudySpec]:
+    """Each study of the config with its trials as model specs (the config's universe,
+    cash, market data, fees and corporate actions)."""
+    out = []
+    for i, study in enumerate(config.studies):
+        grid = _variants(study, f"{path}: studies[{i}]", always=True)
+        trials = [
+            ModelConfig(signature=v.signature, agent=study.agent, params=v.params)
+            for v in grid.variants
+        ]
+        specs = model_specs(config.model_copy(update={"models": trials}))
+        out.append(
+            StudySpec(
+                name=study.name,
+                trials=tuple(specs),
+                dropped=grid.dropped,
+                start=study.start,
+                end=study.end,
+                walk_forward=study.walk_forward,
+                pbo_blocks=study.pbo_blocks,
+            )
+        )
+    return out
 
 
 def _check_models(config: ModelsConfig, path: Path) -> None:

@@ -11,6 +11,7 @@ import io
 from collections.abc import Mapping
 
 import matplotlib.dates as mdates
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -92,3 +93,24 @@ def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def heatmap_png(trials: pd.DataFrame, x: str, y: str, value: str, title: str) -> bytes:
+    """`value` over two parameters of a study's trials; where other parameters vary too,
+    each cell shows the best trial of that (x, y) pair."""
+    grid = trials.pivot_table(index=y, columns=x, values=value, aggfunc="max").sort_index()
+    grid = grid.sort_index(axis=1)
+    fig = Figure(figsize=(1.2 + 0.8 * len(grid.columns), 1.2 + 0.5 * len(grid)), dpi=DPI)
+    fig.set_layout_engine("constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(grid.to_numpy(dtype=float), cmap="RdYlGn", aspect="auto", origin="lower")
+    ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
+    ax.set_yticks(range(len(grid.index)), [str(i) for i in grid.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title, loc="left", fontsize="medium")
+    for (row, col), cell in np.ndenumerate(grid.to_numpy(dtype=float)):
+        if np.isfinite(cell):
+            ax.text(col, row, f"{cell:.2f}", ha="center", va="center", fontsize="small")
+    fig.colorbar(image, ax=ax, label=value)
+    return _png(fig)

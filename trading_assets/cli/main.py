@@ -143,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_parser(sub)
     _store_arg(sub.choices["models"])
+    from trading_assets.cli.study import add_parser as add_study_parser
+
+    add_study_parser(sub)
+    _store_arg(sub.choices["study"])
     return parser
 
 
@@ -177,7 +181,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from trading_assets.store.db import StoreWait
     from trading_assets.store.results import ResultStore
 
-    read_only = args.command in READ_ONLY or getattr(args, "action", None) == "list"
+    read_only = args.command in READ_ONLY or getattr(args, "action", None) in ("list", "show")
     # a busy store is waited for; say who holds it rather than hang silently
     wait = StoreWait(report=lambda message: print(message, file=sys.stderr))
     store = ResultStore(path, read_only=read_only, wait=wait)
@@ -324,6 +328,12 @@ def _models(args: argparse.Namespace, store) -> int:
     return models(args, store)
 
 
+def _study(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.study import study
+
+    return study(args, store)
+
+
 def _print_table(frame, fmt: str) -> int:
     from trading_assets.cli.output import render
 
@@ -341,6 +351,7 @@ COMMANDS = {
     "status": _status,
     "parity": _parity,
     "models": _models,
+    "study": _study,
     "trigger": _trigger,
     "job": _job,
     "jobs": _jobs,

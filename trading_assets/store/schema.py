@@ -148,4 +148,33 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             contract_version VARCHAR NOT NULL, PRIMARY KEY (source, file, line));
         """,
     ),
+    (
+        11,
+        "studies: every trial's figures and daily returns, walk-forward folds",
+        """
+        CREATE TABLE studies (
+            study VARCHAR PRIMARY KEY, spec VARCHAR NOT NULL, trials INTEGER NOT NULL,
+            dropped INTEGER NOT NULL, first_date DATE, last_date DATE, days INTEGER,
+            best_trial VARCHAR, deflated_sharpe DOUBLE, pbo DOUBLE, pbo_splits INTEGER,
+            walk_forward_return DOUBLE, completed_at TIMESTAMP,
+            contract_version VARCHAR NOT NULL);
+        CREATE TABLE study_trials (
+            study VARCHAR NOT NULL, trial VARCHAR NOT NULL, params VARCHAR NOT NULL,
+            config_hash VARCHAR NOT NULL, status VARCHAR NOT NULL, error VARCHAR,
+            final_value DOUBLE, cumulative_return DOUBLE, annual_return DOUBLE,
+            annual_volatility DOUBLE, sharpe DOUBLE, sortino DOUBLE, max_drawdown DOUBLE,
+            calmar DOUBLE, win_rate DOUBLE, filled_orders INTEGER,
+            contract_version VARCHAR NOT NULL, PRIMARY KEY (study, trial));
+        CREATE TABLE study_returns (
+            study VARCHAR NOT NULL, trial VARCHAR NOT NULL, date DATE NOT NULL,
+            daily_return DOUBLE NOT NULL, portfolio_value DOUBLE NOT NULL,
+            PRIMARY KEY (study, trial, date));
+        CREATE TABLE study_folds (
+            study VARCHAR NOT NULL, fold INTEGER NOT NULL, in_sample_start DATE NOT NULL,
+            in_sample_end DATE NOT NULL, out_of_sample_start DATE NOT NULL,
+            out_of_sample_end DATE NOT NULL, pick VARCHAR NOT NULL,
+            in_sample_score DOUBLE NOT NULL, out_of_sample_return DOUBLE NOT NULL,
+            PRIMARY KEY (study, fold));
+        """,
+    ),
 ]
