@@ -147,9 +147,29 @@ class ModelSpec(Strict):
     corporate_actions: CorporateActionsMode = "apply"
 
     @property
+    def flat_params(self) -> dict[str, Any]:
+        """The agent's params as registered, one entry per leaf: nested mappings join
+        their keys with dots (`quant.params.window`); a list stays one JSON value."""
+        return flatten_params(self.params)
+
+    @property
     def config_hash(self) -> str:
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`{"quant": {"params": {"k": 2}}}` -> `{"quant.params.k": 2}` (lists as JSON text)."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= flatten_params(value, f"{name}.")
+        elif isinstance(value, list | tuple):
+            flat[name] = json.dumps(_thaw(value))
+        else:
+            flat[name] = value
+    return flat
 
 
 def source_id(config: MarketDataConfig) -> str:

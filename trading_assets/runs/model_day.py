@@ -21,7 +21,6 @@ from trading_assets.portfolio.orders import OrderResult
 from trading_assets.runs.model import no_llm, run_model
 from trading_assets.store.models import ModelDisabled
 from trading_assets.store.results import ResultStore
-from trading_assets.vocab import DayStatus
 
 
 @dataclass
@@ -95,7 +94,7 @@ def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:
         rejected = [o for o in day.orders if o.status == "rejected"]
         out[day.date] = {
             "date": day.date.isoformat(),
-            "status": str(DayStatus.DEGRADED_SUCCESS if day.degraded else DayStatus.COMPLETED),
+            "status": str(day.status),
             "cash": round(day.state.cash, 2),
             "portfolio_value": round(day.value, 2),
             "daily_return_pct": round(100 * day.daily_return, 4),

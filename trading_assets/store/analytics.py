@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from trading_assets.store.results import ResultStore
+from trading_assets.store.results import ResultStore, counted_day
 from trading_assets.store.schema import MIGRATIONS
 
 # A day's exposure: the share of its value held in positions (0 for an empty book). The
@@ -27,7 +27,7 @@ SELECT d.model, d.date, d.portfolio_value, d.cumulative_return,
 FROM model_days d
 LEFT JOIN (SELECT model, date, count(*) AS n_positions FROM holdings GROUP BY ALL) h
     USING (model, date)
-WHERE d.status <> 'failed'
+WHERE {counted_day("d")}
 WINDOW w AS (PARTITION BY d.model ORDER BY d.date
              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ORDER BY d.model, d.date
@@ -51,9 +51,9 @@ def replace_leaderboard(store: ResultStore, frame: pd.DataFrame) -> None:
 
 
 def completed_days(store: ResultStore, models: Sequence[str]) -> int:
-    """How many of `models`' model-days are stored and not failed."""
+    """How many of `models`' model-days are stored and count (store/results.py: counted_day)."""
     frame = store.query(
-        "SELECT count(*) AS n FROM model_days WHERE list_contains(?, model) AND status <> 'failed'",
+        f"SELECT count(*) AS n FROM model_days WHERE list_contains(?, model) AND {counted_day()}",
         [list(models)],
     )
     return int(frame["n"].iloc[0])

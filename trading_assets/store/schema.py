@@ -136,4 +136,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             PRIMARY KEY (job_id, model, date));
         """,
     ),
+    (
+        7,
+        "metrics: active return, tracking error, information ratio; the model's config",
+        """
+        ALTER TABLE metrics ADD COLUMN active_return DOUBLE;
+        ALTER TABLE metrics ADD COLUMN tracking_error DOUBLE;
+        ALTER TABLE metrics ADD COLUMN information_ratio DOUBLE;
+        ALTER TABLE metrics ADD COLUMN config_hash VARCHAR;
+        ALTER TABLE metrics ADD COLUMN params VARCHAR;
+        """,
+    ),
 ]
