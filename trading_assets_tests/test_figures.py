@@ -15,10 +15,12 @@ import pandas as pd
 import pytest
 from bokeh_sampledata import stocks
 
-from trading_assets.agents.base import Signal
+from trading_assets.agents.base import AgentContext, Signal
+from trading_assets.agents.registry import create_agent
 from trading_assets.cli.main import main
 from trading_assets.config import FeesConfig, MarketDataConfig, ModelSpec
-from trading_assets.engine.simulate import DayResult
+from trading_assets.engine.fees import fees_from_config
+from trading_assets.engine.simulate import DayResult, StartState, simulate
 from trading_assets.kernel.merge import LaneSignal, merge
 from trading_assets.market.sources import BundledSource
 from trading_assets.portfolio.step import PortfolioState
@@ -80,9 +82,11 @@ def test_single_stock_buy_and_hold_has_the_stocks_return_from_the_first_open(sto
     # shares (< one share's price) keeps it a little below (before: far ahead, as the
     # benchmark bought a day late, after AAPL's +9.9 % on 2000-03-01)
     assert -0.02 < row["excess_return"] <= 0
-    assert not ranked_leaderboard(store, compute_metrics(store).frame).set_index("model").loc[
-        "aapl-only", "beats_benchmark"
-    ]
+    assert (
+        not ranked_leaderboard(store, compute_metrics(store).frame)
+        .set_index("model")
+        .loc["aapl-only", "beats_benchmark"]
+    )
 
 
 def test_leaderboard_with_risk_free_rate_reads_sharpe_from_metrics(store):
@@ -151,3 +155,29 @@ def test_day_with_a_stale_data_signal_is_stored_with_the_worst_state(tmp_path):
     assert stored.to_dict("records") == [
         {"status": "degraded_success", "data_quality_state": "stale_data"}
     ]
+
+
+def test_fills_with_slippage_stay_within_the_days_low_high_range():
+    """50 bps of slippage on every fill of an SMA crossover over the bundled history:
+    a buy never pays above the day's high nor a sell gets below its low (backtrader caps
+    a fill at the bar); a fill the range caps is at the bound itself."""
+    history = BundledSource().load().select(("AAPL", "GOOG", "IBM", "MSFT"))
+    context = AgentContext(signature="sma", universe=history.symbols)
+    agent = create_agent("sma_crossover", {"fast": 5, "slow": 20, "size": 10}, context)
+    fees = fees_from_config(FeesConfig(slippage_bps=50.0))
+    start = StartState(PortfolioState(cash=1_000_000.0), 1_000_000.0)
+    fills, capped = 0, 0
+    for day in simulate(agent, history, history.dates, start, fees):
+        row = history.index_of(day.date)
+        for result in day.orders:
+            if result.status != "filled":
+                continue
+            j = history.symbol_index(result.order.symbol)
+            low, high, open_ = history.low[row, j], history.high[row, j], history.open[row, j]
+            slipped = open_ * (1.005 if result.order.side == "buy" else 0.995)
+            assert low <= result.price <= high, (day.date, result)
+            fills += 1
+            if result.price != pytest.approx(slipped, rel=1e-12):
+                capped += 1
+                assert result.price == (high if result.order.side == "buy" else low)
+    assert fills > 300 and capped > 0

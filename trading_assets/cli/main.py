@@ -269,10 +269,11 @@ def _leaderboard(args: argparse.Namespace, store) -> int:
     return _print_table(ranked_leaderboard(store, compute_metrics(store).frame), args.format)
 
 
-# The table shows the headline figures; JSON and CSV carry every column of `metrics`.
+# The table shows the headline figures (an annualized return of a run under a year reads
+# (<1y)); JSON and CSV carry every column of `metrics` and the model's parameters.
 METRICS_TABLE = [
     "model", "cumulative_return", "benchmark_return", "excess_return", "annual_return",
-    "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "risk_free_rate",
+    "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "risk_free_rate", "days",
 ]  # fmt: skip
 
 
