@@ -16,10 +16,12 @@ from trading_assets.store.metrics import replace_metrics, stored_metrics
 SHOWN_METRICS = [
     "model", "cumulative_return", "benchmark_return", "excess_return", "annual_return",
     "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "exposure",
+    "active_return", "tracking_error", "information_ratio", "days", "config_hash",
 ]  # fmt: skip
 SHOWN_LEADERBOARD = [
     "model", "beats_benchmark", "total_return", "benchmark_return", "excess_return",
     "annualized_return", "sharpe", "max_drawdown", "final_value", "trading_days",
+    "information_ratio", "config_hash",
 ]  # fmt: skip
 
 
@@ -60,7 +62,8 @@ def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult
     return dg.MaterializeResult(
         metadata={
             "risk_free_rate": config.risk_free_rate,
-            "metrics": percent_md(report.frame[SHOWN_METRICS]),
+            # then the flattened parameters (the columns after `params`)
+            "metrics": percent_md(report.frame[[*SHOWN_METRICS, *_param_columns(report.frame)]]),
             **plots(report),
             **table_metadata(store.store(), "metrics"),
         }
@@ -85,10 +88,16 @@ def leaderboard(store: StoreResource) -> dg.MaterializeResult:
         metadata={
             "models": len(board),
             "beat_the_benchmark": ", ".join(beat) or "none",
-            "leaderboard": percent_md(board[SHOWN_LEADERBOARD]),
+            "leaderboard": percent_md(board[[*SHOWN_LEADERBOARD, *_param_columns(board)]]),
             **table_metadata(store.store(), "leaderboard"),
         }
     )
+
+
+def _param_columns(frame) -> list[str]:
+    """The flattened parameter columns: every column after `params`."""
+    columns = list(frame.columns)
+    return columns[columns.index("params") + 1 :] if "params" in columns else []
 
 
 def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
