@@ -26,6 +26,7 @@ from trading_assets.market.sources import BundledSource
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 from trading_assets.runs.model import run_model
+from trading_assets.store.analytics import rebuild_daily_portfolio
 from trading_assets.store.metrics import replace_metrics, stored_metrics
 from trading_assets.store.results import ResultStore, model_dates
 from trading_assets.store.rows import day_rows
@@ -181,3 +182,25 @@ def test_fills_with_slippage_stay_within_the_days_low_high_range():
                 capped += 1
                 assert result.price == (high if result.order.side == "buy" else low)
     assert fills > 300 and capped > 0
+
+
+def test_daily_portfolio_drawdown_is_the_metrics_drawdown_from_the_initial_cash(tmp_path):
+    """A model that loses 10 % on its first day is 10 % under water that day (it started
+    at its initial cash), in daily_portfolio as in metrics' max_drawdown."""
+    store = ResultStore(tmp_path / "store.duckdb")
+    store.write_prices("bundled", BundledSource().load())
+    store.register_models([spec("m", "buy_and_hold")])
+    days = [D(2012, 1, 3), D(2012, 1, 4), D(2012, 1, 5)]
+    values = [90_000.0, 95_000.0, 85_500.0]
+    rows = [
+        {"model": "m", "date": d, "status": "completed", "portfolio_value": v,
+         "positions_value": 0.0, "daily_return": r, "contract_version": "v1alpha1"}
+        for d, v, r in zip(days, values, (-0.1, 95 / 90 - 1, -0.1), strict=True)
+    ]  # fmt: skip
+    store.write_results("m", days, {"model_days": rows})
+    rebuild_daily_portfolio(store)
+    got = store.query("SELECT running_peak, drawdown FROM daily_portfolio ORDER BY date")
+    assert got["running_peak"].tolist() == [100_000.0, 100_000.0, 100_000.0]
+    assert got["drawdown"].tolist() == pytest.approx([0.1, 0.05, 0.145])
+    metrics = compute_metrics(store).frame.set_index("model")
+    assert metrics.loc["m", "max_drawdown"] == pytest.approx(got["drawdown"].max(), rel=1e-12)

@@ -233,7 +233,9 @@ def test_model_day_drawdown_continues_from_the_stored_peak_before_a_rerun(
     portfolio = store.query(
         "SELECT portfolio_value FROM model_days WHERE model = 'm1' ORDER BY date"
     )["portfolio_value"]
-    expected = 100 * (1 - portfolio.iloc[-1] / portfolio.max())
+    # the running peak starts at the initial cash (as daily_portfolio's and max_drawdown's)
+    peak = max(portfolio.max(), store.model_spec("m1").initial_cash)
+    expected = 100 * (1 - portfolio.iloc[-1] / peak)
     latest = instance.get_latest_materialization_event(MODEL_DAY).asset_materialization
     assert latest.partition == "2012-01-31|m1"
     assert latest.metadata["drawdown_pct"].value == pytest.approx(expected, abs=1e-4)

@@ -125,9 +125,18 @@ def equity(returns: pd.Series, starting_value: float = 1.0) -> pd.Series:
     return ep.cum_returns(_clean(returns), starting_value=starting_value)
 
 
-def underwater(values: pd.Series) -> pd.Series:
-    """Each day's fall from the running peak of `values`, as a positive fraction."""
-    return 1.0 - values / values.cummax()
+def running_peak(values: pd.Series, start: float | None = None) -> pd.Series:
+    """The highest of `values` so far, and of `start` (the value before the first one: a
+    model's initial cash, or its stored peak before a run) when given."""
+    peak = values.cummax()
+    return peak if start is None else peak.clip(lower=start)
+
+
+def underwater(values: pd.Series, start: float | None = None) -> pd.Series:
+    """Each day's fall from the running peak of `values` (from `start`, see running_peak),
+    as a positive fraction: the one home of a drawdown (daily_portfolio, the model-day
+    metadata, the drawdown plot and `max_drawdown` all come from it)."""
+    return 1.0 - values / running_peak(values, start)
 
 
 def drawdown(returns: pd.Series) -> Drawdown:

@@ -106,7 +106,9 @@ def _day_range(history: PriceHistory, row: int, symbol: str) -> tuple[float, flo
 class StartState:
     state: PortfolioState
     value: float  # the previous day's end value (initial cash on a fresh start)
-    peak: float | None = None  # highest stored end value before the day; None: none stored
+    # the highest of the initial cash and every stored end value before the day (the
+    # running peak a drawdown falls from); None: not known (a hand-made start)
+    peak: float | None = None
 
 
 def simulate(

@@ -174,7 +174,9 @@ def start_state(
         [spec.signature, date],
     ).fetchone()
     if last is None:
-        return StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
+        return StartState(
+            PortfolioState(cash=spec.initial_cash), spec.initial_cash, spec.initial_cash
+        )
     last_date, status, cash, value = last
     where = f"partition {date.isoformat()}|{spec.signature}"
     if previous_day is not None and last_date != previous_day:
@@ -194,11 +196,12 @@ def start_state(
         "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
         [spec.signature, last_date],
     ).fetchall()
-    (peak,) = con.execute(  # for each new day's drawdown (as daily_portfolio's running peak)
+    (peak,) = con.execute(  # for each new day's drawdown: the running peak from initial cash
         f"SELECT max(portfolio_value) FROM model_days WHERE model = ? AND date < ? "
         f"AND {counted_day()}",
         [spec.signature, date],
     ).fetchone()
+    peak = spec.initial_cash if peak is None else max(peak, spec.initial_cash)
     return StartState(PortfolioState(cash=cash, positions=dict(rows)), value, peak)
 
 
