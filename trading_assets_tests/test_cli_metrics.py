@@ -73,7 +73,7 @@ def test_metrics_table_shows_fractions_as_percentages(capsys, store):
     assert header.split() == [
         "model", "cumulative_return", "benchmark_return", "excess_return", "annual_return",
         "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "risk_free_rate",
-        "days",
+        "days", "fast", "slow", "size",
     ]  # fmt: skip
     figures = library(returns(store, "sma-10-50"), 0.02)
     cells = line.split()
@@ -82,7 +82,7 @@ def test_metrics_table_shows_fractions_as_percentages(capsys, store):
     assert cells[6] == f"{figures['sharpe']:.4f}"  # a ratio, not a percentage
     assert cells[8] == f"{figures['max_drawdown']:.2%}"
     assert cells[4] == "(<1y)" and cells[9] == "(<1y)"  # annual return, Calmar: 250 days
-    assert cells[-2:] == ["2.00%", "250"]
+    assert cells[-5:] == ["2.00%", "250", "10", "50", "100"]
 
 
 def test_metrics_csv_keeps_fractions(capsys, store):

@@ -49,6 +49,7 @@ class MetricsReport:
     frame: pd.DataFrame  # one row per model (store/metrics.py: METRICS_COLUMNS)
     values: dict[str, pd.Series] = field(default_factory=dict)  # model -> value by date
     benchmarks: dict[str, pd.Series] = field(default_factory=dict)  # same starting capital
+    initial_cash: dict[str, float] = field(default_factory=dict)  # model -> its capital
 
 
 def compute_metrics(
@@ -90,6 +91,7 @@ def compute_metrics(
         )
         report.values[model] = mine["portfolio_value"].rename(model)
         report.benchmarks[model] = equity(bench, spec.initial_cash).rename("benchmark")
+        report.initial_cash[model] = spec.initial_cash
     if rows:
         report.frame = expand_params(pd.DataFrame(rows).reindex(columns=list(METRICS_COLUMNS)))
     return report

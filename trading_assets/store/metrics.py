@@ -71,6 +71,12 @@ def replace_metrics(store: ResultStore, frame: pd.DataFrame) -> int:
     return len(incoming)
 
 
+def param_columns(frame: pd.DataFrame) -> list[str]:
+    """The flattened parameter columns `expand_params` added: every column after `params`."""
+    columns = list(frame.columns)
+    return columns[columns.index("params") + 1 :] if "params" in columns else []
+
+
 def stored_metrics(store: ResultStore) -> pd.DataFrame:
     """The metrics table, one row per model, with its parameters as columns."""
     return expand_params(

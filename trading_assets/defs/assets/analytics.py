@@ -10,7 +10,7 @@ from trading_assets.defs.metadata import OWNERS, percent_md, png_md, table_metad
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.metrics import MetricsReport, compute_metrics, ranked_leaderboard
 from trading_assets.store.analytics import rebuild_daily_portfolio, replace_leaderboard
-from trading_assets.store.metrics import replace_metrics, stored_metrics
+from trading_assets.store.metrics import param_columns, replace_metrics, stored_metrics
 
 # What the metrics table in the UI shows (every column is in the `metrics` store table).
 SHOWN_METRICS = [
@@ -38,8 +38,8 @@ class MetricsConfig(dg.Config):
     automation_condition=AFTER_PASSING_CHECKS,
 )
 def daily_portfolio(store: StoreResource) -> dg.MaterializeResult:
-    """Per model-day value, running peak, drawdown and exposure (a full refresh: one SQL
-    statement over every model-day, cheaper than tracking per-partition changes)."""
+    """Per model-day value, running peak, drawdown and exposure (a full refresh over every
+    model-day, cheaper than tracking per-partition changes)."""
     _, models = rebuild_daily_portfolio(store.store())
     return dg.MaterializeResult(
         metadata={"models": models, **table_metadata(store.store(), "daily_portfolio")}
@@ -63,7 +63,7 @@ def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult
         metadata={
             "risk_free_rate": config.risk_free_rate,
             # then the flattened parameters (the columns after `params`)
-            "metrics": percent_md(report.frame[[*SHOWN_METRICS, *_param_columns(report.frame)]]),
+            "metrics": percent_md(report.frame[[*SHOWN_METRICS, *param_columns(report.frame)]]),
             **plots(report),
             **table_metadata(store.store(), "metrics"),
         }
@@ -88,16 +88,10 @@ def leaderboard(store: StoreResource) -> dg.MaterializeResult:
         metadata={
             "models": len(board),
             "beat_the_benchmark": ", ".join(beat) or "none",
-            "leaderboard": percent_md(board[[*SHOWN_LEADERBOARD, *_param_columns(board)]]),
+            "leaderboard": percent_md(board[[*SHOWN_LEADERBOARD, *param_columns(board)]]),
             **table_metadata(store.store(), "leaderboard"),
         }
     )
-
-
-def _param_columns(frame) -> list[str]:
-    """The flattened parameter columns: every column after `params`."""
-    columns = list(frame.columns)
-    return columns[columns.index("params") + 1 :] if "params" in columns else []
 
 
 def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
@@ -111,7 +105,7 @@ def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
     }
     for model, values in report.values.items():
         equity = equity_png(values, report.benchmarks[model], title=f"{model} vs its benchmark")
-        down = drawdown_png(values, title=f"{model} drawdown")
+        down = drawdown_png(values, f"{model} drawdown", report.initial_cash[model])
         out[f"plot_{model}"] = dg.MetadataValue.md(
             f"{png_md(equity, f'{model} equity')}\n\n{png_md(down, f'{model} drawdown')}"
         )
