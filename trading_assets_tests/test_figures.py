@@ -26,8 +26,8 @@ from trading_assets.market.sources import BundledSource
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 from trading_assets.runs.model import run_model
-from trading_assets.store.analytics import rebuild_daily_portfolio
-from trading_assets.store.metrics import replace_metrics, stored_metrics
+from trading_assets.store.analytics import rebuild_daily_portfolio, replace_leaderboard
+from trading_assets.store.metrics import expand_params, replace_metrics, stored_metrics
 from trading_assets.store.results import ResultStore, model_dates
 from trading_assets.store.rows import day_rows
 
@@ -204,3 +204,23 @@ def test_daily_portfolio_drawdown_is_the_metrics_drawdown_from_the_initial_cash(
     assert got["drawdown"].tolist() == pytest.approx([0.1, 0.05, 0.145])
     metrics = compute_metrics(store).frame.set_index("model")
     assert metrics.loc["m", "max_drawdown"] == pytest.approx(got["drawdown"].max(), rel=1e-12)
+
+
+def test_parameters_of_mixed_types_across_models_still_make_a_table(tmp_path):
+    """One model's `k` is an int, another's a float; one's `x` a flag, another's a
+    number: the leaderboard table still stores them (ints as floats, a mix as JSON)."""
+    store = ResultStore(tmp_path / "store.duckdb")
+    frame = expand_params(
+        pd.DataFrame(
+            {
+                "model": ["a", "b"],
+                "params": [json.dumps({"k": 2, "x": True}), json.dumps({"k": 2.5, "x": 1.5})],
+            }
+        )
+    )
+    replace_leaderboard(store, frame)
+    got = store.query("SELECT model, k, x FROM leaderboard ORDER BY model")
+    assert got.to_dict("records") == [
+        {"model": "a", "k": 2.0, "x": "true"},
+        {"model": "b", "k": 2.5, "x": "1.5"},
+    ]

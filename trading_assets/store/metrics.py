@@ -33,7 +33,8 @@ def expand_params(frame: pd.DataFrame) -> pd.DataFrame:
     parsed = [json.loads(p) if isinstance(p, str) else {} for p in frame["params"]]
     names = list(dict.fromkeys(k for p in parsed for k in p))
     columns = {
-        (f"param.{k}" if k in frame.columns else k): [p.get(k) for p in parsed] for k in names
+        (f"param.{k}" if k in frame.columns else k): _one_type([p.get(k) for p in parsed])
+        for k in names
     }
     return pd.concat([frame, pd.DataFrame(columns, index=frame.index, dtype=object)], axis=1)
 
@@ -69,6 +70,17 @@ def replace_metrics(store: ResultStore, frame: pd.DataFrame) -> int:
         con.execute(f"INSERT INTO metrics SELECT {', '.join(METRICS_COLUMNS)} FROM incoming")
         con.execute("COMMIT")
     return len(incoming)
+
+
+def _one_type(values: list) -> list:
+    """A column's values in one type, so a table holds them (DuckDB refuses a mix):
+    ints and floats become floats, any other mix becomes their JSON text."""
+    kinds = {type(v) for v in values if v is not None}
+    if len(kinds) <= 1:
+        return values
+    if kinds <= {int, float}:
+        return [None if v is None else float(v) for v in values]
+    return [None if v is None else json.dumps(v) for v in values]
 
 
 def param_columns(frame: pd.DataFrame) -> list[str]:
