@@ -203,6 +203,12 @@ class ModelSpec(Strict):
     start_from: StartFrom | None = None
 
     @property
+    def flat_params(self) -> dict[str, Any]:
+        """The agent's params as registered, one entry per leaf: nested mappings join
+        their keys with dots (`quant.params.window`); a list stays one JSON value."""
+        return flatten_params(self.params)
+
+    @property
     def config_hash(self) -> str:
         spec = self.model_dump(mode="json")
         if spec["start_from"] is None:  # specs written before start_from keep their hash
@@ -222,6 +228,20 @@ class StudySpec(Strict):
     end: dt.date | None
     walk_forward: WalkForwardConfig | None
     pbo_blocks: int
+
+
+def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`{"quant": {"params": {"k": 2}}}` -> `{"quant.params.k": 2}` (lists as JSON text)."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= flatten_params(value, f"{name}.")
+        elif isinstance(value, list | tuple):
+            flat[name] = json.dumps(_thaw(value))
+        else:
+            flat[name] = value
+    return flat
 
 
 def source_id(config: MarketDataConfig) -> str:

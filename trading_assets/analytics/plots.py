@@ -37,10 +37,11 @@ def equity_png(
     return _png(fig)
 
 
-def drawdown_png(values: pd.Series, title: str = "Drawdown") -> bytes:
-    """How far below its running peak the value was each day (0 % at a new high)."""
+def drawdown_png(values: pd.Series, title: str = "Drawdown", start: float | None = None) -> bytes:
+    """How far below its running peak the value was each day (0 % at a new high); the
+    peak starts at `start` (the initial cash) when given, as daily_portfolio's does."""
     fig, ax = _figure(title)
-    falls = -underwater(_dated(values))
+    falls = -underwater(_dated(values), start)
     ax.fill_between(falls.index, falls.to_numpy(), 0.0, color="tab:red", alpha=0.35, linewidth=0)
     ax.plot(falls, color="tab:red", linewidth=0.8)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))  # decimals to suit shallow falls

@@ -233,7 +233,8 @@ def _backfill(args: argparse.Namespace, store) -> int:
     )
     if not ok:
         print(f"  {outcome['error']}\n  details: trading-assets job {outcome['job_id']}")
-    print(render(ranked_leaderboard(store, compute_metrics(store).frame), "table"))
+    board = ranked_leaderboard(store, compute_metrics(store).frame)
+    print(render(board_table(board, "table"), "table"))
     print(
         f"\nstore: {store.path}\nUI: make ui (or DAGSTER_HOME=.dagster_home dagster dev "
         "-w workspace.yaml), then open http://127.0.0.1:3000"
@@ -270,23 +271,45 @@ def _health(args: argparse.Namespace, store) -> int:
 def _leaderboard(args: argparse.Namespace, store) -> int:
     from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 
-    return _print_table(ranked_leaderboard(store, compute_metrics(store).frame), args.format)
+    return _print_table(
+        board_table(ranked_leaderboard(store, compute_metrics(store).frame), args.format),
+        args.format,
+    )
 
 
-# The table shows the headline figures; JSON and CSV carry every column of `metrics`.
+# The leaderboard's table shows these and the parameters; JSON and CSV carry every column.
+LEADERBOARD_TABLE = [
+    "model", "beats_benchmark", "final_value", "total_return", "annualized_return",
+    "max_drawdown", "sharpe", "benchmark_return", "excess_return", "information_ratio",
+    "trading_days", "config_hash",
+]  # fmt: skip
+
+
+def board_table(board, fmt: str):
+    """The leaderboard as `fmt` shows it: the headline columns and parameters in a table."""
+    from trading_assets.store.metrics import param_columns
+
+    return board[[*LEADERBOARD_TABLE, *param_columns(board)]] if fmt == "table" else board
+
+
+# The table shows the headline figures (an annualized return of a run under a year reads
+# (<1y)) and the parameters; JSON and CSV carry every column of `metrics` and them.
 METRICS_TABLE = [
     "model", "cumulative_return", "benchmark_return", "excess_return", "annual_return",
-    "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "risk_free_rate",
+    "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "risk_free_rate", "days",
 ]  # fmt: skip
 
 
 def _metrics(args: argparse.Namespace, store) -> int:
     from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
     from trading_assets.runs.metrics import compute_metrics
+    from trading_assets.store.metrics import param_columns
 
     rate = DEFAULT_RISK_FREE if args.risk_free is None else args.risk_free
     frame = compute_metrics(store, rate, args.model).frame
-    return _print_table(frame[METRICS_TABLE] if args.format == "table" else frame, args.format)
+    if args.format == "table":
+        frame = frame[[*METRICS_TABLE, *param_columns(frame)]]
+    return _print_table(frame, args.format)
 
 
 def _results(args: argparse.Namespace, store) -> int:

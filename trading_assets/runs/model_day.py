@@ -8,10 +8,14 @@ parity where the flags ask for it, and say what failed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
+from trading_assets.analytics.metrics import underwater
 from trading_assets.config import ModelSpec
 from trading_assets.engine.run import ModelRun
 from trading_assets.errors import TradingAssetsError
@@ -21,7 +25,6 @@ from trading_assets.portfolio.orders import OrderResult
 from trading_assets.runs.model import no_llm, run_model
 from trading_assets.store.models import ModelDisabled
 from trading_assets.store.results import ResultStore
-from trading_assets.vocab import DayStatus
 
 
 @dataclass
@@ -84,22 +87,22 @@ def run_range(
 def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:
     """Each stored day's own figures, compact enough for one materialization apiece:
     status, cash, value, daily return and drawdown (in %), holdings, orders and the
-    day's decision per symbol. Drawdown is from the running peak of stored end values,
-    as in daily_portfolio (the stored peak before the run comes with the start state)."""
-    peak, out = run.start.peak, {}
-    for day in run.results:
-        if day.failed:
-            break
-        peak = day.value if peak is None else max(peak, day.value)
+    day's decision per symbol. Drawdown is analytics/metrics.py's `underwater`, from the
+    running peak of the initial cash and the stored end values, as in daily_portfolio
+    (the stored peak before the run comes with the start state)."""
+    done = list(itertools.takewhile(lambda day: not day.failed, run.results))
+    falls = underwater(pd.Series([day.value for day in done], dtype=float), run.start.peak)
+    out = {}
+    for day, fall in zip(done, falls, strict=True):
         filled = [o for o in day.orders if o.status == "filled"]
         rejected = [o for o in day.orders if o.status == "rejected"]
         out[day.date] = {
             "date": day.date.isoformat(),
-            "status": str(DayStatus.DEGRADED_SUCCESS if day.degraded else DayStatus.COMPLETED),
+            "status": str(day.status),
             "cash": round(day.state.cash, 2),
             "portfolio_value": round(day.value, 2),
             "daily_return_pct": round(100 * day.daily_return, 4),
-            "drawdown_pct": round(100 * (1 - day.value / peak), 4) if peak else 0.0,
+            "drawdown_pct": round(100 * fall, 4),
             "orders_filled": len(filled),
             "orders_rejected": len(rejected),
             "orders": "; ".join(_order_text(o) for o in day.orders) or "none",

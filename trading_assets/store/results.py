@@ -21,7 +21,13 @@ from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.db import StoreWait, connect
 from trading_assets.store.market import load_prices, mark_source_failed, write_market
-from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
+from trading_assets.vocab import (
+    CONTRACT_VERSION,
+    FINISHED_STATUSES,
+    SYSTEM_CLOCK,
+    Clock,
+    DayStatus,
+)
 
 RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
 # what a run writes per model-day: the result tables and the effects of corporate actions
@@ -133,6 +139,14 @@ def _next_session(day: dt.date) -> str:
     return (later[0] if later else day + dt.timedelta(days=1)).isoformat()
 
 
+def counted_day(alias: str = "") -> str:
+    """The SQL condition of a model-day that counts (a figure, a peak, a count of days
+    done): its status is one of vocab.FINISHED_STATUSES. The one definition every query
+    uses; `alias` is the model_days table's alias in the query, if any."""
+    column = f"{alias}.status" if alias else "status"
+    return f"{column} IN ({', '.join(repr(str(s)) for s in FINISHED_STATUSES)})"
+
+
 def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path) -> ModelSpec:
     """A registered model's spec on an open connection (store connections cannot nest)."""
     rows = con.execute("SELECT spec FROM models WHERE signature = ?", [signature]).fetchall()
@@ -162,7 +176,9 @@ def start_state(
     if last is None and spec.start_from is not None:
         return _continued_state(con, spec, date)
     if last is None:
-        return StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
+        return StartState(
+            PortfolioState(cash=spec.initial_cash), spec.initial_cash, spec.initial_cash
+        )
     last_date, status, cash, value = last
     where = f"partition {date.isoformat()}|{spec.signature}"
     if previous_day is not None and last_date != previous_day:
@@ -182,11 +198,12 @@ def start_state(
         "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
         [spec.signature, last_date],
     ).fetchall()
-    (peak,) = con.execute(  # for each new day's drawdown (as daily_portfolio's running peak)
-        "SELECT max(portfolio_value) FROM model_days WHERE model = ? AND date < ? "
-        "AND status <> 'failed'",
+    (peak,) = con.execute(  # for each new day's drawdown: the running peak from initial cash
+        f"SELECT max(portfolio_value) FROM model_days WHERE model = ? AND date < ? "
+        f"AND {counted_day()}",
         [spec.signature, date],
     ).fetchone()
+    peak = spec.initial_cash if peak is None else max(peak, spec.initial_cash)
     return StartState(PortfolioState(cash=cash, positions=dict(rows)), value, peak)
 
 

@@ -137,6 +137,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        7,
+        "metrics: active return, tracking error, information ratio; the model's config",
+        """
+        ALTER TABLE metrics ADD COLUMN active_return DOUBLE;
+        ALTER TABLE metrics ADD COLUMN tracking_error DOUBLE;
+        ALTER TABLE metrics ADD COLUMN information_ratio DOUBLE;
+        ALTER TABLE metrics ADD COLUMN config_hash VARCHAR;
+        ALTER TABLE metrics ADD COLUMN params VARCHAR;
+        """,
+    ),
+    (
         10,
         "point-in-time documents for get_information",
         """
