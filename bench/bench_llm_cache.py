@@ -95,7 +95,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in (1_000, 10_000, 50_000):
             entries = {
-                ("bench-model@127.0.0.1", f"{i:064x}"): CachedAnswer(
+                ("bench-model@http://127.0.0.1:8000/v1", f"{i:064x}"): CachedAnswer(
                     "BUY", "Uptrend over the last five days; momentum positive.",
                     '{"rating": "BUY", "rationale": "Uptrend."}', now,
                 )
@@ -110,7 +110,7 @@ def main() -> None:
                 save_s = time.perf_counter() - start
             with duckdb.connect(str(path)) as con:
                 start = time.perf_counter()
-                loaded = load_llm_cache(con, "bench-model@127.0.0.1")
+                loaded = load_llm_cache(con, "bench-model@http://127.0.0.1:8000/v1")
                 load_s = time.perf_counter() - start
             assert len(loaded) == n
             print(f"  N={n:>6}: save {save_s * 1e3:8.1f} ms ({save_s / n * 1e6:5.1f} µs/entry)   "

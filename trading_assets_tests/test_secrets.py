@@ -29,7 +29,9 @@ from trading_assets.defs.definitions import defs
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.llm.scrub import scrub
 from trading_assets.market.sources import BundledSource
+from trading_assets.store import db as store_db
 from trading_assets.store.results import ResultStore
+from trading_assets.store.schema import MIGRATIONS
 from trading_assets_tests.conftest import table_rows
 from trading_assets_tests.e2e import sqlite_project, write_config
 
@@ -324,3 +326,26 @@ def test_rerun_against_the_second_server_is_served_from_its_own_cache(
         asked = len(b.requests)
         assert materialize(instance, store, "via-b").success  # same server: all cache hits
         assert asked > 0 and len(b.requests) == asked
+
+
+def test_store_from_before_the_new_identity_drops_its_model_at_host_answers(tmp_path, monkeypatch):
+    # A store before migration 8 holding answers under the old identity (one holds a key
+    # decoded from an echo, as the old scrub let through) and one under the new identity.
+    path = tmp_path / "store.duckdb"
+    new = "test-model@http://127.0.0.1:8000/v1"
+    with monkeypatch.context() as patch:
+        patch.setattr(store_db, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 8])
+        with ResultStore(path).connect() as con:
+            for model, why in [
+                ("test-model@127.0.0.1", f"Leaked {KEY}"),
+                ("test-model@127.0.0.1?temperature=0.7", "Warm."),
+                (new, "Kept."),
+            ]:
+                con.execute(
+                    "INSERT INTO llm_cache VALUES (?, 'h', 'BUY', ?, '{}', '2012-01-03')",
+                    [model, why],
+                )
+
+    rows = table_rows(ResultStore(path), "llm_cache")  # opening migrates
+
+    assert [(r["model"], r["rationale"]) for r in rows] == [(new, "Kept.")]
