@@ -30,6 +30,7 @@ from trading_assets.llm.lane import LLMLane
 from trading_assets.llm.prompt import build_messages, prompt_hash
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.view import PointInTimeView
+from trading_assets.store.db import migrate
 from trading_assets.store.llm_cache import load_llm_cache, save_llm_cache
 from trading_assets_tests.openai_server import OpenAIServer, Reply
 
@@ -103,6 +104,7 @@ def main() -> None:
             }  # fmt: skip
             path = Path(tmp) / f"cache_{n}.duckdb"
             with duckdb.connect(str(path)) as con:
+                migrate(con)  # the store's schema (llm_cache comes with migration 1)
                 start = time.perf_counter()
                 con.execute("BEGIN")
                 save_llm_cache(con, entries)
