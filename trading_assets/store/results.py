@@ -1,7 +1,8 @@
 """The result store: register models, keep prices, read a model's state, write results.
 
 Writes are idempotent per partition: a model's date range is deleted, then inserted,
-in one transaction. Every SQL value is a bound parameter.
+in one transaction. Every SQL value is a bound parameter. A run's texts (the LLM's
+answers, its errors) are scrubbed of the API key in `write_results`, where they are stored.
 """
 
 from __future__ import annotations
@@ -124,19 +125,20 @@ class ResultStore:
         (e.g. parity outcomes) inside the same transaction. Dates a run did not reach
         (after a failed day) lose stale rows.
 
-        secrets: the run's API keys (None: no provider text in the rows, nothing to scrub).
-        Every text of the rows and answers is scrubbed of them here (`llm/scrub.py`), after
-        the answers were decoded: this is the one way provider text reaches the store."""
+        secrets: the run's API keys (None: no provider text in the rows). Every text of the
+        rows (unless None) and of the answers (always) is scrubbed of them and of credential
+        values here (`llm/scrub.py`), after the answers were decoded: this is the one way
+        provider text reaches the store."""
         if not dates:
             return
         if secrets is not None:
             tables = {name: [_scrub_row(r, secrets) for r in rows] for name, rows in tables.items()}
-            llm_answers = {k: _scrub_answer(a, secrets) for k, a in (llm_answers or {}).items()}
+        answers = {k: _scrub_answer(a, secrets or ()) for k, a in (llm_answers or {}).items()}
         with self.connect() as con:
             con.execute("BEGIN")
             write_results(con, model, dates, tables)
-            if llm_answers:
-                save_llm_cache(con, llm_answers)
+            if answers:
+                save_llm_cache(con, answers)
             if also is not None:
                 also(con)
             con.execute("COMMIT")
