@@ -221,7 +221,7 @@ def test_backfill_with_provider_echoing_the_key_leaves_no_form_of_it_anywhere(tm
             "--end",
             "2012-02-29",
             "--workers",
-            "1",
+            "2",  # the run goes to a worker process, as by default on a 2-core machine
             **{KEY_ENV: KEY},
         )
         requests = server.requests
