@@ -65,13 +65,16 @@ def parse_params(cls: type, name: str, params: Mapping[str, Any], *, where: str 
     try:  # plain dicts and lists: strict types refuse the frozen views a ModelSpec holds
         return cls.Params(**_plain(params))
     except ValidationError as exc:
+        errors = exc.errors(include_input=False)
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in errors
         )
+        # a validator may say what to do (e.g. llm/endpoint.py: a key pasted into the config)
+        fixes = [e["ctx"]["fix"] for e in errors if "fix" in e.get("ctx", {})]
         raise ConfigError(
             f"invalid params for agent {name!r}: {problems}",
             where=where,
-            fix=f"see the {name} agent's parameters in README (Agents)",
+            fix=fixes[0] if fixes else f"see the {name} agent's parameters in README (Agents)",
         ) from None
 
 

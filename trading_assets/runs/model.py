@@ -3,7 +3,8 @@
 This is what one Dagster run does for each model in its partition range, and what the
 benchmarks time; it has no Dagster in it. The store is opened twice per model: once to
 load everything the run needs, once to write its results, new LLM answers and parity
-outcomes in one transaction; `simulate` runs with no connection open.
+outcomes in one transaction (which scrubs the LLM's texts of the API key); `simulate`
+runs with no connection open.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from trading_assets.legacy.parity import compare_days, legacy_days, record_outco
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
 from trading_assets.market.history import PriceHistory
-from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import run_rows
 from trading_assets.store.runs import RunInputs, load_run
@@ -75,12 +75,18 @@ def run_model(
         )
 
     def also(con) -> None:  # in the results' transaction: all of it is stored, or none
-        if lane is not None:
-            save_llm_cache(con, lane.new_entries())
         if run.parity is not None:
             record_outcomes(con, model, sorted(dates), list(run.parity), run_id, clock.now())
 
-    store.write_results(model, dates, tables, also=also)
+    # With an LLM lane the rows hold provider text: the store scrubs it of the key.
+    store.write_results(
+        model,
+        dates,
+        tables,
+        also=also,
+        llm_answers=lane.new_entries() if lane is not None else None,
+        secrets=[inputs.endpoint.secret()] if inputs.endpoint is not None else None,
+    )
     if after_write is not None:
         after_write(spec, run)
     return run

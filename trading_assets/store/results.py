@@ -1,13 +1,15 @@
 """The result store: register models, keep prices, read a model's state, write results.
 
 Writes are idempotent per partition: a model's date range is deleted, then inserted,
-in one transaction. Every SQL value is a bound parameter.
+in one transaction. Every SQL value is a bound parameter. A run's texts (the LLM's
+answers, its errors) are scrubbed of the API key in `write_results`, where they are stored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -16,10 +18,14 @@ import pandas as pd
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.simulate import StartState
 from trading_assets.errors import StoreError
+from trading_assets.llm.answer import CachedAnswer
+from trading_assets.llm.lane import CacheKey
+from trading_assets.llm.scrub import scrub
 from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.db import StoreWait, connect
+from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.market import load_prices, mark_source_failed, write_market
 from trading_assets.vocab import (
     CONTRACT_VERSION,
@@ -116,15 +122,29 @@ class ResultStore:
         dates: Sequence[dt.date],
         tables: dict[str, list[dict]],
         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        *,
+        llm_answers: Mapping[CacheKey, CachedAnswer] | None = None,
+        secrets: Sequence[str | None] | None = None,
     ) -> None:
         """Replace `model`'s rows on exactly `dates` (the run's partitions) in every result
-        table, in one transaction; `also` writes more (e.g. new LLM cache entries) inside the
-        same transaction. Dates a run did not reach (after a failed day) lose stale rows."""
+        table, and upsert the run's new LLM answers, in one transaction; `also` writes more
+        (e.g. parity outcomes) inside the same transaction. Dates a run did not reach
+        (after a failed day) lose stale rows.
+
+        secrets: the run's API keys (None: no provider text in the rows). Every text of the
+        rows (unless None) and of the answers (always) is scrubbed of them and of credential
+        values here (`llm/scrub.py`), after the answers were decoded: this is the one way
+        provider text reaches the store."""
         if not dates:
             return
+        if secrets is not None:
+            tables = {name: [_scrub_row(r, secrets) for r in rows] for name, rows in tables.items()}
+        answers = {k: _scrub_answer(a, secrets or ()) for k, a in (llm_answers or {}).items()}
         with self.connect() as con:
             con.execute("BEGIN")
             write_results(con, model, dates, tables)
+            if answers:
+                save_llm_cache(con, answers)
             if also is not None:
                 also(con)
             con.execute("COMMIT")
@@ -132,6 +152,19 @@ class ResultStore:
     def query(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql, list(params)).df()
+
+
+def _scrub_row(row: dict, secrets: Sequence[str | None]) -> dict:
+    return {k: scrub(v, secrets) if isinstance(v, str) else v for k, v in row.items()}
+
+
+def _scrub_answer(answer: CachedAnswer, secrets: Sequence[str | None]) -> CachedAnswer:
+    return dataclasses.replace(
+        answer,
+        rating=scrub(answer.rating, secrets),
+        rationale=scrub(answer.rationale, secrets),
+        raw_content=scrub(answer.raw_content, secrets),
+    )
 
 
 def _next_session(day: dt.date) -> str:

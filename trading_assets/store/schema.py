@@ -148,6 +148,18 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        8,
+        "llm_cache: drop answers under the old model@host identity",
+        # The cache identity became model@scheme://host:port/path (llm/endpoint.py:
+        # cache_identity): an answer cached under model@host cannot be told apart between
+        # two servers on that host, so it is never read again; and it may hold an API key
+        # decoded from a provider's echo (issue 16). Kept: rows of the new identity.
+        """
+        DELETE FROM llm_cache
+        WHERE model NOT LIKE '%@http://%' AND model NOT LIKE '%@https://%';
+        """,
+    ),
+    (
         10,
         "point-in-time documents for get_information",
         """
