@@ -201,6 +201,7 @@ def load_config(path: str | Path) -> ModelsConfig:
         raise ConfigError(
             f"key {key!r}: {err['msg']}", where=str(path), fix=_fix_for(key, err)
         ) from None
+    config = _resolve_files(config, path)
     _check_models(config, path)
     try:
         market = config.market_data.resolved(path.parent)
@@ -219,6 +220,30 @@ def _fix_for(key: str, err: dict) -> str:
     if err["type"] == "missing":
         return f"add {key!r}"
     return f"correct the value of {key!r}"
+
+
+def _resolve_files(config: ModelsConfig, path: Path) -> ModelsConfig:
+    """Each model's params with the files its agent reads inlined (an agent class may
+    define `resolve_files(params, base_dir, where)`, e.g. llm_trader's prompt template),
+    so a file's bytes are part of the config hash. Unknown agents are left to
+    _check_models, which names them."""
+    from trading_assets.agents.registry import agent_class
+
+    models = []
+    for i, model in enumerate(config.models):
+        try:
+            cls = agent_class(model.agent)
+        except Exception:  # unknown or broken: _check_models says so
+            models.append(model)
+            continue
+        resolve = getattr(cls, "resolve_files", None)
+        if resolve is None:
+            models.append(model)
+            continue
+        where = f"{path}: models[{i}] ({model.signature})"
+        params = resolve(_thaw(model.params), path.parent, where)
+        models.append(ModelConfig.model_validate({**model.model_dump(), "params": params}))
+    return config.model_copy(update={"models": models})
 
 
 def _check_models(config: ModelsConfig, path: Path) -> None:

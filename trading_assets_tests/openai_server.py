@@ -3,6 +3,7 @@
 Runs in a thread on 127.0.0.1 with an ephemeral port. Replies are scripted per request
 (`script(...)` queues them; `default` answers once the queue is empty), and every
 request is recorded with its headers and JSON body so tests can check what was sent.
+Answers may carry function calls (`Reply.tool_calls`) for tool-calling agents.
 """
 
 from __future__ import annotations
@@ -30,21 +31,51 @@ class Reply:
     echo: str | None = None
 
     @classmethod
-    def content(cls, text: str, model: str = "test-model") -> Reply:
-        """A well-formed chat completion whose message content is `text`."""
+    def content(
+        cls, text: str | None, model: str = "test-model", usage: tuple[int, int] = (1, 1)
+    ) -> Reply:
+        """A well-formed chat completion whose message content is `text`; `usage` is its
+        (prompt_tokens, completion_tokens)."""
+        return cls._message({"role": "assistant", "content": text}, "stop", model, usage)
+
+    @classmethod
+    def tool_calls(
+        cls,
+        *calls: tuple[str, Any],
+        content: str | None = None,
+        usage: tuple[int, int] = (1, 1),
+    ) -> Reply:
+        """An answer calling tools: each call is (name, arguments); a dict is sent as its
+        JSON text, a str as it is (so a test can send malformed JSON)."""
+        tool_calls = [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+            }
+            for i, (name, args) in enumerate(calls)
+        ]
+        message = {"role": "assistant", "content": content, "tool_calls": tool_calls}
+        return cls._message(message, "tool_calls", "test-model", usage)
+
+    @classmethod
+    def _message(
+        cls, message: dict[str, Any], finish: str, model: str, usage: tuple[int, int]
+    ) -> Reply:
         payload = {
             "id": "chatcmpl-test",
             "object": "chat.completion",
             "created": 0,
             "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {
+                "prompt_tokens": usage[0],
+                "completion_tokens": usage[1],
+                "total_tokens": usage[0] + usage[1],
+            },
         }
         return cls(
             body=json.dumps(payload).encode(), headers=(("Content-Type", "application/json"),)

@@ -27,8 +27,9 @@ from trading_assets.errors import MarketDataError, TradingAssetsError
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.actions import ActionEffect, apply_corporate_actions
-from trading_assets.portfolio.orders import DELISTED, NOT_LISTED, OrderResult
-from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState, step
+from trading_assets.portfolio.fills import fill_at_open
+from trading_assets.portfolio.orders import OrderResult
+from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,8 @@ class DayResult:
     actions: tuple[ActionEffect, ...] = ()
     # listed symbols of the universe without a close today: the day ran on partial data
     missing_symbols: tuple[str, ...] = ()
+    # the agent's own reasons the day is degraded (Decision.reason_codes)
+    reason_codes: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -57,6 +60,7 @@ class DayResult:
         return (
             bool(self.stale_symbols)
             or bool(self.missing_symbols)
+            or bool(self.reason_codes)
             or any(s.merged.degraded for s in self.signals)
         )
 
@@ -88,11 +92,7 @@ def simulate(
             state, effects = _apply_actions(history, row, state, prev_date)
             view = PointInTimeView(history, date)
             decision = agent.decide(view, state)
-            known = [o.symbol for o in decision.orders if o.symbol in history.symbols]
-            opens = {s: view.open(s) for s in known}
-            untradable = {s: _UNTRADABLE[view.listing(s)] for s in known} if known else {}
-            untradable = {s: r for s, r in untradable.items() if r}
-            state, results = step(state, decision.orders, opens, fees, untradable)
+            state, results = fill_at_open(view, state, decision.orders, fees)
             closes, stale, positions_value = _valuation(history, row, date, state)
         except TradingAssetsError as exc:
             yield _failed(date, state, prev_value, exc, effects)
@@ -119,11 +119,9 @@ def simulate(
             stale,
             actions=effects,
             missing_symbols=_missing_bars(history, row),
+            reason_codes=decision.reason_codes,
         )
         prev_value, prev_date = value, date
-
-
-_UNTRADABLE = {"listed": None, "not_listed": NOT_LISTED, "delisted": DELISTED}
 
 
 def _apply_actions(

@@ -125,6 +125,17 @@ LLMParams = create_model(
 )
 
 
+def no_inline_key(value: Any) -> Any:
+    """An agent's `llm` params, refused when they carry a key (it would be stored with
+    the model's spec): a before-validator of every agent with an `llm` section."""
+    if isinstance(value, Mapping) and "api_key" in value:
+        raise ValueError(
+            "llm.api_key is not allowed (it would be stored with the "
+            "model): name an environment variable in llm.api_key_env"
+        )
+    return value
+
+
 def endpoint_from_config(config: Mapping[str, Any], environ: Mapping[str, str]) -> LLMEndpoint:
     """Build an endpoint from a config mapping, resolving env-provided values from `environ`.
 

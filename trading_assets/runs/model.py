@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trading_assets.agents.base import AgentContext
+from trading_assets.agents.llm_trader import SESSION_SERVICE, LLMTrader
 from trading_assets.agents.registry import create_agent
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.fees import fees_from_config
@@ -22,11 +23,13 @@ from trading_assets.errors import MarketDataError, TradingAssetsError
 from trading_assets.legacy.parity import compare_days, legacy_days, record_outcomes
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
+from trading_assets.llm.trader import TraderSession
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import run_rows
 from trading_assets.store.runs import RunInputs, load_run
+from trading_assets.store.transcripts import trader_note, transcript_rows
 from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
 
@@ -66,9 +69,11 @@ def run_model(
         parity_dates=dates if parity else None,
         last=dates[-1],
     )
-    run, lane = _simulate(model, dates, inputs, services)
+    run, lane, trader = _simulate(model, dates, inputs, services)
     spec = inputs.spec
     tables = run_rows(spec, run.results, run_id=run_id, started_at=started, clock=clock)
+    if trader is not None:  # the conversations, in the same transaction as the days
+        tables |= transcript_rows(model, trader.days, {r.date for r in run.results})
     if inputs.legacy is not None:
         run.parity = tuple(
             compare_days(model, dates, legacy_days(model, *inputs.legacy), _by_date(tables))
@@ -77,6 +82,8 @@ def run_model(
     def also(con) -> None:  # in the results' transaction: all of it is stored, or none
         if lane is not None:
             save_llm_cache(con, lane.new_entries())
+        if trader is not None:
+            save_llm_cache(con, trader.new_entries())
         if run.parity is not None:
             record_outcomes(con, model, sorted(dates), list(run.parity), run_id, clock.now())
 
@@ -91,12 +98,15 @@ def _simulate(
     dates: Sequence[dt.date],
     inputs: RunInputs,
     services: Mapping[str, Any] | None,
-) -> tuple[ModelRun, LLMLane | None]:
+) -> tuple[ModelRun, LLMLane | None, TraderSession | None]:
     spec, services = inputs.spec, dict(services or {})
-    lane = None
-    if inputs.endpoint is not None:
+    lane = trader = None
+    if inputs.endpoint is not None and spec.agent == LLMTrader.name:
+        trader = services[SESSION_SERVICE] = TraderSession(inputs.endpoint, cache=inputs.llm_cache)
+    elif inputs.endpoint is not None:
         lane = services["llm_lane"] = LLMLane(inputs.endpoint, cache=inputs.llm_cache)
-    context = AgentContext(signature=model, universe=spec.universe, services=services)
+    fees = fees_from_config(spec.fees)
+    context = AgentContext(signature=model, universe=spec.universe, services=services, fees=fees)
     try:
         try:
             if inputs.source_error is not None:
@@ -112,17 +122,19 @@ def _simulate(
             # the reason in its row; the run's other models go on
             results = [failed_start(dates[0], inputs.start, exc)]
         else:
-            fees = fees_from_config(spec.fees)
             results = list(
                 simulate(agent, inputs.history, dates, inputs.start, fees, spec.corporate_actions)
             )
     finally:
-        if lane is not None:
-            lane.close()
+        for client in (lane, trader):
+            if client is not None:
+                client.close()
     run = ModelRun(model, inputs.start, results)
     if lane is not None:
         run.llm_note = f"{lane.stats}"
-    return run, lane
+    if trader is not None:
+        run.llm_note = trader_note(trader.days)
+    return run, lane, trader
 
 
 def _by_date(tables: Mapping[str, list[dict]]) -> dict[str, dict[dt.date, list[dict]]]:

@@ -21,11 +21,13 @@ from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.db import StoreWait, connect
 from trading_assets.store.market import load_prices, mark_source_failed, write_market
+from trading_assets.store.transcripts import TRANSCRIPT_TABLES
 from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
 
 RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
-# what a run writes per model-day: the result tables and the effects of corporate actions
-WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions")
+# what a run writes per model-day: the result tables, the effects of corporate actions
+# and an llm_trader's conversation (store/transcripts.py)
+WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions", *TRANSCRIPT_TABLES)
 
 
 class ResultStore:

@@ -48,6 +48,7 @@ def day_rows(
 def _model_day_row(model: str, r: DayResult, initial_cash: float) -> dict:
     reasons = sorted(
         {c for s in r.signals for c in s.merged.reason_codes}
+        | set(r.reason_codes)
         | ({STALE_DATA} if r.stale_symbols else set())
         | ({PARTIAL_DATA} if r.missing_symbols else set())
     )
