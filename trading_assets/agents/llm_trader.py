@@ -124,7 +124,6 @@ class LLMTrader:
         self.settings = TraderSettings(
             template=params.prompt_template or DEFAULT_TEMPLATE,
             max_steps=params.max_steps,
-            on_failure=params.on_failure,
             seed=params.seed,
             prompt_price_per_million=params.prompt_price_per_million,
             completion_price_per_million=params.completion_price_per_million,

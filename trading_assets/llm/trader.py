@@ -21,6 +21,7 @@ transcripts to the run, which stores them in the model-day's own transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import string
 import time
@@ -66,7 +67,6 @@ Today's buying prices (the opens): {today_buy_price}
 When your work for today is complete, output {STOP_SIGNAL}
 """
 
-OnFailure = Literal["fail", "hold"]
 EndReason = Literal["finish_signal", "no_tool_calls", "max_steps", "provider_failed"]
 
 
@@ -95,7 +95,6 @@ def check_template(text: str) -> None:
 class TraderSettings:
     template: str = DEFAULT_TEMPLATE
     max_steps: int = 30
-    on_failure: OnFailure = "fail"
     seed: int | None = None
     prompt_price_per_million: float | None = None  # USD per million prompt tokens
     completion_price_per_million: float | None = None
@@ -133,7 +132,7 @@ class ToolRecord:
 
 @dataclass(frozen=True)
 class DayTranscript:
-    date: Any
+    date: dt.date
     endpoint: str  # the endpoint's cache identity (model@host), never the key
     messages: tuple[MessageRecord, ...]
     tools: tuple[ToolRecord, ...]
