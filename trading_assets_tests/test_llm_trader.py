@@ -21,14 +21,20 @@ import re
 import time
 from pathlib import Path
 
+import dagster as dg
+import jsonschema
 import numpy as np
 import pytest
 
 from trading_assets.config import load_config, model_specs
+from trading_assets.contract.v1alpha1 import decision_from_row, status_from_row
+from trading_assets.defs.definitions import defs
 from trading_assets.defs.resources.llm import LLMResource
+from trading_assets.defs.resources.store import StoreResource
 from trading_assets.errors import ConfigError
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.history import PriceHistory
+from trading_assets.runs.metrics import compute_metrics
 from trading_assets.runs.model_day import run_range
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.conftest import table_rows
@@ -43,6 +49,8 @@ DATES = tuple(trading_days(dt.date(2025, 10, 1), dt.date(2025, 10, 14)))
 CASH = 10_000.0
 PER_SHARE, MINIMUM, SLIPPAGE_BPS = 0.01, 1.0, 10.0
 MODEL = "trader"
+MODELS = (MODEL,)  # the conftest instance knows these
+SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "contracts"
 VOLATILE = {
     "model_days": ("run_id", "started_at", "completed_at"),
     "tool_usage": ("latency_ms",),  # the tool's own run time, measured again
@@ -155,6 +163,7 @@ def script_four_days(server: OpenAIServer) -> list[tuple[int, int]]:
             ("get_price_local", {"symbol": "aaa", "date": d0.isoformat()}),
             ("sell", {"symbol": "AAA", "amount": 4}),
             ("buy", {"symbol": "BBB", "amount": 5}),
+            ("get_price_local", {"symbol": "AAA", "date": "2025-09-27"}),  # before the data
             usage=usages[2],
         ),
         Reply.content("Rotated some AAA into BBB.", usage=usages[3]),
@@ -248,8 +257,11 @@ def test_tool_errors_are_answers_the_model_can_act_on(tmp_path, server):
     assert "not known at today's open" in same_day["error"]
     assert "look-ahead refused" in json.loads(d0_tools[1]["result"])["error"]
     assert "insufficient_cash" in d0_tools[3]["error"]
-    past = json.loads(tool_results(store, d1)[0]["result"])
+    d1_tools = tool_results(store, d1)
+    past = json.loads(d1_tools[0]["result"])
     assert past == {"symbol": "AAA", "date": d0.isoformat(), "ohlcv": bar(d0, "AAA")}
+    assert "no prices for AAA on 2025-09-27" in d1_tools[3]["error"]
+    assert d1_tools[3]["refusal"] is None  # the past is not look-ahead
     errors = [t["error"] for t in tool_results(store, d2)]
     assert "not valid JSON" in errors[0]
     assert "unknown tool 'short'" in errors[1]
@@ -402,6 +414,26 @@ def test_the_template_bytes_are_part_of_the_config_hash(tmp_path):
     template.write_text("{date} only")
     with pytest.raises(ConfigError, match="missing placeholders"):
         load_config(tmp_path / "m.yaml")
+    template.unlink()
+    with pytest.raises(ConfigError, match="cannot read the prompt template"):
+        load_config(tmp_path / "m.yaml")
+
+
+def test_the_api_key_reaches_the_provider_and_nothing_stored(tmp_path, server, monkeypatch):
+    key = "sk-trader-SECRET-2468013579"
+    monkeypatch.setenv("TRADER_TEST_KEY", key)
+    store = make_store(tmp_path, server.base_url, llm={"api_key_env": "TRADER_TEST_KEY"})
+    # a debugging proxy echoing the request's headers (Authorization first) as the answer
+    server.script(Reply.echo_headers(200, into="content", prefix="<FINISH_SIGNAL> "))
+    assert run(store, DATES[:1]).failures == []
+    assert server.requests[0].headers["authorization"] == f"Bearer {key}"
+    with store.connect() as con:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        for table in tables:
+            dump = json.dumps(con.execute(f"SELECT * FROM {table}").fetchall(), default=str)
+            assert key not in dump, table
+    [log] = [m for m in rows(store, "reasoning_logs") if m["role"] == "assistant"]
+    assert "Bearer ***" in log["content"]
 
 
 def test_500_and_429_with_retry_after_are_retried(tmp_path, server):
@@ -457,3 +489,39 @@ def test_a_malformed_response_is_a_provider_failure(tmp_path, server):
     store, _ = _fault_run(tmp_path, server, "fail", Reply.malformed())
     [day] = rows(store, "model_days")
     assert day["status"] == "failed" and "not a chat completion" in day["error_message"]
+
+
+def test_the_model_day_asset_runs_it_and_metrics_and_the_contract_read_it(
+    tmp_path, server, instance
+):
+    store = make_store(tmp_path, server.base_url)
+    server.script(
+        Reply.tool_calls(("buy", {"symbol": "AAA", "amount": 10})),
+        Reply.content("Bought. <FINISH_SIGNAL>"),
+    )
+    result = dg.materialize(
+        [defs.get_assets_def(dg.AssetKey("model_day"))],
+        instance=instance,
+        resources={**defs.resources, "store": StoreResource(path=str(store.path))},
+        tags={
+            "dagster/asset_partition_range_start": f"{d0.isoformat()}|{MODEL}",
+            "dagster/asset_partition_range_end": f"{d3.isoformat()}|{MODEL}",
+        },
+    )
+    assert result.success
+    assert [d["status"] for d in rows(store, "model_days")] == ["completed"] * 4
+    metrics = compute_metrics(store).frame.set_index("model").loc[MODEL]
+    assert metrics["days"] == 4 and metrics["filled_orders"] == 1
+    held = bar(d3, "AAA")["close"] * 10
+    assert rows(store, "model_days")[-1]["positions_value"] == pytest.approx(held)
+    for name, convert, table in (
+        ("symbol-decision", decision_from_row, "signals"),
+        ("model-day-status", status_from_row, "model_days"),
+    ):
+        schema = json.loads((SCHEMAS / f"{name}.v1alpha1.schema.json").read_text())
+        for row in table_rows(store, table):
+            jsonschema.validate(convert(row).model_dump(mode="json"), schema)
+    [decision] = table_rows(store, "signals")
+    # the kernel's LLM-only rule: a BUY (0.9) x the LLM solo penalty 0.7 -> OVERWEIGHT
+    assert (decision["llm_rating"], decision["rating"]) == ("BUY", "OVERWEIGHT")
+    assert decision["confidence"] == pytest.approx(0.9 * 0.7)
