@@ -12,6 +12,7 @@ import dataclasses
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -139,11 +140,20 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
+    responder: Callable[[Any], Reply] | None = None
+    in_flight: int = 0
+    peak_in_flight: int = 0
 
 
 class OpenAIServer:
-    def __init__(self, default: Reply | None = None):
-        self._state = _State(default=default or Reply.rating("HOLD"))
+    """`responder`, when given, answers each request from its JSON body once the scripted
+    queue is empty (instead of `default`): replies that depend on the conversation, for
+    concurrent clients whose requests interleave."""
+
+    def __init__(
+        self, default: Reply | None = None, responder: Callable[[Any], Reply] | None = None
+    ):
+        self._state = _State(default=default or Reply.rating("HOLD"), responder=responder)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self._state))
         self._server.daemon_threads = True
         # A short poll interval keeps shutdown (and so each test's teardown) fast.
@@ -163,6 +173,12 @@ class OpenAIServer:
     def requests(self) -> list[RecordedRequest]:
         with self._state.lock:
             return list(self._state.requests)
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests the server was answering at the same time."""
+        with self._state.lock:
+            return self._state.peak_in_flight
 
     def script(self, *replies: Reply) -> None:
         """Queue replies for the next requests, in order."""
@@ -207,7 +223,21 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                         "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
                     )
                 )
-                reply = state.queue.popleft() if state.queue else state.default
+                if state.queue:
+                    reply = state.queue.popleft()
+                elif state.responder is not None and isinstance(body, dict):
+                    reply = state.responder(body)
+                else:
+                    reply = state.default
+                state.in_flight += 1
+                state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+            try:
+                self._reply(reply)
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+
+        def _reply(self, reply: Reply) -> None:
             if self.path != CHAT_PATH:
                 reply = Reply.error(404, f"no route {self.path}")
             reply = reply.for_request(dict(self.headers.items()))

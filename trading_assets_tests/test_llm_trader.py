@@ -525,3 +525,53 @@ def test_the_model_day_asset_runs_it_and_metrics_and_the_contract_read_it(
     # the kernel's LLM-only rule: a BUY (0.9) x the LLM solo penalty 0.7 -> OVERWEIGHT
     assert (decision["llm_rating"], decision["rating"]) == ("BUY", "OVERWEIGHT")
     assert decision["confidence"] == pytest.approx(0.9 * 0.7)
+
+
+def trading_responder(body: dict) -> Reply:
+    """A model that, each day, looks up a price, buys one AAA, then stops: 3 answers a day
+    whatever order the requests of concurrent models arrive in."""
+    answered = sum(m["role"] == "assistant" for m in body["messages"])
+    today = re.findall(r"today's \((\d{4}-\d{2}-\d{2})\)", _user(body))[0]
+    if answered == 0:
+        return Reply.tool_calls(("get_price_local", {"symbol": "AAA", "date": today}))
+    if answered == 1:
+        return Reply.tool_calls(("buy", {"symbol": "AAA", "amount": 1}))
+    return Reply.content("<FINISH_SIGNAL>")
+
+
+def many_models(tmp_path: Path, base_url: str, n: int, **llm) -> ResultStore:
+    path = tmp_path / "models.yaml"
+    path.write_text(config_text(base_url, llm=llm))
+    config = load_config(path)
+    config = config.model_copy(
+        update={
+            "models": [config.models[0].model_copy(update={"signature": f"t{k}"}) for k in range(n)]
+        }
+    )
+    store = ResultStore(tmp_path / "store.duckdb")
+    store.register_models(model_specs(config))
+    store.write_prices("bundled", HISTORY)
+    return store
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_models_of_one_endpoint_run_concurrently_up_to_its_limit(tmp_path, limit):
+    delay, days, n = 0.2, DATES[:3], 3
+    with OpenAIServer(responder=lambda body: trading_responder(body).after(delay)) as server:
+        store = many_models(tmp_path, server.base_url, n, max_concurrency=limit)
+        started = time.monotonic()
+        outcome = run_range(
+            store, {f"t{k}": list(days) for k in range(n)}, endpoint_for=LLMResource().endpoint
+        )
+        took = time.monotonic() - started
+        peak = server.peak_in_flight
+    assert outcome.failures == []
+    assert [r.model for r in outcome.runs] == ["t0", "t1", "t2"]  # in the order asked
+    assert peak == limit
+    one_model = len(days) * 3 * delay  # each model's own calls stay in order
+    assert took >= one_model * n / limit
+    if limit == n:
+        assert took < 2 * one_model  # vs n x one_model one model at a time
+    # each model bought one AAA a day, whatever the interleaving
+    held = {(h["model"], h["date"]): h["shares"] for h in table_rows(store, "holdings")}
+    assert held == {(f"t{k}", d): i + 1 for k in range(n) for i, d in enumerate(days)}

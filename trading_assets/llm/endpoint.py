@@ -57,6 +57,9 @@ class LLMEndpoint(BaseModel):
     backoff_seconds: float = Field(default=0.5, ge=0)  # doubles per retry
     retry_after_cap_seconds: float = Field(default=30.0, ge=0)  # caps Retry-After and backoff
     temperature: float = Field(default=0.0, ge=0, le=2)
+    # how many models using this base_url a range run simulates at once (their requests
+    # overlap; a model's own days stay in order): runs/model_day.py
+    max_concurrency: int = Field(default=4, ge=1, le=64)
 
     @field_validator("base_url")
     @classmethod

@@ -58,8 +58,38 @@ def run_model(
     if not dates:
         raise ValueError("run_model needs at least one date")
     started = clock.now()
-    histories = {} if histories is None else histories
-    inputs = load_run(
+    inputs = load_model(
+        store,
+        model,
+        dates,
+        histories={} if histories is None else histories,
+        endpoint_for=endpoint_for,
+        parity=parity,
+    )
+    return run_loaded(
+        store,
+        model,
+        dates,
+        inputs,
+        started=started,
+        run_id=run_id,
+        services=services,
+        after_write=after_write,
+        clock=clock,
+    )
+
+
+def load_model(
+    store: ResultStore,
+    model: str,
+    dates: Sequence[dt.date],
+    *,
+    histories: dict[str, PriceHistory],
+    endpoint_for: Callable[[ModelSpec], LLMEndpoint | None] = no_llm,
+    parity: bool = False,
+) -> RunInputs:
+    """What `run_model` reads first (one store open): see store/runs.py: load_run."""
+    return load_run(
         store,
         model,
         dates[0],
@@ -69,6 +99,23 @@ def run_model(
         parity_dates=dates if parity else None,
         last=dates[-1],
     )
+
+
+def run_loaded(
+    store: ResultStore,
+    model: str,
+    dates: Sequence[dt.date],
+    inputs: RunInputs,
+    *,
+    started: dt.datetime,
+    run_id: str | None = None,
+    services: Mapping[str, Any] | None = None,
+    after_write: Callable[[ModelSpec, ModelRun], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> ModelRun:
+    """The rest of `run_model` once its inputs are loaded: simulate with no connection
+    open, then write everything in one transaction (safe to run in a thread: the writes
+    of concurrent models wait for the store lock in turn)."""
     run, lane, trader = _simulate(model, dates, inputs, services)
     spec = inputs.spec
     tables = run_rows(spec, run.results, run_id=run_id, started_at=started, clock=clock)
