@@ -575,3 +575,22 @@ def test_models_of_one_endpoint_run_concurrently_up_to_its_limit(tmp_path, limit
     # each model bought one AAA a day, whatever the interleaving
     held = {(h["model"], h["date"]): h["shares"] for h in table_rows(store, "holdings")}
     assert held == {(f"t{k}", d): i + 1 for k in range(n) for i, d in enumerate(days)}
+
+
+def test_days_up_to_the_knowledge_cutoff_say_the_model_may_remember_them(tmp_path, server):
+    store = make_store(tmp_path, server.base_url, knowledge_cutoff=d1.isoformat())
+    server.script(
+        Reply.tool_calls(("buy", {"symbol": "AAA", "amount": 2})), Reply.content("<FINISH_SIGNAL>")
+    )
+    assert run(store, DATES[:3]).failures == []
+    days = rows(store, "model_days")
+    assert [d["status"] for d in days] == ["degraded_success", "degraded_success", "completed"]
+    assert [d["reason_codes"] for d in days] == [
+        ["before_knowledge_cutoff"],
+        ["before_knowledge_cutoff"],
+        [],
+    ]
+    assert [(o["date"], o["quantity"]) for o in rows(store, "orders")] == [(d0, 2)]
+    (tmp_path / "models.yaml").write_text(config_text(server.base_url, knowledge_cutoff="June"))
+    with pytest.raises(ConfigError, match="knowledge_cutoff 'June' is not YYYY-MM-DD"):
+        load_config(tmp_path / "models.yaml")

@@ -12,10 +12,14 @@ A provider that still fails after the client's retries follows `on_failure`:
   codes: the provider's and `llm_trader_held`). Trades the tools had already confirmed
   that day are NOT filled: the day's conversation did not finish, so none of it trades.
 The conversation is recorded (reasoning_logs, tool_usage, llm_usage) either way.
+
+A day on or before the model's `knowledge_cutoff` carries `before_knowledge_cutoff`
+(degraded_success): the model may have been trained on what happened that day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -25,7 +29,7 @@ from pydantic import Field, field_validator, model_validator
 from trading_assets.agents.base import AgentContext, AgentParams, Decision, Signal
 from trading_assets.errors import ConfigError
 from trading_assets.kernel.merge import action_signal
-from trading_assets.kernel.reasons import LLM_TRADER_HELD
+from trading_assets.kernel.reasons import BEFORE_KNOWLEDGE_CUTOFF, LLM_TRADER_HELD
 from trading_assets.llm.client import LLMError
 from trading_assets.llm.endpoint import LLMParams, no_inline_key
 from trading_assets.llm.trader import (
@@ -58,6 +62,8 @@ class LLMTrader:
         max_steps: int = Field(30, ge=1, le=500)
         on_failure: Literal["fail", "hold"] = "fail"
         seed: int | None = None
+        # the model's training cutoff: its days on or before it are marked (it may know them)
+        knowledge_cutoff: dt.date | None = None
         prompt_price_per_million: float | None = Field(None, ge=0)
         completion_price_per_million: float | None = Field(None, ge=0)
 
@@ -65,6 +71,16 @@ class LLMTrader:
         @classmethod
         def _no_inline_key(cls, value: Any) -> Any:
             return no_inline_key(value)
+
+        @field_validator("knowledge_cutoff", mode="before")
+        @classmethod
+        def _iso_date(cls, value: Any) -> Any:
+            if isinstance(value, str):
+                try:
+                    return dt.date.fromisoformat(value)
+                except ValueError:
+                    raise ValueError(f"knowledge_cutoff {value!r} is not YYYY-MM-DD") from None
+            return value
 
         @field_validator("prompt_template")
         @classmethod
@@ -121,6 +137,7 @@ class LLMTrader:
         self.session = session
         self.fees = context.fees
         self.on_failure = params.on_failure
+        self.knowledge_cutoff = params.knowledge_cutoff
         self.settings = TraderSettings(
             template=params.prompt_template or DEFAULT_TEMPLATE,
             max_steps=params.max_steps,
@@ -131,6 +148,8 @@ class LLMTrader:
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
         day = self.session.run_day(view, portfolio, self.settings, self.fees)
+        cutoff = self.knowledge_cutoff
+        remembered = (BEFORE_KNOWLEDGE_CUTOFF,) if cutoff and view.date <= cutoff else ()
         if day.failure is not None:
             confirmed = len(day.orders)
             note = f"; {confirmed} order(s) the tools had confirmed are not filled"
@@ -142,7 +161,7 @@ class LLMTrader:
                     where=f"model-day {view.date}",
                     fix=day.failure.fix or "re-run the day when the provider answers",
                 )
-            return Decision(reason_codes=(day.failure.reason_code, LLM_TRADER_HELD))
+            return Decision(reason_codes=(day.failure.reason_code, LLM_TRADER_HELD, *remembered))
         reasoning = day.final_text
         if reasoning and len(reasoning) > MAX_REASONING_CHARS:
             reasoning = reasoning[: MAX_REASONING_CHARS - 1] + "…"
@@ -151,4 +170,4 @@ class LLMTrader:
             for o in day.orders
             if o.quantity  # a 0-share order is a no-op, not a trade
         }
-        return Decision(day.orders, tuple(signals.values()))
+        return Decision(day.orders, tuple(signals.values()), reason_codes=remembered)
