@@ -51,7 +51,7 @@ class LLMTrader:
     class Params(AgentParams):
         llm: LLMParams = Field(
             description="{model, base_url?, api_key_env?, timeout_seconds?, max_retries?, "
-            "backoff_seconds?, temperature?}"
+            "backoff_seconds?, temperature?, max_concurrency?}"
         )
         prompt_file: str | None = Field(
             None, description="a prompt template file, read when the config is loaded"
