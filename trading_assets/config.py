@@ -104,15 +104,24 @@ class ModelConfig(Strict):
     agent: str
     params: FrozenParams = Field(default_factory=dict)
     enabled: bool = True
+    # another model's signature: this model's first day starts from that model's last
+    # stored end-of-day state before it (positions and cash), not from initial_cash
+    start_from: str | None = None
 
-    @field_validator("signature")
+    @field_validator("signature", "start_from")
     @classmethod
-    def _safe_signature(cls, value: str) -> str:
-        if not SIGNATURE_RE.match(value) or value in (".", ".."):
+    def _safe_signature(cls, value: str | None) -> str | None:
+        if value is not None and (not SIGNATURE_RE.match(value) or value in (".", "..")):
             raise ValueError(
                 "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
             )
         return value
+
+    @model_validator(mode="after")
+    def _not_from_itself(self) -> ModelConfig:
+        if self.start_from == self.signature:
+            raise ValueError("start_from must name another model")
+        return self
 
 
 class ModelsConfig(Strict):
@@ -145,10 +154,14 @@ class ModelSpec(Strict):
     market_data: MarketDataConfig
     fees: FeesConfig
     corporate_actions: CorporateActionsMode = "apply"
+    start_from: str | None = None  # ModelConfig.start_from
 
     @property
     def config_hash(self) -> str:
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        # start_from joins the hash only when set: specs stored before it keep their hash
+        unset = {"start_from"} if self.start_from is None else None
+        dumped = self.model_dump(mode="json", exclude=unset)
+        payload = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -280,6 +293,7 @@ def model_specs(config: ModelsConfig) -> list[ModelSpec]:
             market_data=config.market_data,
             fees=config.fees,
             corporate_actions=config.corporate_actions,
+            start_from=m.start_from,
         )
         for m in config.models
         if m.enabled

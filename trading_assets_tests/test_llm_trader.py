@@ -594,3 +594,28 @@ def test_days_up_to_the_knowledge_cutoff_say_the_model_may_remember_them(tmp_pat
     (tmp_path / "models.yaml").write_text(config_text(server.base_url, knowledge_cutoff="June"))
     with pytest.raises(ConfigError, match="knowledge_cutoff 'June' is not YYYY-MM-DD"):
         load_config(tmp_path / "models.yaml")
+
+
+def test_start_from_needs_a_stored_day_of_the_other_model(tmp_path, server):
+    path = tmp_path / "models.yaml"
+    text = config_text(server.base_url).replace(
+        "    agent: llm_trader\n", "    agent: llm_trader\n    start_from: src\n"
+    )
+    path.write_text(text + "  - {signature: src, agent: buy_and_hold}\n")
+    store = ResultStore(tmp_path / "store.duckdb")
+    store.register_models(model_specs(load_config(path)))
+    store.write_prices("bundled", HISTORY)
+    outcome = run(store, DATES[1:2])
+    assert "'src' has no stored day before 2025-10-02 to start from" in outcome.failures[0]
+    assert run_range(store, {"src": [d0]}).failures == []
+    assert run(store, DATES[1:2]).failures == []
+    held = {
+        model: {h["symbol"]: h["shares"] for h in rows(store, "holdings") if h["model"] == model}
+        for model in ("src", MODEL)
+    }
+    assert held["src"] and held[MODEL] == held["src"]  # it held what src held (no trades)
+    cash = {d["model"]: d["cash"] for d in rows(store, "model_days")}
+    assert cash[MODEL] == cash["src"]
+    path.write_text(text.replace("start_from: src", f"start_from: {MODEL}"))
+    with pytest.raises(ConfigError, match="start_from must name another model"):
+        load_config(path)

@@ -161,6 +161,8 @@ def start_state(
         "WHERE model = ? AND date < ? ORDER BY date DESC LIMIT 1",
         [spec.signature, date],
     ).fetchone()
+    if last is None and spec.start_from is not None:
+        return continued_state(con, spec, date)
     if last is None:
         return StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
     last_date, status, cash, value = last
@@ -188,6 +190,46 @@ def start_state(
         [spec.signature, date],
     ).fetchone()
     return StartState(PortfolioState(cash=cash, positions=dict(rows)), value, peak)
+
+
+def continued_state(con: duckdb.DuckDBPyConnection, spec: ModelSpec, date: dt.date) -> StartState:
+    """The first day of a model with `start_from`: the other model's last stored
+    end-of-day state before `date` (cash, holdings, value), which must not be failed and
+    must hold only symbols of this model's universe."""
+    source, where = spec.start_from, f"model {spec.signature}: start_from"
+    last = con.execute(
+        "SELECT date, status, cash, portfolio_value FROM model_days "
+        "WHERE model = ? AND date < ? ORDER BY date DESC LIMIT 1",
+        [source, date],
+    ).fetchone()
+    if last is None:
+        raise StoreError(
+            f"model {source!r} has no stored day before {date} to start from",
+            where=where,
+            fix=f"backfill (or import) {source} up to the day before {date}, or remove start_from",
+        )
+    last_date, status, cash, value = last
+    if status == DayStatus.FAILED:
+        raise StoreError(
+            f"model {source!r} failed on {last_date}, the day this model would start from",
+            where=where,
+            fix=f"re-run {last_date.isoformat()}|{source} first",
+        )
+    held = dict(
+        con.execute(
+            "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
+            [source, last_date],
+        ).fetchall()
+    )
+    outside = sorted(set(held) - set(spec.universe))
+    if outside:
+        raise StoreError(
+            f"model {source!r} holds {', '.join(outside)} on {last_date}, outside this "
+            "model's universe",
+            where=where,
+            fix="add them to the universe of the models config",
+        )
+    return StartState(PortfolioState(cash=cash, positions=held), value)
 
 
 def write_results(
