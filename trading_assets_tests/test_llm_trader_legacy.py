@@ -1,13 +1,18 @@
 """The migration's last step: the fixture's gpt-5, imported and replayed, is continued
-by an llm_trader model from its stored state (`start_from`), against a local server."""
+by an llm_trader model from its stored state, with the models YAML that
+`import-legacy --write-models` writes, against a local chat-completions server."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-from trading_assets.config import ModelSpec
+import yaml
+
+from trading_assets.config import load_config, model_specs
 from trading_assets.defs.resources.llm import LLMResource
+from trading_assets.legacy.config import load_config as load_legacy_config
+from trading_assets.legacy.continuation import write_continuation
 from trading_assets.legacy.importer import import_legacy
 from trading_assets.runs.model import run_model
 from trading_assets.runs.model_day import run_range
@@ -19,38 +24,42 @@ from trading_assets_tests.openai_server import OpenAIServer, Reply
 CONTINUE_AFTER = dt.date(2025, 10, 21)  # the fixture config's end_date
 
 
-def test_gpt5_is_continued_by_an_llm_trader_from_its_imported_state(tmp_path):
+def test_gpt5_is_continued_by_an_llm_trader_from_its_imported_state(tmp_path, monkeypatch):
     store = ResultStore(tmp_path / "s.duckdb")
     import_legacy(store, FIXTURE_ROOT)
+    legacy = load_legacy_config(FIXTURE_ROOT / "configs" / "default_config.json")
+    imported = [store.model_spec(s) for s in store.model_signatures()]
+    path = tmp_path / "continue.yaml"
+    assert write_continuation(path, legacy, imported) == 1  # gpt-5: the only enabled model
+    written = yaml.safe_load(path.read_text())
+    [model] = written["models"]
+    assert model["signature"] == "gpt-5-live" and model["start_from"] == "gpt-5"
+    assert model["params"]["llm"] == {
+        "model": "openai/gpt-5",  # the legacy basemodel
+        "api_key_env": "OPENAI_API_KEY",  # the key itself is never in the file
+        "max_retries": legacy.agent_config.max_retries,
+        "backoff_seconds": legacy.agent_config.base_delay,
+    }
+    [spec] = model_specs(load_config(path))
+    assert set(store.model_spec("gpt-5").universe) <= set(spec.universe)
+    store.register_models([spec])
+    # gpt-5 replayed up to the legacy config's end date; the live model takes over after it
     dates = legacy_trading_dates(store, "gpt-5")
     replayed = [d for d in dates if d <= CONTINUE_AFTER]
     later = [d for d in dates if d > CONTINUE_AFTER]
     assert run_model(store, "gpt-5", replayed).failure is None
-    status, cash, value, _, held = stored_day(store, "gpt-5", replayed[-1])
-    gpt5 = store.model_spec("gpt-5")
+    status, cash, _, _, held = stored_day(store, "gpt-5", replayed[-1])
     with OpenAIServer(default=Reply.content("Holding. <FINISH_SIGNAL>")) as server:
-        llm = {"model": "openai/gpt-5", "base_url": server.base_url}
-        spec = ModelSpec(
-            signature="gpt-5-llm",
-            agent="llm_trader",
-            params={"llm": llm},
-            universe=gpt5.universe,
-            initial_cash=gpt5.initial_cash,
-            market_data=gpt5.market_data,
-            fees=gpt5.fees,
-            corporate_actions=gpt5.corporate_actions,
-            start_from="gpt-5",
-        )
-        store.register_models([spec])
-        outcome = run_range(store, {"gpt-5-llm": later}, endpoint_for=LLMResource().endpoint)
-        first_prompt = server.requests[0].body["messages"][0]["content"]
+        monkeypatch.setenv("OPENAI_API_BASE", server.base_url)  # no base_url in the config
+        outcome = run_range(store, {"gpt-5-live": later}, endpoint_for=LLMResource().endpoint)
+        first = server.requests[0].body
     assert outcome.failures == []
-    # the first continued day starts from gpt-5's last replayed day: same shares, same cash
-    positions = json.loads(
-        first_prompt.split("positions (shares per symbol, and CASH): ")[1].split("\n")[0]
-    )
+    assert first["model"] == "openai/gpt-5"
+    # its first day starts from gpt-5's last replayed day: the same shares and cash
+    prompt = first["messages"][0]["content"]
+    line = prompt.split("positions (shares per symbol, and CASH): ")[1].split("\n")[0]
+    positions = json.loads(line)
+    assert status == "completed" and held
     assert {s: q for s, q in positions.items() if s != "CASH" and q} == held
     assert positions["CASH"] == cash
-    new_status, new_cash, _, _, new_held = stored_day(store, "gpt-5-llm", later[0])
-    assert (new_status, new_cash, new_held) == ("completed", cash, held)  # it held
-    assert status == "completed" and value > 0
+    assert stored_day(store, "gpt-5-live", later[0])[:2] == ("completed", cash)  # it held
