@@ -619,3 +619,15 @@ def test_start_from_needs_a_stored_day_of_the_other_model(tmp_path, server):
     path.write_text(text.replace("start_from: src", f"start_from: {MODEL}"))
     with pytest.raises(ConfigError, match="start_from must name another model"):
         load_config(path)
+
+
+def test_unreadable_tool_calls_fail_the_day_and_are_not_cached(tmp_path, server):
+    store = make_store(tmp_path, server.base_url)
+    body = {"choices": [{"message": {"role": "assistant", "tool_calls": "buy AAA"}}]}
+    server.script(Reply(body=json.dumps(body).encode()))
+    run(store, DATES[:1])
+    [day] = rows(store, "model_days")
+    assert day["status"] == "failed" and "tool_calls is not a list" in day["error_message"]
+    assert table_rows(store, "llm_cache") == []
+    assert run(store, DATES[:1]).failures == []  # asked again: the default answer now
+    assert len(server.requests) == 2

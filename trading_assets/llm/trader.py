@@ -245,7 +245,7 @@ class TraderSession:
             if settings.seed is not None:
                 body["seed"] = settings.seed
             try:
-                payload, latency_ms = self._complete(body, usage)
+                payload, latency_ms = self._complete(body, usage, step)
                 message, calls = _message(payload, self.identity, step)
             except LLMError as exc:
                 failure, end = exc, "provider_failed"
@@ -279,15 +279,16 @@ class TraderSession:
             for call in calls:
                 fn = call.get("function") or {}
                 name, arguments = fn.get("name"), fn.get("arguments", "")
+                name = name if isinstance(name, str) else ""
                 started = time.perf_counter()
-                outcome = desk.call(name if isinstance(name, str) else "", arguments)
+                outcome = desk.call(name, arguments)
                 took = (time.perf_counter() - started) * 1000.0
                 raw_args = arguments if isinstance(arguments, str) else _json(arguments)
                 tools.append(
                     ToolRecord(
                         step,
                         call["id"],
-                        str(name),
+                        name,
                         raw_args,
                         outcome.content,
                         outcome.error,
@@ -327,8 +328,11 @@ class TraderSession:
         self.days.append(transcript)
         return transcript
 
-    def _complete(self, body: dict[str, Any], usage: _Usage) -> tuple[dict[str, Any], float]:
-        """The response to `body`: from the cache, or sent (and then cached)."""
+    def _complete(
+        self, body: dict[str, Any], usage: _Usage, step: int
+    ) -> tuple[dict[str, Any], float]:
+        """The response to `body`: from the cache, or sent (and cached once it reads as
+        an answer: a failed or unreadable one is not cached)."""
         key = (self.identity, canonical_hash(body))
         cached = self.cache.get(key)
         if cached is not None and cached.rating is None:
@@ -344,6 +348,7 @@ class TraderSession:
             latency_ms = (time.perf_counter() - started) * 1000.0
             usage.latency_ms += latency_ms
         payload = self._scrubbed(payload)
+        _message(payload, self.identity, step)  # unreadable tool calls: raise, uncached
         entry = CachedAnswer(
             None,
             None,
