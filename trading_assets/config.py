@@ -101,39 +101,31 @@ class FeesConfig(Strict):
     slippage_bps: float = Field(0.0, ge=0, lt=10_000)
 
 
-class StartFrom(Strict):
-    """Start from another model's stored end-of-day state (its cash and holdings at the
-    close of `date`) instead of `initial_cash`: continue an imported legacy agent."""
-
-    model: str
-    date: dt.date
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _iso(cls, value: Any) -> Any:
-        # strict mode takes a YAML date, or exactly YYYY-MM-DD
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return dt.date.fromisoformat(value)
-        return value
-
-
 class ModelConfig(Strict):
     signature: str
     agent: str
     params: FrozenParams = Field(default_factory=dict)
     enabled: bool = True
-    start_from: StartFrom | None = None
+    # another model's signature: this model's first day starts from that model's last
+    # stored end-of-day state before it (positions and cash), not from initial_cash
+    start_from: str | None = None
     # grid constraints, e.g. "fast < slow" (trading_assets/grid.py)
     constraints: list[str] = Field(default_factory=list)
 
-    @field_validator("signature")
+    @field_validator("signature", "start_from")
     @classmethod
-    def _safe_signature(cls, value: str) -> str:
-        if not SIGNATURE_RE.match(value) or value in (".", ".."):
+    def _safe_signature(cls, value: str | None) -> str | None:
+        if value is not None and (not SIGNATURE_RE.match(value) or value in (".", "..")):
             raise ValueError(
                 "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
             )
         return value
+
+    @model_validator(mode="after")
+    def _not_from_itself(self) -> ModelConfig:
+        if self.start_from == self.signature:
+            raise ValueError("start_from must name another model")
+        return self
 
 
 class WalkForwardConfig(Strict):
@@ -200,7 +192,7 @@ class ModelSpec(Strict):
     market_data: MarketDataConfig
     fees: FeesConfig
     corporate_actions: CorporateActionsMode = "apply"
-    start_from: StartFrom | None = None
+    start_from: str | None = None  # ModelConfig.start_from
 
     @property
     def flat_params(self) -> dict[str, Any]:
@@ -210,10 +202,10 @@ class ModelSpec(Strict):
 
     @property
     def config_hash(self) -> str:
-        spec = self.model_dump(mode="json")
-        if spec["start_from"] is None:  # specs written before start_from keep their hash
-            del spec["start_from"]
-        payload = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+        # start_from joins the hash only when set: specs stored before it keep their hash
+        unset = {"start_from"} if self.start_from is None else None
+        dumped = self.model_dump(mode="json", exclude=unset)
+        payload = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -299,7 +291,7 @@ def load_config(path: str | Path) -> ModelsConfig:
         raise ConfigError(
             f"key {key!r}: {err['msg']}", where=str(path), fix=_fix_for(key, err)
         ) from None
-    config = _expand_grids(config, path)
+    config = _resolve_files(_expand_grids(config, path), path)
     _check_models(config, path)
     try:
         market = config.market_data.resolved(path.parent)
@@ -377,6 +369,30 @@ def study_specs(config: ModelsConfig, path: str | Path) -> list[StudySpec]:
     return out
 
 
+def _resolve_files(config: ModelsConfig, path: Path) -> ModelsConfig:
+    """Each model's params with the files its agent reads inlined (an agent class may
+    define `resolve_files(params, base_dir, where)`, e.g. llm_trader's prompt template),
+    so a file's bytes are part of the config hash. Unknown agents are left to
+    _check_models, which names them."""
+    from trading_assets.agents.registry import agent_class
+
+    models = []
+    for i, model in enumerate(config.models):
+        try:
+            cls = agent_class(model.agent)
+        except Exception:  # unknown or broken: _check_models says so
+            models.append(model)
+            continue
+        resolve = getattr(cls, "resolve_files", None)
+        if resolve is None:
+            models.append(model)
+            continue
+        where = f"{path}: models[{i}] ({model.signature})"
+        params = resolve(_thaw(model.params), path.parent, where)
+        models.append(ModelConfig.model_validate({**model.model_dump(), "params": params}))
+    return config.model_copy(update={"models": models})
+
+
 def _check_models(config: ModelsConfig, path: Path) -> None:
     from trading_assets.agents.registry import validate_params
 
@@ -388,12 +404,6 @@ def _check_models(config: ModelsConfig, path: Path) -> None:
                 "duplicate signature", where=where, fix="give each model its own signature"
             )
         seen.add(model.signature)
-        if model.start_from is not None and model.start_from.model == model.signature:
-            raise ConfigError(
-                "start_from names the model itself",
-                where=f"{where}: start_from.model",
-                fix="name the model whose stored state this one continues",
-            )
         try:
             validate_params(model.agent, model.params, where=where)
         except TradingAssetsError:

@@ -18,7 +18,7 @@ from trading_assets.errors import ConfigError
 from trading_assets.kernel.merge import MergeResult
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.orders import Order
-from trading_assets.portfolio.step import PortfolioState
+from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,9 @@ class Signal:
 class Decision:
     orders: tuple[Order, ...] = ()
     signals: tuple[Signal, ...] = ()
+    # the day's own degradation (e.g. an LLM trader that held after its provider failed):
+    # reason codes that make the model-day degraded_success even without signals
+    reason_codes: tuple[str, ...] = ()
 
 
 NO_DECISION = Decision()
@@ -51,6 +54,7 @@ class AgentContext:
     signature: str
     universe: tuple[str, ...]
     services: dict[str, Any] = field(default_factory=dict)  # e.g. "llm_lane", "replay_book"
+    fees: Fees = NO_FEES  # the costs the engine fills with (an agent quoting fills needs them)
 
 
 class Agent(Protocol):

@@ -117,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import-legacy", help="import an AI-Trader checkout and replay it")
     p.add_argument("root", type=Path)
+    p.add_argument(
+        "--write-models",
+        type=Path,
+        metavar="PATH",
+        help="also write a models YAML whose llm_trader models continue the legacy "
+        "config's enabled agents from their imported state",
+    )
     _output_args(p)
     _store_arg(p)
 
@@ -321,7 +328,9 @@ def _results(args: argparse.Namespace, store) -> int:
 def _import_legacy(args: argparse.Namespace, store) -> int:
     from trading_assets.cli.legacy import import_legacy
 
-    return import_legacy(store, args.root, progress=_progress_mode(args))
+    return import_legacy(
+        store, args.root, progress=_progress_mode(args), write_models=args.write_models
+    )
 
 
 def _status(args: argparse.Namespace, store) -> int:

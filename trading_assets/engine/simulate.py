@@ -29,8 +29,9 @@ from trading_assets.kernel.reasons import PARTIAL_DATA, STALE_DATA
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.actions import ActionEffect, apply_corporate_actions
-from trading_assets.portfolio.orders import DELISTED, NOT_LISTED, OrderResult
-from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState, step
+from trading_assets.portfolio.fills import fill_at_open
+from trading_assets.portfolio.orders import OrderResult
+from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState
 from trading_assets.vocab import DayStatus
 
 
@@ -50,6 +51,8 @@ class DayResult:
     actions: tuple[ActionEffect, ...] = ()
     # listed symbols of the universe without a close today: the day ran on partial data
     missing_symbols: tuple[str, ...] = ()
+    # the agent's own reasons the day is degraded (Decision.reason_codes)
+    agent_reasons: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -60,6 +63,7 @@ class DayResult:
         return (
             bool(self.stale_symbols)
             or bool(self.missing_symbols)
+            or bool(self.agent_reasons)
             or any(s.merged.degraded for s in self.signals)
         )
 
@@ -73,9 +77,10 @@ class DayResult:
 
     @property
     def reason_codes(self) -> tuple[str, ...]:
-        """Every signal's reason codes, and stale_data / partial_data for the day's own
-        valuation, sorted."""
+        """Every signal's reason codes, the agent's own, and stale_data / partial_data for
+        the day's own valuation, sorted."""
         codes = {str(c) for s in self.signals for c in s.merged.reason_codes}
+        codes |= set(self.agent_reasons)
         codes |= {STALE_DATA} if self.stale_symbols else set()
         codes |= {PARTIAL_DATA} if self.missing_symbols else set()
         return tuple(sorted(codes))
@@ -131,12 +136,11 @@ def simulate(
             state, effects = _apply_actions(history, row, state, prev_date)
             view = PointInTimeView(history, date)
             decision = agent.decide(view, state)
-            known = [o.symbol for o in decision.orders if o.symbol in history.symbols]
-            opens = {s: view.open(s) for s in known}
-            untradable = {s: _UNTRADABLE[view.listing(s)] for s in known} if known else {}
-            untradable = {s: r for s, r in untradable.items() if r}
+            # the day's low..high caps a slipped fill; the agent never sees it (its tools
+            # quote without it: with slippage, a capped fill can differ from the quote)
+            known = {o.symbol for o in decision.orders if o.symbol in history.symbols}
             ranges = {s: _day_range(history, row, s) for s in known}
-            state, results = step(state, decision.orders, opens, fees, untradable, ranges)
+            state, results = fill_at_open(view, state, decision.orders, fees, ranges)
             closes, stale, positions_value = _valuation(history, row, date, state)
         except TradingAssetsError as exc:
             yield _failed(date, state, prev_value, exc, effects)
@@ -163,11 +167,9 @@ def simulate(
             stale,
             actions=effects,
             missing_symbols=_missing_bars(history, row),
+            agent_reasons=decision.reason_codes,
         )
         prev_value, prev_date = value, date
-
-
-_UNTRADABLE = {"listed": None, "not_listed": NOT_LISTED, "delisted": DELISTED}
 
 
 def _apply_actions(

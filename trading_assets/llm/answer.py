@@ -36,10 +36,12 @@ class LLMAnswer:
 
 @dataclass(frozen=True, slots=True)
 class CachedAnswer:
-    """One answer as cached and stored: created_at is naive UTC (DuckDB TIMESTAMP)."""
+    """One answer as cached and stored: created_at is naive UTC (DuckDB TIMESTAMP).
+    rating and rationale are None for an llm_trader's cached response (the whole chat
+    completion is raw_content)."""
 
-    rating: str
-    rationale: str
+    rating: str | None
+    rationale: str | None
     raw_content: str
     created_at: dt.datetime
 

@@ -116,6 +116,9 @@ class LLMEndpoint(BaseModel):
     backoff_seconds: float = Field(default=0.5, ge=0)  # doubles per retry
     retry_after_cap_seconds: float = Field(default=30.0, ge=0)  # caps Retry-After and backoff
     temperature: float = Field(default=0.0, ge=0, le=2)
+    # how many models using this base_url a range run simulates at once (their requests
+    # overlap; a model's own days stay in order): runs/model_day.py
+    max_concurrency: int = Field(default=4, ge=1, le=64)
 
     @field_validator("base_url")
     @classmethod
@@ -200,6 +203,17 @@ LLMParams = create_model(
         if name not in _NOT_IN_MODELS_CONFIG
     },
 )
+
+
+def no_inline_key(value: Any) -> Any:
+    """An agent's `llm` params, refused when they carry a key (it would be stored with
+    the model's spec): a before-validator of every agent with an `llm` section."""
+    if isinstance(value, Mapping) and "api_key" in value:
+        raise ValueError(
+            "llm.api_key is not allowed (it would be stored with the "
+            "model): name an environment variable in llm.api_key_env"
+        )
+    return value
 
 
 def endpoint_from_config(config: Mapping[str, Any], environ: Mapping[str, str]) -> LLMEndpoint:

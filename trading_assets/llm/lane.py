@@ -80,7 +80,7 @@ class LLMLane:
         messages = build_messages(view, symbol, shares_held)
         key = (self.model, prompt_hash(messages))
         cached = self.cache.get(key)
-        if cached is not None:
+        if cached is not None and cached.rating is not None:
             self._hits += 1
             return lane_from_llm_rating(cached.rating), cached.rationale
         self._misses += 1

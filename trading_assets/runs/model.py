@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trading_assets.agents.base import AgentContext
+from trading_assets.agents.llm_trader import SESSION_SERVICE, LLMTrader
 from trading_assets.agents.registry import create_agent
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.fees import fees_from_config
@@ -23,10 +24,12 @@ from trading_assets.errors import MarketDataError, TradingAssetsError
 from trading_assets.legacy.parity import compare_days, legacy_days, record_outcomes
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
+from trading_assets.llm.trader import TraderSession
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import run_rows
 from trading_assets.store.runs import RunInputs, load_run
+from trading_assets.store.transcripts import trader_note, transcript_rows
 from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
 
@@ -55,8 +58,38 @@ def run_model(
     if not dates:
         raise ValueError("run_model needs at least one date")
     started = clock.now()
-    histories = {} if histories is None else histories
-    inputs = load_run(
+    inputs = load_model(
+        store,
+        model,
+        dates,
+        histories={} if histories is None else histories,
+        endpoint_for=endpoint_for,
+        parity=parity,
+    )
+    return run_loaded(
+        store,
+        model,
+        dates,
+        inputs,
+        started=started,
+        run_id=run_id,
+        services=services,
+        after_write=after_write,
+        clock=clock,
+    )
+
+
+def load_model(
+    store: ResultStore,
+    model: str,
+    dates: Sequence[dt.date],
+    *,
+    histories: dict[str, PriceHistory],
+    endpoint_for: Callable[[ModelSpec], LLMEndpoint | None] = no_llm,
+    parity: bool = False,
+) -> RunInputs:
+    """What `run_model` reads first (one store open): see store/runs.py: load_run."""
+    return load_run(
         store,
         model,
         dates[0],
@@ -66,9 +99,28 @@ def run_model(
         parity_dates=dates if parity else None,
         last=dates[-1],
     )
-    run, lane = _simulate(model, dates, inputs, services)
+
+
+def run_loaded(
+    store: ResultStore,
+    model: str,
+    dates: Sequence[dt.date],
+    inputs: RunInputs,
+    *,
+    started: dt.datetime,
+    run_id: str | None = None,
+    services: Mapping[str, Any] | None = None,
+    after_write: Callable[[ModelSpec, ModelRun], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> ModelRun:
+    """The rest of `run_model` once its inputs are loaded: simulate with no connection
+    open, then write everything in one transaction (safe to run in a thread: the writes
+    of concurrent models wait for the store lock in turn)."""
+    run, lane, trader = _simulate(model, dates, inputs, services)
     spec = inputs.spec
     tables = run_rows(spec, run.results, run_id=run_id, started_at=started, clock=clock)
+    if trader is not None:  # the conversations, in the same transaction as the days
+        tables |= transcript_rows(model, trader.days, {r.date for r in run.results})
     if inputs.legacy is not None:
         run.parity = tuple(
             compare_days(model, dates, legacy_days(model, *inputs.legacy), _by_date(tables))
@@ -78,13 +130,15 @@ def run_model(
         if run.parity is not None:
             record_outcomes(con, model, sorted(dates), list(run.parity), run_id, clock.now())
 
-    # With an LLM lane the rows hold provider text: the store scrubs it of the key.
+    # With an LLM lane or trader the rows hold provider text: the store scrubs it of the key.
     store.write_results(
         model,
         dates,
         tables,
         also=also,
-        llm_answers=lane.new_entries() if lane is not None else None,
+        llm_answers={
+            k: v for c in (lane, trader) if c is not None for k, v in c.new_entries().items()
+        },
         secrets=[inputs.endpoint.secret()] if inputs.endpoint is not None else None,
     )
     if after_write is not None:
@@ -97,12 +151,15 @@ def _simulate(
     dates: Sequence[dt.date],
     inputs: RunInputs,
     services: Mapping[str, Any] | None,
-) -> tuple[ModelRun, LLMLane | None]:
+) -> tuple[ModelRun, LLMLane | None, TraderSession | None]:
     spec, services = inputs.spec, dict(services or {})
-    lane = None
-    if inputs.endpoint is not None:
+    lane = trader = None
+    if inputs.endpoint is not None and spec.agent == LLMTrader.name:
+        trader = services[SESSION_SERVICE] = TraderSession(inputs.endpoint, cache=inputs.llm_cache)
+    elif inputs.endpoint is not None:
         lane = services["llm_lane"] = LLMLane(inputs.endpoint, cache=inputs.llm_cache)
-    context = AgentContext(signature=model, universe=spec.universe, services=services)
+    fees = fees_from_config(spec.fees)
+    context = AgentContext(signature=model, universe=spec.universe, services=services, fees=fees)
     try:
         try:
             if inputs.source_error is not None:
@@ -118,17 +175,19 @@ def _simulate(
             # the reason in its row; the run's other models go on
             results = [failed_start(dates[0], inputs.start, exc)]
         else:
-            fees = fees_from_config(spec.fees)
             results = list(
                 simulate(agent, inputs.history, dates, inputs.start, fees, spec.corporate_actions)
             )
     finally:
-        if lane is not None:
-            lane.close()
+        for client in (lane, trader):
+            if client is not None:
+                client.close()
     run = ModelRun(model, inputs.start, results)
     if lane is not None:
         run.llm_note = f"{lane.stats}"
-    return run, lane
+    if trader is not None:
+        run.llm_note = trader_note(trader.days)
+    return run, lane, trader
 
 
 def _by_date(tables: Mapping[str, list[dict]]) -> dict[str, dict[dt.date, list[dict]]]:

@@ -8,8 +8,11 @@ parity where the flags ask for it, and say what failed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +25,11 @@ from trading_assets.errors import TradingAssetsError
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.market.calendar import is_trading_day
 from trading_assets.portfolio.orders import OrderResult
-from trading_assets.runs.model import no_llm, run_model
+from trading_assets.runs.model import load_model, no_llm, run_loaded
 from trading_assets.store.models import ModelDisabled
 from trading_assets.store.results import ResultStore
+from trading_assets.store.runs import RunInputs
+from trading_assets.vocab import SYSTEM_CLOCK
 
 
 @dataclass
@@ -51,22 +56,31 @@ def run_range(
     after_write: Callable[[ModelSpec, ModelRun], None] | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> RangeOutcome:
-    """Run every model on its dates (sorted); the price history is loaded once per source."""
+    """Run every model on its dates (sorted); the price history is loaded once per source.
+
+    Models without an LLM endpoint run one after the other, as they load. Models with one
+    spend their time waiting for the endpoint, not computing: they are loaded in turn,
+    then simulated concurrently in threads, at most `max_concurrency` models per base
+    URL at once (the lowest its models ask for), each model's dates in order. Their
+    writes take the store lock in turn, one transaction per model as ever.
+    """
     outcome, histories = RangeOutcome(), {}
+    run = functools.partial(
+        run_loaded, store, run_id=run_id, services=services, after_write=after_write
+    )
+    waiting: list[tuple[str, list[dt.date], RunInputs, dt.datetime]] = []
     for model, keyed_dates in dates_by_model.items():
         dates = [d for d in keyed_dates if is_trading_day(d)]
         outcome.closed_days += len(keyed_dates) - len(dates)
         if not dates:  # only exchange holidays in this range: nothing trades
             continue
+        started = SYSTEM_CLOCK.now()
         try:
-            run = run_model(
+            inputs = load_model(
                 store,
                 model,
                 dates,
-                run_id=run_id,
-                services=services,
                 histories=histories,
-                after_write=after_write,
                 endpoint_for=endpoint_for,
                 parity=parity,
             )
@@ -76,12 +90,52 @@ def run_range(
         except TradingAssetsError as exc:  # this model's chain cannot start; others go on
             outcome.failures.append(f"{model}: {type(exc).__name__}: {exc}")
             continue
-        outcome.runs.append(run)
-        outcome.ranges[model] = dates
-        log(f"{model}: {len(run.completed_dates)}/{len(dates)} days from {dates[0]} to {dates[-1]}")
-        if run.failure is not None:
-            outcome.failures.append(f"{model}: {run.failure.date} failed: {run.failure.error}")
+        if inputs.endpoint is not None:
+            waiting.append((model, dates, inputs, started))
+        else:
+            _finish(
+                outcome,
+                model,
+                dates,
+                log,
+                functools.partial(run, model, dates, inputs, started=started),
+            )
+    if not waiting:
+        return outcome
+    wanted: dict[str, int] = {}  # per base URL: the lowest limit its models ask for
+    for _, _, inputs, _ in waiting:
+        url, limit = inputs.endpoint.base_url, inputs.endpoint.max_concurrency
+        wanted[url] = min(limit, wanted.get(url, limit))
+    limits = {url: threading.BoundedSemaphore(n) for url, n in wanted.items()}
+
+    def limited(model: str, dates: list[dt.date], inputs: RunInputs, started) -> ModelRun:
+        with limits[inputs.endpoint.base_url]:
+            return run(model, dates, inputs, started=started)
+
+    with ThreadPoolExecutor(max_workers=len(waiting), thread_name_prefix="llm-model") as pool:
+        futures = [(m, d, pool.submit(limited, m, d, i, s)) for m, d, i, s in waiting]
+        for model, dates, future in futures:  # reported in the order asked
+            _finish(outcome, model, dates, log, future.result)
     return outcome
+
+
+def _finish(
+    outcome: RangeOutcome,
+    model: str,
+    dates: list[dt.date],
+    log: Callable[[str], None],
+    result: Callable[[], ModelRun],
+) -> None:
+    try:
+        run = result()
+    except TradingAssetsError as exc:  # e.g. its write failed; the others go on
+        outcome.failures.append(f"{model}: {type(exc).__name__}: {exc}")
+        return
+    outcome.runs.append(run)
+    outcome.ranges[model] = dates
+    log(f"{model}: {len(run.completed_dates)}/{len(dates)} days from {dates[0]} to {dates[-1]}")
+    if run.failure is not None:
+        outcome.failures.append(f"{model}: {run.failure.date} failed: {run.failure.error}")
 
 
 def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:

@@ -139,7 +139,7 @@ def _read_only(path: Path, wait: StoreWait) -> Iterator[duckdb.DuckDBPyConnectio
         migrate(con)
     else:
         con = _open(path, wait, read_only=True)
-        if _version(con) < MIGRATIONS[-1][0]:  # an older schema: migrate once, read again
+        if _pending(con):  # an older schema: migrate once, read again
             con.close()
             with connect(path, wait=wait):
                 pass
@@ -196,14 +196,13 @@ def _os_error(exc: BaseException, path: Path) -> StoreError:
     return StoreError(f"cannot use the store: {text}", where=str(path), fix=fix)
 
 
-def _version(con: duckdb.DuckDBPyConnection) -> int:
+def _pending(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any migration is not applied yet (a read-only open then migrates once)."""
     try:
-        [(current,)] = con.execute(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations"
-        ).fetchall()
+        applied = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
     except duckdb.CatalogException:
-        return 0
-    return current
+        return True
+    return any(version not in applied for version, _, _ in MIGRATIONS)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -213,15 +212,17 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT now())"
     )
     # fetchall: DuckDB refuses register() while a result is only partly fetched
-    [(current,)] = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+    applied = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
     latest = MIGRATIONS[-1][0]
-    if current > latest:
+    if applied and max(applied) > latest:
         raise StoreError(
-            f"store schema version {current} is newer than this trading_assets ({latest})",
+            f"store schema version {max(applied)} is newer than this trading_assets ({latest})",
             fix="upgrade trading_assets, or point --store at another file",
         )
+    # every missing version, in order: a store made by a build that had a later
+    # migration but not an earlier one still gets the earlier one
     for version, name, sql in MIGRATIONS:
-        if version > current:
+        if version not in applied:
             con.execute("BEGIN")
             con.execute(sql)
             con.execute(

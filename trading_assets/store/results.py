@@ -27,6 +27,7 @@ from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.db import StoreWait, connect
 from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.market import load_prices, mark_source_failed, write_market
+from trading_assets.store.transcripts import TRANSCRIPT_TABLES
 from trading_assets.vocab import (
     CONTRACT_VERSION,
     FINISHED_STATUSES,
@@ -36,8 +37,9 @@ from trading_assets.vocab import (
 )
 
 RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
-# what a run writes per model-day: the result tables and the effects of corporate actions
-WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions")
+# what a run writes per model-day: the result tables, the effects of corporate actions
+# and an llm_trader's conversation (store/transcripts.py)
+WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions", *TRANSCRIPT_TABLES)
 
 
 class ResultStore:
@@ -159,11 +161,11 @@ def _scrub_row(row: dict, secrets: Sequence[str | None]) -> dict:
 
 
 def _scrub_answer(answer: CachedAnswer, secrets: Sequence[str | None]) -> CachedAnswer:
+    # an llm_trader response has no rating or rationale (None), only its raw content
+    fields = ("rating", "rationale", "raw_content")
+    texts = {f: getattr(answer, f) for f in fields}
     return dataclasses.replace(
-        answer,
-        rating=scrub(answer.rating, secrets),
-        rationale=scrub(answer.rationale, secrets),
-        raw_content=scrub(answer.raw_content, secrets),
+        answer, **{f: scrub(t, secrets) for f, t in texts.items() if t is not None}
     )
 
 
@@ -207,7 +209,7 @@ def start_state(
         [spec.signature, date],
     ).fetchone()
     if last is None and spec.start_from is not None:
-        return _continued_state(con, spec, date)
+        return continued_state(con, spec, date)
     if last is None:
         return StartState(
             PortfolioState(cash=spec.initial_cash), spec.initial_cash, spec.initial_cash
@@ -240,43 +242,44 @@ def start_state(
     return StartState(PortfolioState(cash=cash, positions=dict(rows)), value, peak)
 
 
-def _continued_state(con: duckdb.DuckDBPyConnection, spec: ModelSpec, date: dt.date) -> StartState:
-    """The first day of a model that continues another's stored state (`start_from`):
-    that model's cash and holdings at the close of `start_from.date`."""
-    source, day = spec.start_from.model, spec.start_from.date
-    where = f"partition {date.isoformat()}|{spec.signature}"
-    if date <= day:
-        raise StoreError(
-            f"starts from {source}'s state at the close of {day}, so it can only run after it",
-            where=where,
-            fix=f"run {spec.signature} from {_next_session(day)} on "
-            f"(trading-assets backfill --start {_next_session(day)})",
-        )
-    row = con.execute(
-        "SELECT status, cash, portfolio_value FROM model_days WHERE model = ? AND date = ?",
-        [source, day],
+def continued_state(con: duckdb.DuckDBPyConnection, spec: ModelSpec, date: dt.date) -> StartState:
+    """The first day of a model with `start_from`: the other model's last stored
+    end-of-day state before `date` (cash, holdings, value), which must not be failed and
+    must hold only symbols of this model's universe."""
+    source, where = spec.start_from, f"model {spec.signature}: start_from"
+    last = con.execute(
+        "SELECT date, status, cash, portfolio_value FROM model_days "
+        "WHERE model = ? AND date < ? ORDER BY date DESC LIMIT 1",
+        [source, date],
     ).fetchone()
-    if row is None or row[0] == DayStatus.FAILED:
-        state = "failed" if row else "is not stored"
+    if last is None:
         raise StoreError(
-            f"start_from: {source}'s day {day} {state}",
+            f"model {source!r} has no stored day before {date} to start from",
             where=where,
-            fix=f"materialize {day.isoformat()}|{source} first (import-legacy, then backfill "
-            f"--models {source}), or change start_from.date",
+            fix=f"backfill (or import) {source} up to the day before {date}, or remove start_from",
         )
-    holdings = con.execute(
-        "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?", [source, day]
-    ).fetchall()
-    _, cash, value = row
-    outside = sorted(symbol for symbol, _ in holdings if symbol not in spec.universe)
+    last_date, status, cash, value = last
+    if status == DayStatus.FAILED:
+        raise StoreError(
+            f"model {source!r} failed on {last_date}, the day this model would start from",
+            where=where,
+            fix=f"re-run {last_date.isoformat()}|{source} first",
+        )
+    held = dict(
+        con.execute(
+            "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
+            [source, last_date],
+        ).fetchall()
+    )
+    outside = sorted(set(held) - set(spec.universe))
     if outside:
         raise StoreError(
-            f"start_from: {source} holds {', '.join(outside)} on {day}, outside this "
+            f"model {source!r} holds {', '.join(outside)} on {last_date}, outside this "
             "model's universe",
             where=where,
             fix="add them to the universe of the models config",
         )
-    return StartState(PortfolioState(cash=cash, positions=dict(holdings)), value, value)
+    return StartState(PortfolioState(cash=cash, positions=held), value, value)
 
 
 def write_results(

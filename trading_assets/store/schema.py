@@ -160,6 +160,34 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        9,
+        "llm_trader conversations: reasoning_logs, tool_usage and llm_usage per model-day",
+        """
+        CREATE TABLE reasoning_logs (
+            model VARCHAR NOT NULL, date DATE NOT NULL, seq INTEGER NOT NULL,
+            step INTEGER NOT NULL, role VARCHAR NOT NULL, content VARCHAR, tool_calls VARCHAR,
+            tool_call_id VARCHAR, prompt_tokens INTEGER, completion_tokens INTEGER,
+            total_tokens INTEGER, latency_ms DOUBLE, finish_reason VARCHAR,
+            contract_version VARCHAR NOT NULL, PRIMARY KEY (model, date, seq));
+        CREATE TABLE tool_usage (
+            model VARCHAR NOT NULL, date DATE NOT NULL, seq INTEGER NOT NULL,
+            step INTEGER NOT NULL, tool_call_id VARCHAR NOT NULL, tool_name VARCHAR NOT NULL,
+            arguments VARCHAR, result VARCHAR, error VARCHAR, refusal VARCHAR,
+            latency_ms DOUBLE, contract_version VARCHAR NOT NULL,
+            PRIMARY KEY (model, date, seq));
+        CREATE TABLE llm_usage (
+            model VARCHAR NOT NULL, date DATE NOT NULL, endpoint VARCHAR NOT NULL,
+            steps INTEGER NOT NULL, requests INTEGER NOT NULL, cache_hits INTEGER NOT NULL,
+            prompt_tokens BIGINT NOT NULL, completion_tokens BIGINT NOT NULL,
+            total_tokens BIGINT NOT NULL, latency_ms DOUBLE NOT NULL, cost_usd DOUBLE,
+            tool_calls INTEGER NOT NULL, tool_errors INTEGER NOT NULL,
+            lookahead_refusals INTEGER NOT NULL, confirmed_orders INTEGER NOT NULL,
+            end_reason VARCHAR NOT NULL, final_text VARCHAR, error_code VARCHAR,
+            error_message VARCHAR, contract_version VARCHAR NOT NULL,
+            PRIMARY KEY (model, date));
+        """,
+    ),
+    (
         10,
         "point-in-time documents for get_information",
         """

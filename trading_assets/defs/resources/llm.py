@@ -13,9 +13,12 @@ import dagster as dg
 from trading_assets.config import ModelSpec
 from trading_assets.llm.endpoint import LLMEndpoint, endpoint_from_config
 
+# agents whose params carry an `llm` endpoint section
+LLM_AGENTS = ("quant_llm", "llm_trader")
+
 
 class LLMResource(dg.ConfigurableResource):
-    """Defaults for every quant_llm model; a model's own `llm` params win."""
+    """Defaults for every quant_llm and llm_trader model; a model's own `llm` params win."""
 
     base_url: str | None = None
     timeout_seconds: float = 30.0
@@ -23,7 +26,7 @@ class LLMResource(dg.ConfigurableResource):
 
     def endpoint(self, spec: ModelSpec) -> LLMEndpoint | None:
         """The model's endpoint (its `llm` params over these defaults); None: no LLM lane."""
-        llm = spec.params.get("llm") if spec.agent == "quant_llm" else None
+        llm = spec.params.get("llm") if spec.agent in LLM_AGENTS else None
         if not llm:
             return None
         config = {
