@@ -5,7 +5,11 @@ A provider may echo what it received: the key it rejected, the whole request wit
 key out. Whatever it sends can end up in `signals.reasoning`, `signals.source_diagnostics`
 and the LLM cache, so the store scrubs every text it writes for a run
 (`ResultStore.write_results(..., secrets=)`), after the answer's JSON was decoded; the
-HTTP client also scrubs a response body before it quotes it in an error.
+HTTP client also scrubs a response body before it quotes it in an error. The same rule
+covers the other ways text leaves: what a model_day run tells the Dagster instance
+(`runs/model_day.py: RangeOutcome.scrub`), the legacy import's logs
+(`store/legacy_import.py: write_import(secrets=)`) and the CLI's error line
+(`environment_secrets`); a key pasted into a config field is refused (`holds_secret`).
 
 The key is found in any of these forms (`secret_pattern`):
 - as sent, in any letter case, with up to three separators (spaces, dashes, dots,
