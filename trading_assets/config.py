@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +33,8 @@ from pydantic import (
 
 from trading_assets.errors import ConfigError, TradingAssetsError
 from trading_assets.grid import expand, is_axis
+from trading_assets.llm.endpoint import DEFAULT_API_KEY_ENV
+from trading_assets.llm.scrub import holds_secret
 from trading_assets.vocab import SIGNATURE_RE
 
 # apply: splits and dividends of the market data change holdings and cash (and agents see
@@ -291,6 +295,7 @@ def load_config(path: str | Path) -> ModelsConfig:
         raise ConfigError(
             f"key {key!r}: {err['msg']}", where=str(path), fix=_fix_for(key, err)
         ) from None
+    _refuse_pasted_keys(config, path, os.environ)
     config = _resolve_files(_expand_grids(config, path), path)
     _check_models(config, path)
     try:
@@ -302,6 +307,45 @@ def load_config(path: str | Path) -> ModelsConfig:
             fix="add market_data.path (relative to the config file)",
         ) from None
     return config.model_copy(update={"market_data": market})
+
+
+def _refuse_pasted_keys(config: ModelsConfig, path: Path, environ: Mapping[str, str]) -> None:
+    """A model's API key (the value of the variable its `llm.api_key_env` names, when set)
+    pasted into any field of a model or study (`llm.model`, a param, the signature):
+    refused, naming the field and the variable, never echoing the value. The fields are
+    stored with the model (`models.spec`) and quoted in errors and diagnostics. Found in
+    any form the scrub knows (`llm/scrub.py:holds_secret`)."""
+    entries = [(f"models[{i}] ({m.signature})", m) for i, m in enumerate(config.models)]
+    entries += [(f"studies[{i}] ({s.name})", s) for i, s in enumerate(config.studies)]
+    keys: dict[str, str] = {}  # variable -> its value
+    for _, entry in entries:
+        llm = entry.params.get("llm")
+        name = (llm.get("api_key_env") or DEFAULT_API_KEY_ENV) if isinstance(llm, Mapping) else None
+        if isinstance(name, str) and environ.get(name):
+            keys[name] = environ[name]
+    for where, entry in entries:
+        fields = entry.model_dump(mode="json")
+        texts = [*_texts(fields.pop("params"), ""), *_texts(fields, "")]
+        for (field, text), (name, key) in itertools.product(texts, keys.items()):
+            if holds_secret(text, key):
+                raise ConfigError(
+                    f"{field}: holds the API key (the value of the environment variable "
+                    f"{name}), which would be stored with the model",
+                    where=f"{path}: {where}",
+                    fix=f"remove the key from {field}; it belongs only in the environment "
+                    f"variable {name}",
+                )
+
+
+def _texts(value: Any, at: str) -> list[tuple[str, str]]:
+    """(dotted key, text) of every string in a dumped config value, at any depth."""
+    if isinstance(value, str):
+        return [(at or "(value)", value)]
+    if isinstance(value, Mapping):
+        return [t for k, v in value.items() for t in _texts(v, f"{at}.{k}" if at else str(k))]
+    if isinstance(value, list | tuple):
+        return [t for i, v in enumerate(value) for t in _texts(v, f"{at}[{i}]")]
+    return []
 
 
 def _fix_for(key: str, err: dict) -> str:

@@ -9,6 +9,15 @@ another's (issue 16).
   (DAGSTER_HOME: run and event-log storage) or in the command's output.
 - A key pasted into the config (`base_url` userinfo or query, `api_key_env` set to the
   key) is refused at load: exit code 2, one `error: <file>: ... Fix: ...` line, no echo.
+- A key pasted into any other field of a model (`llm.model`, the signature, a param)
+  while the variable `api_key_env` names holds it: refused at load the same way.
+- A plugin agent that fails the day quoting the model's answer (which echoes the key):
+  the failed day's error, in the step's Failure, the run's logs and the command's
+  output, holds no part of the key (the Dagster instance is scanned byte by byte).
+- An error the CLI prints that quotes a config value the key was pasted into (an agent
+  name): the key is scrubbed from the line.
+- A legacy import whose logs echo the legacy config's key, the checkout's `.env` key
+  and ours: no part of any of them in the store.
 - Two servers on one host (different ports) serving the same model name each answer for
   their own model: the second is asked, and its answers are stored under its identity.
 
@@ -69,11 +78,11 @@ RATIONALE_ECHOES = {
 }
 
 
-def leaks(text: str) -> list[str]:
+def leaks(text: str, secret: str = KEY) -> list[str]:
     """Every 10-character window of the key found in `text`, in any case, either way."""
     lowered = text.lower()
     windows = set()
-    for key in (KEY.lower(), KEY.lower()[::-1]):
+    for key in (secret.lower(), secret.lower()[::-1]):
         windows |= {key[i : i + 10] for i in range(len(key) - 9)}
     return sorted(w for w in windows if w in lowered)
 
@@ -349,3 +358,193 @@ def test_store_from_before_the_new_identity_drops_its_model_at_host_answers(tmp_
     rows = table_rows(ResultStore(path), "llm_cache")  # opening migrates
 
     assert [(r["model"], r["rationale"]) for r in rows] == [(new, "Kept.")]
+
+
+# -- a key pasted into another field of the model, with its variable set -----------------
+
+
+PASTED = [
+    pytest.param(
+        model_yaml("http://127.0.0.1:8000/v1").replace("test-model", KEY),
+        "llm.model",
+        id="llm-model",
+    ),
+    pytest.param(
+        model_yaml("http://127.0.0.1:8000/v1").replace("test-model", " ".join(KEY.upper())),
+        "llm.model",
+        id="llm-model-spaced-upper",
+    ),
+    pytest.param(
+        model_yaml("http://127.0.0.1:8000/v1", signature=KEY), "signature", id="signature"
+    ),
+    pytest.param(
+        model_yaml("http://127.0.0.1:8000/v1").replace("agent: sma_crossover", f"agent: {KEY}"),
+        "quant.agent",  # today's error for a wrong quant agent quotes the value
+        id="quant-param",
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text, field", PASTED)
+def test_backfill_with_key_pasted_into_a_field_is_refused_naming_the_field(tmp_path, text, field):
+    project = sqlite_project(tmp_path)
+    config = write_config(tmp_path, text)
+
+    done = project.run(
+        "backfill", "--config", str(config), "--start", "2012-01-03", **{KEY_ENV: KEY}
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: {config}: models[0] (")
+    assert (
+        f": {field}: holds the API key (the value of the environment variable {KEY_ENV})"
+        in (lines[0])
+    )
+    assert " Fix: " in lines[0]
+    assert leaks(done.stderr) == []
+    assert not project.store.exists()  # refused before anything was stored
+
+
+def test_key_like_model_name_is_accepted_when_no_variable_holds_it(tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    path = write_config(tmp_path, model_yaml("http://127.0.0.1:8000/v1").replace("test-model", KEY))
+    [spec] = model_specs(load_config(path))  # nothing says it is a key: an odd model name
+    assert spec.params["llm"]["model"] == KEY
+
+
+# -- the CLI's error line --------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_error_quoting_a_pasted_key_is_printed_without_it(tmp_path):
+    project = sqlite_project(tmp_path)
+    config = write_config(
+        tmp_path, "universe: [AAPL]\nmodels:\n  - {signature: q, agent: '" + KEY + "'}\n"
+    )
+
+    done = project.run(
+        "backfill", "--config", str(config), "--start", "2012-01-03", **{KEY_ENV: KEY}
+    )
+
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: {config}: models[0] (q): unknown agent '***'")
+    assert leaks(done.stdout + done.stderr) == []
+
+
+# -- a failed day whose error quotes the provider: nothing of the key in the instance ----
+
+PLUGIN = '''
+from trading_assets.agents.quant_llm import QuantLLM
+
+
+class QuotingLLM(QuantLLM):
+    """A plugin agent that cannot act on an answer it does not expect, and says which."""
+
+    name = "quoting_llm"
+
+    def decide(self, view, portfolio):
+        decision = super().decide(view, portfolio)
+        for signal in decision.signals:
+            if "llm: " in signal.reasoning:
+                raise ValueError(f"cannot act on the answer: {signal.reasoning}")
+        return decision
+'''
+
+
+def install_plugin(folder):
+    """The plugin, installed as a distribution on PYTHONPATH (its entry point registers it)."""
+    folder.mkdir()
+    (folder / "quoting_agent.py").write_text(PLUGIN)
+    info = folder / "quoting_agent-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: quoting-agent\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[trading_assets.agents]\nquoting_llm = quoting_agent:QuotingLLM\n"
+    )
+    return folder
+
+
+@pytest.mark.slow
+def test_backfill_with_day_failing_on_an_echoed_key_leaves_it_out_of_the_instance(tmp_path):
+    project = sqlite_project(tmp_path)
+    plugin = install_plugin(tmp_path / "plugin")
+    with OpenAIServer(Reply.rating("BUY", f"Your key is {KEY}, {' '.join(KEY.upper())}.")) as s:
+        config = write_config(
+            tmp_path, model_yaml(s.base_url).replace("agent: quant_llm", "agent: quoting_llm")
+        )
+        done = project.run(
+            "backfill",
+            "--config",
+            str(config),
+            "--start",
+            "2012-01-03",
+            "--end",
+            "2012-01-31",
+            **{KEY_ENV: KEY, "PYTHONPATH": str(plugin)},
+        )
+        asked = len(s.requests)
+
+    assert asked > 0 and done.returncode == 1, done.stderr[-3000:]
+    output = done.stdout + done.stderr
+    assert "cannot act on the answer" in output  # the failure is shown, without the key
+    assert leaks(output) == []
+    instance = b"".join(p.read_bytes() for p in project.home.rglob("*") if p.is_file())
+    assert b"cannot act on the answer" in instance  # the step's Failure is in the event log
+    assert leaks(instance.decode("latin-1")) == []
+    [day] = [
+        d
+        for d in table_rows(ResultStore(project.store, read_only=True), "model_days")
+        if d["status"] == "failed"
+    ]
+    assert "cannot act on the answer" in day["error_message"] and "***" in day["error_message"]
+    assert leaks(day["error_message"]) == []
+
+
+# -- the legacy import -------------------------------------------------------------------
+
+LEGACY_KEY = "sk-legacy-Hq3Jd8Ws2Ke5Rb7Tn1Vm4"  # in the legacy config (gpt-5's openai_api_key)
+DOTENV_KEY = "sk-or-v1-Pd6Lf9Ga3Xc8Nz2Qe5Wy7"  # in the checkout's .env
+
+
+def test_legacy_import_with_logs_echoing_keys_stores_none_of_them(tmp_path, monkeypatch):
+    from trading_assets.legacy.importer import import_legacy
+    from trading_assets_tests.legacy_fixture import fixture_copy
+
+    monkeypatch.setenv(KEY_ENV, KEY)  # ours, often the one the legacy agent used too
+    root = fixture_copy(tmp_path)
+    config_path = root / "configs" / "default_config.json"
+    legacy_config = json.loads(config_path.read_text())
+    [gpt5] = [m for m in legacy_config["models"] if m["signature"] == "gpt-5"]
+    gpt5["openai_api_key"] = LEGACY_KEY
+    config_path.write_text(json.dumps(legacy_config))
+    (root / ".env").write_text(
+        f"OPENAI_API_BASE=https://openrouter.ai/api/v1\nOPENAI_API_KEY='{DOTENV_KEY}'\n"
+    )
+    echoes = [
+        f"Error code: 401 - Incorrect API key provided: {LEGACY_KEY}",
+        f"retrying with {DOTENV_KEY.upper()}",
+        f"my key is {' '.join(KEY)}",
+    ]
+    log = root / "data" / "agent_data" / "gpt-5" / "log" / "2025-10-07" / "log.jsonl"
+    with log.open("a") as f:
+        for echo in echoes:
+            message = {"role": "assistant", "content": echo}
+            f.write(json.dumps({"signature": "gpt-5", "new_messages": [message]}) + "\n")
+    store = ResultStore(tmp_path / "store.duckdb")
+
+    report = import_legacy(store, root)
+
+    assert "gpt-5" in report.accepted
+    logs = table_rows(store, "legacy_logs")
+    said = [r["content"] for r in logs if r["model"] == "gpt-5" and "***" in r["content"]]
+    assert sorted(text.split(" ")[0] for text in said) == ["Error", "my", "retrying"]
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("store.duckdb*") if p.is_file())
+    assert b"Read yesterday" in stored  # the store's bytes hold the logs' text
+    for key in (KEY, LEGACY_KEY, DOTENV_KEY):
+        assert leaks(stored.decode("latin-1"), key) == []

@@ -165,11 +165,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except TradingAssetsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_scrubbed(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the command said what it cancelled before this
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _scrubbed(text: str) -> str:
+    """An error as printed: without the value of any secret-looking environment variable
+    (OPENAI_API_KEY, the variable a model's llm.api_key_env names when its name ends in
+    KEY, TOKEN, SECRET or PASSWORD), in any form `llm/scrub.py` knows. An error may quote
+    a config value the key was pasted into (an agent name, a symbol)."""
+    import os
+
+    from trading_assets.llm.scrub import environment_secrets, scrub
+
+    return scrub(text, environment_secrets(os.environ))
 
 
 # Commands that only read open the store read-only: they work on a read-only file.

@@ -5,7 +5,11 @@ A provider may echo what it received: the key it rejected, the whole request wit
 key out. Whatever it sends can end up in `signals.reasoning`, `signals.source_diagnostics`
 and the LLM cache, so the store scrubs every text it writes for a run
 (`ResultStore.write_results(..., secrets=)`), after the answer's JSON was decoded; the
-HTTP client also scrubs a response body before it quotes it in an error.
+HTTP client also scrubs a response body before it quotes it in an error. The same rule
+covers the other ways text leaves: what a model_day run tells the Dagster instance
+(`runs/model_day.py: RangeOutcome.scrub`), the legacy import's logs
+(`store/legacy_import.py: write_import(secrets=)`) and the CLI's error line
+(`environment_secrets`); a key pasted into a config field is refused (`holds_secret`).
 
 The key is found in any of these forms (`secret_pattern`):
 - as sent, in any letter case, with up to three separators (spaces, dashes, dots,
@@ -24,7 +28,10 @@ import base64
 import functools
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
 
 REDACTED = "***"
 
@@ -58,6 +65,41 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
             text = secret_pattern(secret).sub(REDACTED, text)
     text = _BEARER.sub(rf"\1{REDACTED}", text)
     return _NAMED_VALUE.sub(rf"\1\2{REDACTED}", text)
+
+
+def scrub_all(value: T, secrets: Iterable[str | None] = ()) -> T:
+    """`value` with every text in it scrubbed: a str, or the str values (at any depth) of
+    a dict, list or tuple (a store row, Dagster metadata); other values are kept."""
+    secrets = tuple(secrets)
+    if isinstance(value, str):
+        return scrub(value, secrets)  # type: ignore[return-value]
+    if isinstance(value, Mapping):
+        return {k: scrub_all(v, secrets) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list | tuple):
+        return type(value)(scrub_all(v, secrets) for v in value)  # type: ignore[return-value]
+    return value
+
+
+def holds_secret(text: str, secret: str | None) -> bool:
+    """Whether `text` holds `secret` in any form `scrub` removes (a key pasted into a
+    field, spaced out, escaped, ...). Keys of fewer than 8 letters and digits never match:
+    a placeholder such as `none` or `local` must not refuse a config that uses the word."""
+    if not secret or sum(c.isalnum() for c in secret) < _MIN_LOOSE:
+        return False
+    return secret_pattern(secret).search(text) is not None
+
+
+def environment_secrets(environ: Mapping[str, str]) -> list[str]:
+    """Values of the environment's secret-looking variables (a name ending in KEY, TOKEN,
+    SECRET or PASSWORD, such as OPENAI_API_KEY), for scrubbing what a command prints."""
+    return [
+        value
+        for name, value in environ.items()
+        if _SECRET_NAME.search(name) and sum(c.isalnum() for c in value) >= _MIN_LOOSE
+    ]
+
+
+_SECRET_NAME = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD)$")
 
 
 @functools.lru_cache(maxsize=64)

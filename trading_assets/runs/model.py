@@ -24,6 +24,7 @@ from trading_assets.errors import MarketDataError, TradingAssetsError
 from trading_assets.legacy.parity import compare_days, legacy_days, record_outcomes
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
+from trading_assets.llm.scrub import scrub_all
 from trading_assets.llm.trader import TraderSession
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.results import ResultStore
@@ -121,16 +122,20 @@ def run_loaded(
     tables = run_rows(spec, run.results, run_id=run_id, started_at=started, clock=clock)
     if trader is not None:  # the conversations, in the same transaction as the days
         tables |= transcript_rows(model, trader.days, {r.date for r in run.results})
+    # With an LLM lane the rows hold provider text: the store scrubs it of the key.
+    secrets = [inputs.endpoint.secret()] if inputs.endpoint is not None else None
     if inputs.legacy is not None:
+        # parity quotes the new rows (a failed day's error) into its outcomes, which go
+        # to the store and the instance: it compares the rows as they will be stored
+        stored = scrub_all(tables, secrets) if secrets is not None else tables
         run.parity = tuple(
-            compare_days(model, dates, legacy_days(model, *inputs.legacy), _by_date(tables))
+            compare_days(model, dates, legacy_days(model, *inputs.legacy), _by_date(stored))
         )
 
     def also(con) -> None:  # in the results' transaction: all of it is stored, or none
         if run.parity is not None:
             record_outcomes(con, model, sorted(dates), list(run.parity), run_id, clock.now())
 
-    # With an LLM lane or trader the rows hold provider text: the store scrubs it of the key.
     store.write_results(
         model,
         dates,
@@ -139,7 +144,7 @@ def run_loaded(
         llm_answers={
             k: v for c in (lane, trader) if c is not None for k, v in c.new_entries().items()
         },
-        secrets=[inputs.endpoint.secret()] if inputs.endpoint is not None else None,
+        secrets=secrets,
     )
     if after_write is not None:
         after_write(spec, run)

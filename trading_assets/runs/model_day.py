@@ -3,6 +3,11 @@
 What the `model_day` asset does, without Dagster: drop exchange holidays, run each
 model (a model whose chain cannot start is a failure; the others go on), check legacy
 parity where the flags ask for it, and say what failed.
+
+What a run says goes to the Dagster instance (log lines, a failed day's error in the
+step's Failure, materialization metadata), which the store's scrub does not cover: the
+outcome remembers the API key of every endpoint its models used, and every text it says
+or hands over passes the same scrub (`RangeOutcome.scrub`, `llm/scrub.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -23,6 +28,7 @@ from trading_assets.config import ModelSpec
 from trading_assets.engine.run import ModelRun
 from trading_assets.errors import TradingAssetsError
 from trading_assets.llm.endpoint import LLMEndpoint
+from trading_assets.llm.scrub import scrub_all
 from trading_assets.market.calendar import is_trading_day
 from trading_assets.portfolio.orders import OrderResult
 from trading_assets.runs.model import load_model, no_llm, run_loaded
@@ -31,6 +37,8 @@ from trading_assets.store.results import ResultStore
 from trading_assets.store.runs import RunInputs
 from trading_assets.vocab import SYSTEM_CLOCK
 
+T = TypeVar("T")
+
 
 @dataclass
 class RangeOutcome:
@@ -38,6 +46,15 @@ class RangeOutcome:
     failures: list[str] = field(default_factory=list)  # one line per failed model
     closed_days: int = 0  # weekday partitions on which the exchange was closed
     ranges: dict[str, list[dt.date]] = field(default_factory=dict)  # model -> trading dates
+    # the API keys of the endpoints the models used: never shown, only scrubbed out
+    secrets: set[str] = field(default_factory=set, repr=False)
+
+    def scrub(self, value: T) -> T:
+        """`value` (a text, or metadata holding texts) without the run's API keys in any
+        form, for the Dagster instance: the one way a run's text leaves this module."""
+        # without an LLM endpoint no provider text is in it: nothing to scrub (and big
+        # backfills of quant models pay nothing)
+        return scrub_all(value, sorted(self.secrets)) if self.secrets else value
 
     @property
     def parity(self) -> dict[str, list]:
@@ -69,6 +86,19 @@ def run_range(
         run_loaded, store, run_id=run_id, services=services, after_write=after_write
     )
     waiting: list[tuple[str, list[dt.date], RunInputs, dt.datetime]] = []
+
+    def endpoint(spec: ModelSpec) -> LLMEndpoint | None:  # its key is scrubbed out of all
+        found = endpoint_for(spec)
+        if found is not None and found.secret():
+            outcome.secrets.add(found.secret())
+        return found
+
+    def say(message: str) -> None:
+        log(outcome.scrub(message))
+
+    def failed(line: str) -> None:
+        outcome.failures.append(outcome.scrub(line))
+
     for model, keyed_dates in dates_by_model.items():
         dates = [d for d in keyed_dates if is_trading_day(d)]
         outcome.closed_days += len(keyed_dates) - len(dates)
@@ -81,14 +111,14 @@ def run_range(
                 model,
                 dates,
                 histories=histories,
-                endpoint_for=endpoint_for,
+                endpoint_for=endpoint,
                 parity=parity,
             )
         except ModelDisabled:  # `trading-assets models disable`: left out, not a failure
-            log(f"{model}: disabled, skipped")
+            say(f"{model}: disabled, skipped")
             continue
         except TradingAssetsError as exc:  # this model's chain cannot start; others go on
-            outcome.failures.append(f"{model}: {type(exc).__name__}: {exc}")
+            failed(f"{model}: {type(exc).__name__}: {exc}")
             continue
         if inputs.endpoint is not None:
             waiting.append((model, dates, inputs, started))
@@ -97,7 +127,7 @@ def run_range(
                 outcome,
                 model,
                 dates,
-                log,
+                say,
                 functools.partial(run, model, dates, inputs, started=started),
             )
     if not waiting:
@@ -115,7 +145,7 @@ def run_range(
     with ThreadPoolExecutor(max_workers=len(waiting), thread_name_prefix="llm-model") as pool:
         futures = [(m, d, pool.submit(limited, m, d, i, s)) for m, d, i, s in waiting]
         for model, dates, future in futures:  # reported in the order asked
-            _finish(outcome, model, dates, log, future.result)
+            _finish(outcome, model, dates, say, future.result)
     return outcome
 
 
@@ -129,13 +159,15 @@ def _finish(
     try:
         run = result()
     except TradingAssetsError as exc:  # e.g. its write failed; the others go on
-        outcome.failures.append(f"{model}: {type(exc).__name__}: {exc}")
+        outcome.failures.append(outcome.scrub(f"{model}: {type(exc).__name__}: {exc}"))
         return
     outcome.runs.append(run)
     outcome.ranges[model] = dates
     log(f"{model}: {len(run.completed_dates)}/{len(dates)} days from {dates[0]} to {dates[-1]}")
     if run.failure is not None:
-        outcome.failures.append(f"{model}: {run.failure.date} failed: {run.failure.error}")
+        outcome.failures.append(
+            outcome.scrub(f"{model}: {run.failure.date} failed: {run.failure.error}")
+        )
 
 
 def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:

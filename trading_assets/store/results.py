@@ -20,7 +20,7 @@ from trading_assets.engine.simulate import StartState
 from trading_assets.errors import StoreError
 from trading_assets.llm.answer import CachedAnswer
 from trading_assets.llm.lane import CacheKey
-from trading_assets.llm.scrub import scrub
+from trading_assets.llm.scrub import scrub, scrub_all
 from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
@@ -140,8 +140,11 @@ class ResultStore:
         if not dates:
             return
         if secrets is not None:
-            tables = {name: [_scrub_row(r, secrets) for r in rows] for name, rows in tables.items()}
-        answers = {k: _scrub_answer(a, secrets or ()) for k, a in (llm_answers or {}).items()}
+            tables = scrub_all(tables, secrets)
+        answers = {  # the identity too: a key pasted into llm.model (refused at load)
+            (scrub(model_id, secrets or ()), prompt): _scrub_answer(a, secrets or ())
+            for (model_id, prompt), a in (llm_answers or {}).items()
+        }
         with self.connect() as con:
             con.execute("BEGIN")
             write_results(con, model, dates, tables)
@@ -154,10 +157,6 @@ class ResultStore:
     def query(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql, list(params)).df()
-
-
-def _scrub_row(row: dict, secrets: Sequence[str | None]) -> dict:
-    return {k: scrub(v, secrets) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def _scrub_answer(answer: CachedAnswer, secrets: Sequence[str | None]) -> CachedAnswer:
