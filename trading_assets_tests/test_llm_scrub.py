@@ -63,3 +63,17 @@ def test_client_error_with_key_at_the_preview_cut_holds_no_part_of_the_key():
     assert "HTTP 400" in str(failure.value)
     assert "x" * 190 + " ***" in str(failure.value)
     assert "sk-live" not in str(failure.value)
+
+
+def test_scrub_keeps_a_lone_surrogate_as_its_escape_so_the_store_can_hold_it(tmp_path):
+    import json
+
+    import duckdb
+
+    text = json.loads('"buy \\ud800 now, caf\\u00e9"')  # a provider's JSON may say this
+    cleaned = scrub(text)
+    assert cleaned == "buy \\ud800 now, café"
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    con.execute("CREATE TABLE t (v VARCHAR)")
+    con.execute("INSERT INTO t VALUES (?)", [cleaned])
+    assert con.execute("SELECT v FROM t").fetchone()[0] == cleaned

@@ -59,7 +59,11 @@ _MIN_LOOSE = 8
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """`text` without the given secrets (in any form above) and credential values."""
+    """`text` without the given secrets (in any form above) and credential values; a lone
+    surrogate (JSON may carry `\\ud800`, UTF-8 cannot) is kept as its escape, so the
+    store can hold every text it is given."""
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     for secret in secrets:
         if secret:  # even a short key goes: a mangled word beats a leaked key
             text = secret_pattern(secret).sub(REDACTED, text)
