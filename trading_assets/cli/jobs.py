@@ -40,7 +40,7 @@ from trading_assets.store.jobs import (
     unfinished_days,
     update_job,
 )
-from trading_assets.store.results import ResultStore, model_dates
+from trading_assets.store.results import ResultStore, check_chain, model_dates
 from trading_assets.vocab import SYSTEM_CLOCK, DayStatus, JobStatus
 
 ACTIVE_RUN = {
@@ -83,6 +83,7 @@ def plan_job(
         stored += len(wanted) - len(missing)
         if missing:
             first = missing[0][1]
+            check_chain(store, spec.signature, first)  # a gap: refused before any run
             todo = [md for md in wanted if md[1] >= first]
             days += todo
             ranges.append(RangeRun(spec.signature, first.isoformat(), priced[-1].isoformat()))
@@ -187,14 +188,24 @@ def finish_job(
     not_run: the reason of a day no run reached, when its model's run says none;
     reasons: model -> a known cause, over what Dagster recorded for its run."""
     sync_job_days(store, job_id)
-    reasons = run_reasons(instance, job_id) | (reasons or {})
+    failed_runs = run_reasons(instance, job_id)
+    reasons = failed_runs | (reasons or {})
     default = f"not run: {interrupted}" if interrupted else not_run
     fail_pending_days(store, job_id, reasons, default)
     counts = job_counts(store, job_id)
     done, failed = counts[DayStatus.COMPLETED], counts[DayStatus.FAILED]
     status = final_status(done, failed, interrupted is not None)
     error = None
-    if interrupted:
+    if status == JobStatus.COMPLETED and failed_runs:
+        # every model-day is stored, but Dagster recorded a run FAILED (a signal, a crash
+        # after the writes): the job is never greener than its runs
+        status = JobStatus.PARTIAL
+        model, why = sorted(failed_runs.items())[0]
+        error = (
+            f"{len(failed_runs)} Dagster run(s) FAILED though every model-day is stored, "
+            f"first {model}: {why}. Check the run in the UI; re-run with --rerun to redo it"
+        )
+    elif interrupted:
         error = (
             f"interrupted: {interrupted}; {done} model-days completed, {failed} not; "
             "re-run the same command to run exactly those"

@@ -123,7 +123,13 @@ def stop_workers() -> None:
 
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            child.kill()
+            if _RESOURCE_TRACKER not in " ".join(child.cmdline()):
+                child.kill()
+
+
+# multiprocessing's resource tracker (a child of this process) is no worker: killed, it
+# is relaunched empty and prints a KeyError traceback for each semaphore released later
+_RESOURCE_TRACKER = "multiprocessing.resource_tracker"
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:
@@ -151,13 +157,17 @@ def materialize_range(r: RangeRun, store_path: str, backfill_id: str) -> RunOutc
         run_config=QUIET,
         raise_on_error=False,
     )
-    interrupted = any(
+    return RunOutcome(r.model, result.run_id, result.success, interrupted=was_interrupted(result))
+
+
+def was_interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Dagster turned a Ctrl-C of this process into the run's failure."""
+    return any(
         event.is_step_failure
         and event.step_failure_data.error is not None
         and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError"
         for event in result.all_events
     )
-    return RunOutcome(r.model, result.run_id, result.success, interrupted=interrupted)
 
 
 _INSTANCE: list[dg.DagsterInstance] = []
