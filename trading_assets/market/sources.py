@@ -146,7 +146,9 @@ def _read_symbol_file(path: Path, today: dt.date) -> tuple[pd.DataFrame, list[Lo
     try:
         if path.suffix.lower() == ".csv":
             # keep blank lines so the index maps to the file's line numbers
-            frame = pd.read_csv(path, dtype=str, skip_blank_lines=False).dropna(how="all")
+            frame = pd.read_csv(path, dtype=str, skip_blank_lines=False, index_col=False).dropna(
+                how="all"
+            )
             first_line = 2  # line 1 is the header
         else:
             frame = duckdb.execute("SELECT * FROM read_parquet(?)", [str(path)]).df().astype(str)
@@ -184,7 +186,9 @@ def _read_symbol_file(path: Path, today: dt.date) -> tuple[pd.DataFrame, list[Lo
 
 def _read_actions_file(path: Path) -> list[Located]:
     try:
-        frame = pd.read_csv(path, dtype=str, skip_blank_lines=False).dropna(how="all")
+        frame = pd.read_csv(path, dtype=str, skip_blank_lines=False, index_col=False).dropna(
+            how="all"
+        )
     except Exception as exc:  # pandas raises many types for unreadable files
         raise MarketDataError(
             f"cannot read corporate actions: {exc}", where=str(path), fix="check the CSV"
