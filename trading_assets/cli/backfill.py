@@ -78,12 +78,14 @@ def materialize_here(instance: dg.DagsterInstance, store: ResultStore, assets: l
     if was_interrupted(result):  # a Ctrl-C that Dagster took in: the command stops
         raise KeyboardInterrupt
     if not result.success:
-        names = ", ".join(a.key.to_user_string() for a in assets)
         cause = _root_error(result)
+        if cause and " Fix: " in cause:  # our own error (where: what Fix: ...): as it is
+            raise TradingAssetsError(cause)
+        names = ", ".join(a.key.to_user_string() for a in assets)
         raise TradingAssetsError(
             f"failed: {cause}" if cause else "failed",
             where=f"{names} (run {result.run_id[:8]})",
-            fix=None if cause and "Fix:" in cause else "see the run's logs in the UI",
+            fix="see the run's logs in the UI",
         )
 
 

@@ -188,22 +188,27 @@ def finish_job(
     not_run: the reason of a day no run reached, when its model's run says none;
     reasons: model -> a known cause, over what Dagster recorded for its run."""
     sync_job_days(store, job_id)
-    failed_runs = run_reasons(instance, job_id)
-    reasons = failed_runs | (reasons or {})
+    reasons = run_reasons(instance, job_id) | (reasons or {})
     default = f"not run: {interrupted}" if interrupted else not_run
     fail_pending_days(store, job_id, reasons, default)
     counts = job_counts(store, job_id)
     done, failed = counts[DayStatus.COMPLETED], counts[DayStatus.FAILED]
     status = final_status(done, failed, interrupted is not None)
     error = None
+    failed_runs = [
+        r.dagster_run
+        for r in instance.get_run_records(dg.RunsFilter(tags={JOB_TAG: job_id}))
+        if r.dagster_run.status not in (dg.DagsterRunStatus.SUCCESS, *ACTIVE_RUN)
+    ]
     if status == JobStatus.COMPLETED and failed_runs:
         # every model-day is stored, but Dagster recorded a run FAILED (a signal, a crash
         # after the writes): the job is never greener than its runs
         status = JobStatus.PARTIAL
-        model, why = sorted(failed_runs.items())[0]
+        run = failed_runs[0]
+        why = _failure_text(instance, run.run_id) or run.status.value.lower()
         error = (
-            f"{len(failed_runs)} Dagster run(s) FAILED though every model-day is stored, "
-            f"first {model}: {why}. Check the run in the UI; re-run with --rerun to redo it"
+            f"{len(failed_runs)} Dagster run(s) {run.status.value} though every model-day is "
+            f"stored, first run {run.run_id[:8]}: {why}. Check the run in the UI"
         )
     elif interrupted:
         error = (

@@ -87,7 +87,12 @@ def run_ranges(
             if outcome.interrupted:  # Ctrl-C of this process, taken in by the run
                 raise KeyboardInterrupt
         return outcomes
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver())
+    # each worker leads a process group of its own: a terminal's Ctrl-C reaches only this
+    # command, which then kills the workers (stop_workers), and not every process they
+    # started (Dagster's compute-log watchers would each print a KeyboardInterrupt trace)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=_forkserver(), initializer=os.setpgrp
+    )
     futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
     try:
         for future in as_completed(futures):
