@@ -34,6 +34,7 @@ from trading_assets.cli.jobs import (
 )
 from trading_assets.cli.progress import Mode, Progress
 from trading_assets.cli.range_runs import (
+    QUIET,
     RangeRun,
     RunOutcome,
     default_workers,
@@ -72,7 +73,7 @@ def materialize_here(instance: dg.DagsterInstance, store: ResultStore, assets: l
         instance=instance,
         resources={"store": StoreResource(path=str(store.path))},
         tags={"trading_assets/cli": "backfill"},
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        run_config=QUIET,
         raise_on_error=False,
     )
     if was_interrupted(result):  # a Ctrl-C that Dagster took in: the command stops

@@ -33,8 +33,9 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 BACKFILL_TAG = "trading_assets/backfill"  # groups one command's runs (filter in the UI)
 JOB_TAG = "trading_assets/job"  # on every Dagster run (and backfill) of a job
-# the run's events are in the instance (and the UI); keep the terminal readable
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# the run's events (with stack traces) are in the instance and the UI; on the terminal
+# the command says each run's outcome and each failed model-day's reason in one line
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
