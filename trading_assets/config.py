@@ -163,8 +163,17 @@ class StudyConfig(Strict):
         return value
 
 
+# Bounds on what a models file may hold (README: Configuration). A file past them is
+# refused before it is parsed or built, in well under a second, rather than exhausting
+# memory (a 50 MB file, or an alias "bomb" that expands a few lines into billions of nodes).
+MAX_CONFIG_BYTES = 100_000  # PyYAML composes about 200 KB a second
+MAX_CONFIG_NODES = 100_000  # YAML nodes after expanding every alias
+MAX_FLOW_DEPTH = 50
+MAX_INITIAL_CASH = 1e12  # above this, share counts and cash leave exact 64-bit arithmetic
+
+
 class ModelsConfig(Strict):
-    initial_cash: float = Field(100_000.0, gt=0)
+    initial_cash: float = Field(100_000.0, gt=0, le=MAX_INITIAL_CASH)
     universe: list[str] = Field(min_length=1)
     market_data: MarketDataConfig = MarketDataConfig()
     fees: FeesConfig = FeesConfig()
@@ -247,7 +256,17 @@ def source_id(config: MarketDataConfig) -> str:
 
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 floats: PyYAML (YAML 1.1) reads `1e5` as a string, which strict types
-    would then refuse; here it is the float it looks like (and `1e400` is inf, refused)."""
+    would then refuse; here it is the float it looks like (and `1e400` is inf, refused).
+
+    Flow collections (`[...]`, `{...}`) nest at most MAX_FLOW_DEPTH deep: PyYAML's
+    scanner is quadratic in that depth (5,000 `[` take a second)."""
+
+    def fetch_flow_collection_start(self, TokenClass: type) -> None:
+        if self.flow_level >= MAX_FLOW_DEPTH:
+            raise yaml.scanner.ScannerError(
+                None, None, f"more than {MAX_FLOW_DEPTH} nested [ ] or {{ }}", self.get_mark()
+            )
+        super().fetch_flow_collection_start(TokenClass)
 
 
 _Loader.add_implicit_resolver(
@@ -259,22 +278,7 @@ _Loader.add_implicit_resolver(
 
 def load_config(path: str | Path) -> ModelsConfig:
     path = Path(path)
-    try:
-        raw = yaml.load(path.read_text(), Loader=_Loader)  # a SafeLoader
-    except FileNotFoundError:
-        raise ConfigError(
-            "config file not found",
-            where=str(path),
-            fix="pass --config with the path of a models YAML file",
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})",
-            where=where,
-            fix="fix the YAML syntax at that line",
-        ) from None
+    raw = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(
             "expected a mapping at the top level",
@@ -346,6 +350,106 @@ def _texts(value: Any, at: str) -> list[tuple[str, str]]:
     if isinstance(value, list | tuple):
         return [t for i, v in enumerate(value) for t in _texts(v, f"{at}[{i}]")]
     return []
+
+
+def _read_yaml(path: Path) -> Any:
+    """The file's YAML, composed and checked (size, alias expansion, duplicate keys)
+    before any Python object is built from it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"file is {size:,} bytes, over the {MAX_CONFIG_BYTES:,}-byte limit of a "
+                "models config",
+                where=str(path),
+                fix="point --config at a models YAML file (a few KB); see README (Configuration)",
+            )
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found",
+            where=str(path),
+            fix="pass --config with the path of a models YAML file",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the file ({exc.__class__.__name__}: {exc})",
+            where=str(path),
+            fix="pass --config with the path of a readable UTF-8 models YAML file",
+        ) from None
+    loader = _Loader(text)  # a SafeLoader
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, path)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(
+            f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
+            where=where,
+            fix="fix the YAML syntax at that line",
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            "YAML nested too deeply",
+            where=str(path),
+            fix="flatten the file; a models config needs a few levels",
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def _check_nodes(root: yaml.Node, path: Path) -> None:
+    """Refuse a duplicate key (YAML would keep the last silently), a recursive alias,
+    and a document that expands past MAX_CONFIG_NODES nodes; each walk of a node shared
+    through aliases counts all of its expansions, without building them."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in active:
+            raise ConfigError(
+                "a recursive alias (an anchor used inside itself)",
+                where=f"{path}:{node.start_mark.line + 1}",
+                fix="remove the alias; a models config is a tree",
+            )
+        active.add(id(node))
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            _no_duplicate_keys(node, path)
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(v) for v in node.value)
+        active.discard(id(node))
+        if total > MAX_CONFIG_NODES:
+            raise ConfigError(
+                f"more than {MAX_CONFIG_NODES:,} YAML values, counting each use of an alias",
+                where=f"{path}:{node.start_mark.line + 1}",
+                fix="write the values out instead of nesting aliases (&anchor / *alias)",
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
+def _no_duplicate_keys(node: yaml.MappingNode, path: Path) -> None:
+    seen: set[tuple[str, str]] = set()
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        if (key.tag, key.value) in seen:
+            raise ConfigError(
+                f"duplicate key {key.value!r} (YAML would keep only the last one)",
+                where=f"{path}:{key.start_mark.line + 1}",
+                fix="keep one of the two; delete or rename the other",
+            )
+        seen.add((key.tag, key.value))
 
 
 def _fix_for(key: str, err: dict) -> str:

@@ -18,6 +18,14 @@ STORE_ENV = "TRADING_ASSETS_STORE"
 SIGNATURE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
+def iso_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD, the one date format of files and commands (Python's
+    `fromisoformat` also takes 20110103 and 2011-W01-1); ValueError otherwise."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise ValueError(f"{text!r} is not a date written YYYY-MM-DD")
+    return dt.date.fromisoformat(text)
+
+
 class DayStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

@@ -54,13 +54,16 @@ def sessions(start: str, end: str) -> int:
     return len(xcals.get_calendar("XNYS").sessions_in_range(start, end))
 
 
-def start_cli(project: Project, *args: str, **env: str) -> subprocess.Popen:
+def start_cli(project: Project, *args: str, group: bool = False, **env: str) -> subprocess.Popen:
+    """The CLI in the background; group: in a process group of its own, as a terminal's
+    foreground job is (os.killpg(cli.pid, SIGINT) is then what Ctrl-C does)."""
     return subprocess.Popen(
         [str(CLI), *args],
         env=project.env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        process_group=0 if group else None,
     )
 
 

@@ -284,11 +284,12 @@ def test_model_day_check_specs_with_legacy_parity_is_blocking(model_day, asset_g
     assert model_day_checks == {dg.AssetCheckKey(MODEL_DAY, "legacy_parity")}
 
 
-def test_market_prices_check_specs_are_the_four_data_quality_rules(asset_graph):
+def test_market_prices_check_specs_are_the_five_data_quality_rules(asset_graph):
     checks = {k.name for k in asset_graph.asset_check_keys if k.asset_key == MARKET_PRICES}
     assert checks == {
         "missing_days",
         "positive_finite_prices",
+        "possible_corporate_actions",
         "unexplained_jumps",
         "stale_last_date",
     }

@@ -101,3 +101,37 @@ def test_full_disk_is_one_error_line_and_stored_results_stay(tmp_path, stored):
         (mnt / "filler").unlink()
         after = cli("results", "--model", "a", "--format", "json", store=path)
         assert after.returncode == 0 and after.stdout == before  # nothing lost
+
+
+@pytest.mark.parametrize("command", ["leaderboard", "backfill"])
+def test_truncated_store_is_one_error_line_naming_the_damage(tmp_path, stored, command):
+    path = tmp_path / "truncated.duckdb"
+    data = stored.path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # a copy cut off mid-way (a crash, a full disk)
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        f"initial_cash: 10000\nuniverse: [AAPL, IBM]\n"
+        f"market_data: {{source: folder, path: {tmp_path / 'p'}}}\n"
+        "models:\n  - {signature: a, agent: buy_and_hold}\n"
+    )
+    argv = ["leaderboard"] if command == "leaderboard" else ["backfill", "--config", str(config)]
+
+    done = cli(*argv, "--quiet" if command == "backfill" else "--format=table", store=path)
+
+    assert_one_error_line(done, path, "the file is damaged")
+    assert "restore it from a backup" in done.stderr
+
+
+def test_full_disk_on_a_fresh_store_is_one_error_line_and_leaves_no_tmp_file(tmp_path):
+    with tmpfs(tmp_path / "full", size="2m") as mnt:
+        path = mnt / "s.duckdb"
+        done = cli(
+            "backfill", "--config", "demo", "--start", "2012-01-03", "--end", "2012-01-10",
+            "--quiet", "--workers", "1", store=path,
+        )  # fmt: skip
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2, done.stderr[-3000:]
+        assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+        assert lines[0].startswith("error: ") and "No space left on device" in lines[0]
+        assert "free disk space" in lines[0]
+        assert not list(mnt.glob("*.tmp")), sorted(p.name for p in mnt.iterdir())

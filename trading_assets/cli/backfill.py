@@ -34,12 +34,14 @@ from trading_assets.cli.jobs import (
 )
 from trading_assets.cli.progress import Mode, Progress
 from trading_assets.cli.range_runs import (
+    QUIET,
     RangeRun,
     RunOutcome,
     default_workers,
     run_ranges,
     start_workers,
     stop_workers,
+    was_interrupted,
 )
 from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
@@ -67,7 +69,8 @@ def materialize_here(
     partition_key: str | None = None,
 ) -> None:
     """Materialize cheap unpartitioned assets in this process; the run is recorded in the
-    instance like any other (visible in the UI)."""
+    instance like any other (visible in the UI). A failure is one line: the asset and its
+    error (the stack trace is in the run's logs, not on the terminal)."""
     from trading_assets.defs.definitions import resources
     from trading_assets.defs.resources.store import StoreResource
 
@@ -77,12 +80,36 @@ def materialize_here(
         resources={**resources(), "store": StoreResource(path=str(store.path))},
         partition_key=partition_key,
         tags={"trading_assets/cli": "backfill"},
-        # the run's events are in the instance (and the UI); keep the terminal readable
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config=QUIET,
+        raise_on_error=False,
     )
+    if was_interrupted(result):  # a Ctrl-C that Dagster took in: the command stops
+        raise KeyboardInterrupt
     if not result.success:
+        cause = _root_error(result)
+        if cause and " Fix: " in cause:  # our own error (where: what Fix: ...): as it is
+            raise TradingAssetsError(cause)
         names = ", ".join(a.key.to_user_string() for a in assets)
-        raise TradingAssetsError(f"{names} failed", fix="see the run's logs in the UI")
+        raise TradingAssetsError(
+            f"failed: {cause}" if cause else "failed",
+            where=f"{names} (run {result.run_id[:8]})",
+            fix="see the run's logs in the UI",
+        )
+
+
+def _root_error(result: dg.ExecuteInProcessResult) -> str | None:
+    """The first line of the innermost error of the run's first failed step."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            text = error.message.strip()
+            prefix = text.split(": ", 1)[0]
+            if prefix.endswith(error.cls_name):  # "trading_assets.errors.StoreError: ..."
+                text = text[len(prefix) + 2 :]
+            return text.splitlines()[0] if text else None
+    return None
 
 
 def run_backfill(
@@ -103,7 +130,11 @@ def run_backfill(
     t0, started_at = time.monotonic(), time.time()
     instance, specs, rejected = prepare(store, specs, start, end, daemon, workers)
     refresh_jobs(store, instance)  # a killed command's job must not block this one
-    plan = plan_job(store, specs, start, end, rerun=rerun)
+    try:
+        plan = plan_job(store, specs, start, end, rerun=rerun)
+    except BaseException:  # refused (a gap before --start): no worker is left behind
+        stop_workers()
+        raise
     job_id = new_job_id()
     if plan.days:
         create_job(store, job_id, "backfill", plan.days, start, end)
@@ -145,7 +176,7 @@ def prepare(
     specs = registration.registered
     if not specs:
         raise TradingAssetsError(
-            "no model to run: " + "; ".join(registration.lines()),
+            "no model to run: " + ("; ".join(registration.lines()) or "none was given"),
             fix="fix the config or the market data named above, or enable the model",
         )
     materialize_here(instance, store, [market_prices])

@@ -31,7 +31,7 @@ from trading_assets.cli.jobs import (
 )
 from trading_assets.cli.output import render
 from trading_assets.config import ModelSpec
-from trading_assets.errors import TradingAssetsError
+from trading_assets.errors import ConfigError, TradingAssetsError
 from trading_assets.store.jobs import (
     Job,
     create_job,
@@ -60,9 +60,19 @@ def load_specs(config: str, models: str | None) -> list[ModelSpec]:
         else Path(config)
     )
     specs = model_specs(load_config(path))
+    if not specs:
+        raise ConfigError(
+            "no enabled model (every model has enabled: false)",
+            where=str(path),
+            fix="set enabled: true on a model, or drop the enabled key (it defaults to true)",
+        )
     if not models:
         return specs
     wanted = [m.strip() for m in models.split(",") if m.strip()]
+    if not wanted:
+        raise TradingAssetsError(
+            f"--models {models!r} names no model", fix="list signatures, comma-separated"
+        )
     unknown = sorted(set(wanted) - {s.signature for s in specs})
     if unknown:
         raise TradingAssetsError(

@@ -41,7 +41,7 @@ from trading_assets.store.jobs import (
     unfinished_days,
     update_job,
 )
-from trading_assets.store.results import ResultStore, model_dates
+from trading_assets.store.results import ResultStore, check_chain, model_dates
 from trading_assets.vocab import SYSTEM_CLOCK, DayStatus, JobStatus
 
 ACTIVE_RUN = {
@@ -84,6 +84,7 @@ def plan_job(
         stored += len(wanted) - len(missing)
         if missing:
             first = missing[0][1]
+            check_chain(store, spec.signature, first)  # a gap: refused before any run
             todo = [md for md in wanted if md[1] >= first]
             days += todo
             ranges.append(RangeRun(spec.signature, first.isoformat(), priced[-1].isoformat()))
@@ -187,7 +188,22 @@ def finish_job(
     done, failed = counts[DayStatus.COMPLETED], counts[DayStatus.FAILED]
     status = final_status(done, failed, interrupted is not None)
     error = None
-    if interrupted:
+    failed_runs = [
+        r.dagster_run
+        for r in instance.get_run_records(dg.RunsFilter(tags={JOB_TAG: job_id}))
+        if r.dagster_run.status not in (dg.DagsterRunStatus.SUCCESS, *ACTIVE_RUN)
+    ]
+    if status == JobStatus.COMPLETED and failed_runs:
+        # every model-day is stored, but Dagster recorded a run FAILED (a signal, a crash
+        # after the writes): the job is never greener than its runs
+        status = JobStatus.PARTIAL
+        run = failed_runs[0]
+        why = _failure_text(instance, run.run_id) or run.status.value.lower()
+        error = (
+            f"{len(failed_runs)} Dagster run(s) {run.status.value} though every model-day is "
+            f"stored, first run {run.run_id[:8]}: {why}. Check the run in the UI"
+        )
+    elif interrupted:
         error = (
             f"interrupted: {interrupted}; {done} model-days completed, {failed} not; "
             "re-run the same command to run exactly those"

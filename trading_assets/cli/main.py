@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 from trading_assets.errors import TradingAssetsError
+from trading_assets.vocab import iso_date
 
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        return iso_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 

@@ -33,8 +33,9 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 BACKFILL_TAG = "trading_assets/backfill"  # groups one command's runs (filter in the UI)
 JOB_TAG = "trading_assets/job"  # on every Dagster run (and backfill) of a job
-# the run's events are in the instance (and the UI); keep the terminal readable
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# the run's events (with stack traces) are in the instance and the UI; on the terminal
+# the command says each run's outcome and each failed model-day's reason in one line
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,12 @@ def run_ranges(
             if outcome.interrupted:  # Ctrl-C of this process, taken in by the run
                 raise KeyboardInterrupt
         return outcomes
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver())
+    # each worker leads a process group of its own: a terminal's Ctrl-C reaches only this
+    # command, which then kills the workers (stop_workers), and not every process they
+    # started (Dagster's compute-log watchers would each print a KeyboardInterrupt trace)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=_forkserver(), initializer=os.setpgrp
+    )
     futures = {pool.submit(materialize_range, r, store_path, backfill_id): r for r in ranges}
     try:
         for future in as_completed(futures):
@@ -123,7 +129,13 @@ def stop_workers() -> None:
 
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            child.kill()
+            if _RESOURCE_TRACKER not in " ".join(child.cmdline()):
+                child.kill()
+
+
+# multiprocessing's resource tracker (a child of this process) is no worker: killed, it
+# is relaunched empty and prints a KeyError traceback for each semaphore released later
+_RESOURCE_TRACKER = "multiprocessing.resource_tracker"
 
 
 def _forkserver() -> multiprocessing.context.BaseContext:
@@ -151,13 +163,17 @@ def materialize_range(r: RangeRun, store_path: str, backfill_id: str) -> RunOutc
         run_config=QUIET,
         raise_on_error=False,
     )
-    interrupted = any(
+    return RunOutcome(r.model, result.run_id, result.success, interrupted=was_interrupted(result))
+
+
+def was_interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Dagster turned a Ctrl-C of this process into the run's failure."""
+    return any(
         event.is_step_failure
         and event.step_failure_data.error is not None
         and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError"
         for event in result.all_events
     )
-    return RunOutcome(r.model, result.run_id, result.success, interrupted=interrupted)
 
 
 _INSTANCE: list[dg.DagsterInstance] = []

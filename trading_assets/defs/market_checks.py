@@ -1,6 +1,6 @@
 """Data-quality asset checks on market_prices (rules: market/quality.py).
 
-Declared as check specs of the asset: every materialization evaluates all four on the
+Declared as check specs of the asset: every materialization evaluates all five on the
 histories it just stored, one result each over all sources. A failing result names the
 source, symbol and date(s) in its description and metadata. None blocks: a gap or a
 jump is for a person to judge; the unexplained jump is only a warning (it may be news).
@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 import dagster as dg
 
 from trading_assets.market import quality
+from trading_assets.market.actions import MAX_SPLIT_RATIO, MIN_SPLIT_RATIO
+from trading_assets.market.bars import MAX_PRICE, MIN_PRICE
 from trading_assets.market.history import PriceHistory
 
 MARKET_PRICES = dg.AssetKey("market_prices")
@@ -27,7 +29,14 @@ RULES: dict[str, tuple[Rule, dg.AssetCheckSeverity, str]] = {
     "positive_finite_prices": (
         quality.bad_prices,
         dg.AssetCheckSeverity.ERROR,
-        "Every open, high, low and close is a finite positive number.",
+        f"Every open, high, low and close is a number in [{MIN_PRICE:g}, {MAX_PRICE:g}].",
+    ),
+    "possible_corporate_actions": (
+        quality.impossible_actions,
+        dg.AssetCheckSeverity.ERROR,
+        "Every corporate action is for a symbol with bars, splits by a ratio in "
+        f"[{MIN_SPLIT_RATIO:g}, {MAX_SPLIT_RATIO:g}] and pays a dividend below the "
+        "previous close.",
     ),
     "unexplained_jumps": (
         quality.unexplained_jumps,

@@ -25,7 +25,7 @@ from trading_assets.errors import MarketDataError
 from trading_assets.legacy.layout import LegacyIssue, LegacyLayout
 from trading_assets.market.bars import check_bars
 from trading_assets.market.history import FIELDS, PriceHistory
-from trading_assets.vocab import SIGNATURE_RE
+from trading_assets.vocab import SIGNATURE_RE, SYSTEM_CLOCK, Clock
 
 BENCHMARK_SYMBOLS = frozenset({"QQQ"})
 SERIES_KEY = "Time Series (Daily)"
@@ -58,6 +58,7 @@ class LegacyPriceSource:
         *,
         include_benchmarks: bool = False,
         include_stale: bool = False,
+        clock: Clock = SYSTEM_CLOCK,
     ):
         self.data_dir = data_dir.data_dir if isinstance(data_dir, LegacyLayout) else Path(data_dir)
         if (self.data_dir / "data").is_dir():  # a checkout root was given
@@ -65,6 +66,7 @@ class LegacyPriceSource:
         self.include_benchmarks = include_benchmarks
         self.include_stale = include_stale
         self.name = f"legacy:{self.data_dir}"
+        self.clock = clock  # no bar may be dated after its today
         self.issues: list[LegacyIssue] = []
 
     def load(self) -> PriceHistory:
@@ -75,7 +77,7 @@ class LegacyPriceSource:
                 where=str(self.data_dir),
                 fix="point at the legacy data/ folder that holds the price files",
             )
-        frame = _validated(rows)
+        frame = _validated(rows, self.clock.now().date())
         self.issues = _coverage_issues(frame)
         if not self.include_stale:
             stale = {i.file for i in self.issues if i.code == "stale_price_file"}
@@ -202,13 +204,14 @@ def _row(file: str, where: str, key: Any, symbol: str, bar: Any, keys: dict[str,
     return (file, where, date, symbol, open_only, *(bar.get(keys.get(f, "")) for f in FIELDS))
 
 
-def _validated(rows: list[tuple]) -> pd.DataFrame:
+def _validated(rows: list[tuple], today: dt.date) -> pd.DataFrame:
     """Parse and check every bar by the core's rule (market.bars); errors name the first
     bad bar's file:line and its date key, which is how a JSON file is navigated."""
     frame = pd.DataFrame(rows, columns=list(_COLUMNS))
     where = [f"{w} (date {d})" for w, d in zip(frame["where"], frame["date"], strict=True)]
     only = frame["open_only"].to_numpy(dtype=bool)
-    bars = check_bars(frame, where, fix="correct that date's bar or " + _FIX_FILE, open_only=only)
+    fix = "correct that date's bar or " + _FIX_FILE
+    bars = check_bars(frame, where, fix=fix, today=today, open_only=only)
     for c in FIELDS:
         frame[c] = bars[c].to_numpy()
     return frame

@@ -38,6 +38,10 @@ EVENT_TOLERANCE = 1e-6  # |r - 1| above this is an ex-date (noise in the package
 SPLIT_TOLERANCE = 1e-6  # relative distance of 1/r from a clean fraction
 MAX_SPLIT_TERM = 10  # clean split fractions: p/q with p, q <= 10 (2, 3, 3/2, 1/10, ...)
 DIVIDEND_DECIMALS = 6  # derived dividends are rounded here (below any declared precision)
+# Declared split ratios are bounded: the largest splits on record are 1:250 reverse and
+# 100:1 forward; a ratio past these bounds is a typo (1e30 overflows share counts).
+MIN_SPLIT_RATIO = 1e-3
+MAX_SPLIT_RATIO = 1e3
 
 
 class CorporateAction(BaseModel):
@@ -47,7 +51,7 @@ class CorporateAction(BaseModel):
 
     symbol: str
     ex_date: dt.date
-    split_ratio: float = Field(1.0, gt=0, allow_inf_nan=False)
+    split_ratio: float = Field(1.0, ge=MIN_SPLIT_RATIO, le=MAX_SPLIT_RATIO, allow_inf_nan=False)
     dividend: float = Field(0.0, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")

@@ -3,8 +3,13 @@
 Each rule returns one `Finding` per symbol at fault, with the dates that show it:
 - `missing_days`: XNYS sessions between a symbol's first and last bar (its listing) with
   no bar (neither an open nor a close);
-- `bad_prices`: an open, high, low or close that is present but not a finite positive
-  number (the sources reject these on load, naming file and line; this guards the store);
+- `bad_prices`: an open, high, low or close that is present but not a number in
+  [MIN_PRICE, MAX_PRICE] (market.bars; the sources reject these on load, naming file and
+  line; this guards the store and what older versions stored);
+- `impossible_actions`: a corporate action for a symbol without bars, a split ratio
+  outside [MIN_SPLIT_RATIO, MAX_SPLIT_RATIO], or a dividend not below the close it is
+  paid on (the previous bar's: a dividend takes value from the share, it cannot exceed
+  it). The folder source refuses these on load, naming file and line;
 - `unexplained_jumps`: an open more than JUMP_THRESHOLD away from the previous close
   with no corporate action whose ex-date lies in between (a split the source does not
   record, or a bad tick). A source without corporate actions (legacy) explains none;
@@ -14,11 +19,14 @@ Each rule returns one `Finding` per symbol at fault, with the dates that show it
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 
+from trading_assets.market.actions import MAX_SPLIT_RATIO, MIN_SPLIT_RATIO, CorporateAction
+from trading_assets.market.bars import MAX_PRICE, MIN_PRICE
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.history import PriceHistory
 
@@ -56,12 +64,14 @@ def missing_days(history: PriceHistory) -> list[Finding]:
 
 def bad_prices(history: PriceHistory) -> list[Finding]:
     prices = np.stack([history.open, history.high, history.low, history.close])
-    bad = (~np.isnan(prices) & ~(np.isfinite(prices) & (prices > 0))).any(axis=0)
+    with np.errstate(invalid="ignore"):
+        in_bounds = (prices >= MIN_PRICE) & (prices <= MAX_PRICE)
+    bad = (~np.isnan(prices) & ~in_bounds).any(axis=0)
     return [
         Finding(
             symbol,
             tuple(history.dates[i] for i in np.flatnonzero(bad[:, j])),
-            "a price that is not a finite positive number",
+            f"a price that is not a number in [{MIN_PRICE:g}, {MAX_PRICE:g}]",
         )
         for j, symbol in enumerate(history.symbols)
         if bad[:, j].any()
@@ -107,4 +117,37 @@ def stale_symbols(history: PriceHistory) -> list[Finding]:
         )
         for j, symbol in enumerate(history.symbols)
         if 0 <= last[j] < newest
+    ]
+
+
+def action_problem(history: PriceHistory, action: CorporateAction) -> str | None:
+    """What makes `action` impossible against `history`'s bars, or None."""
+    if action.symbol not in history.symbols:
+        return f"no bars for {action.symbol}"
+    j = history.symbol_index(action.symbol)
+    if not MIN_SPLIT_RATIO <= action.split_ratio <= MAX_SPLIT_RATIO:
+        bounds = f"[{MIN_SPLIT_RATIO:g}, {MAX_SPLIT_RATIO:g}]"
+        return f"split_ratio {action.split_ratio:g} outside {bounds}"
+    if action.dividend > 0:
+        closes = history.close[: bisect.bisect_left(history.dates, action.ex_date), j]
+        closes = closes[~np.isnan(closes)]
+        if len(closes) and action.dividend >= closes[-1]:
+            return (
+                f"dividend {action.dividend:g} per share is not below the previous close "
+                f"{closes[-1]:g}"
+            )
+    return None
+
+
+def impossible_actions(history: PriceHistory) -> list[Finding]:
+    if history.actions is None:
+        return []
+    found: dict[str, list[tuple[dt.date, str]]] = {}
+    for action in history.actions:
+        problem = action_problem(history, action)
+        if problem:
+            found.setdefault(action.symbol, []).append((action.ex_date, problem))
+    return [
+        Finding(symbol, tuple(d for d, _ in items), f"impossible corporate action ({items[0][1]})")
+        for symbol, items in sorted(found.items())
     ]

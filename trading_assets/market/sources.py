@@ -11,6 +11,9 @@ Folder format for corporate actions (both optional, merged; one row per symbol-d
   share held at the previous close, in the prices' currency;
 - a sidecar `corporate_actions.csv` with columns `symbol,ex_date,split_ratio,dividend`
   (ex_date YYYY-MM-DD; a blank split_ratio means 1, a blank dividend 0).
+An action is refused, naming its file and line, when its symbol has no price file, its
+split_ratio is outside [1e-3, 1e3] or its dividend is not below the previous close
+(market/quality.py: action_problem).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from trading_assets.market.actions import CorporateAction, CorporateActions, der
 from trading_assets.market.bars import check_bars
 from trading_assets.market.history import FIELDS, PriceHistory
 from trading_assets.market.parquet import read_parquet_frame
+from trading_assets.market.quality import action_problem
+from trading_assets.vocab import SYSTEM_CLOCK, Clock, iso_date
 
 BUNDLED_SYMBOLS = ("AAPL", "GOOG", "IBM", "MSFT")
 ACTIONS_FILE = "corporate_actions.csv"
@@ -74,9 +79,10 @@ class FolderSource:
 
     has_corporate_actions = True
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, clock: Clock = SYSTEM_CLOCK):
         self.path = Path(path)
         self.name = f"folder:{self.path}"
+        self.clock = clock  # no bar may be dated after its today
 
     def load(self) -> PriceHistory:
         if not self.path.is_dir():
@@ -106,26 +112,43 @@ class FolderSource:
                     where=str(self.path),
                     fix="keep one price file per symbol",
                 )
+        today = self.clock.now().date()
         frames, actions = [], []
         for path in files:
-            bars, from_columns = _read_symbol_file(path)
+            bars, from_columns = _read_symbol_file(path, today)
             frames.append(bars)
             actions += from_columns
         sidecar = self.path / ACTIONS_FILE
         if sidecar.is_file():
             actions += _read_actions_file(sidecar)
-        return PriceHistory.from_frame(
+        history = PriceHistory.from_frame(
             pd.concat(frames, ignore_index=True),
             source=self.name,
-            actions=CorporateActions(actions),
+            actions=CorporateActions(action for action, _ in actions),
         )
+        for action, where in actions:
+            problem = action_problem(history, action)
+            if problem:
+                raise MarketDataError(
+                    f"impossible corporate action for {action.symbol} on {action.ex_date}: "
+                    f"{problem}",
+                    where=where,
+                    fix="correct or delete that line (split_ratio is new shares per old "
+                    "share; dividend is cash per share)",
+                )
+        return history
 
 
-def _read_symbol_file(path: Path) -> tuple[pd.DataFrame, list[CorporateAction]]:
+Located = tuple[CorporateAction, str]  # an action and the file:line it was read from
+
+
+def _read_symbol_file(path: Path, today: dt.date) -> tuple[pd.DataFrame, list[Located]]:
     try:
         if path.suffix.lower() == ".csv":
             # keep blank lines so the index maps to the file's line numbers
-            frame = pd.read_csv(path, dtype=str, skip_blank_lines=False).dropna(how="all")
+            frame = pd.read_csv(path, dtype=str, skip_blank_lines=False, index_col=False).dropna(
+                how="all"
+            )
             first_line = 2  # line 1 is the header
         else:
             frame = read_parquet_frame(path)
@@ -158,12 +181,14 @@ def _read_symbol_file(path: Path) -> tuple[pd.DataFrame, list[CorporateAction]]:
     ]
     frame = frame[["date", *FIELDS]]
     frame.insert(1, "symbol", symbol)
-    return validate_bars(frame, path=str(path), first_line=first_line), actions
+    return validate_bars(frame, path=str(path), first_line=first_line, today=today), actions
 
 
-def _read_actions_file(path: Path) -> list[CorporateAction]:
+def _read_actions_file(path: Path) -> list[Located]:
     try:
-        frame = pd.read_csv(path, dtype=str, skip_blank_lines=False).dropna(how="all")
+        frame = pd.read_csv(path, dtype=str, skip_blank_lines=False, index_col=False).dropna(
+            how="all"
+        )
     except Exception as exc:  # pandas raises many types for unreadable files
         raise MarketDataError(
             f"cannot read corporate actions: {exc}", where=str(path), fix="check the CSV"
@@ -185,28 +210,31 @@ def _present(value: object) -> bool:
     return isinstance(value, str) and value.strip() not in ("", "nan", "None")
 
 
-def _action(symbol: str, row: pd.Series, where: str, date_key: str = "date") -> CorporateAction:
-    """One corporate action from a row; a bad value names the file and line."""
+def _action(symbol: str, row: pd.Series, where: str, date_key: str = "date") -> Located:
+    """One corporate action from a row and where it is; a bad value names the file and line."""
     try:
         split = row.get("split_ratio")
         dividend = row.get("dividend")
-        return CorporateAction(
+        action = CorporateAction(
             symbol=symbol,
-            ex_date=dt.date.fromisoformat(str(row[date_key]).strip()),
+            ex_date=iso_date(str(row[date_key]).strip()),
             split_ratio=float(split) if _present(split) else 1.0,
             dividend=float(dividend) if _present(dividend) else 0.0,
         )
+        return action, where
     except (ValueError, TypeError) as exc:
         raise MarketDataError(
             f"bad corporate action {row.to_dict()}: {exc}".replace("\n", " "),
             where=where,
-            fix="use YYYY-MM-DD dates, a split_ratio > 0 (new shares per old share) and a "
-            "dividend >= 0 per share",
+            fix="use YYYY-MM-DD dates, a split_ratio in [1e-3, 1e3] (new shares per old share) "
+            "and a dividend >= 0 per share",
         ) from None
 
 
-def validate_bars(frame: pd.DataFrame, *, path: str, first_line: int) -> pd.DataFrame:
+def validate_bars(
+    frame: pd.DataFrame, *, path: str, first_line: int, today: dt.date
+) -> pd.DataFrame:
     """Parse and check each bar (market.bars' rule); raise with the file and line of the
     first bad one."""
     where = [f"{path}:{first_line + int(i)}" for i in frame.index]
-    return check_bars(frame, where, fix="correct or delete that line")
+    return check_bars(frame, where, fix="correct or delete that line", today=today)

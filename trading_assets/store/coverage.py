@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from trading_assets.errors import StoreError
+
 SUFFIX = ".dates.json"
 
 
@@ -31,12 +33,21 @@ def coverage_path(store: str | Path) -> Path:
 
 
 def write_coverage(store: str | Path, coverage: Coverage) -> Path:
-    """Write atomically (a reader in another process never sees half a file)."""
+    """Write atomically (a reader in another process never sees half a file); a failed
+    write (a full disk) leaves no temporary file behind and raises one StoreError."""
     path = coverage_path(store)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(coverage.model_dump_json())
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(coverage.model_dump_json())
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(
+            f"cannot write the market data's date span: {exc.strerror or exc}",
+            where=str(path),
+            fix="free disk space (or move the store with --store); stored results are intact",
+        ) from None
     return path
 
 

@@ -10,7 +10,9 @@ waits instead, within one bounded deadline (`StoreWait`, 15 min by default):
 
 While waiting, `StoreWait.report` is told every `report_every_s` seconds who holds the
 store (its PID), so a Dagster run logs why it is not progressing. An OS-level failure
-(read-only file system, disk full, permission) becomes one StoreError naming the path.
+(read-only file system, disk full, permission) becomes one StoreError naming the path,
+and so does a damaged file (truncated, or a block whose checksum fails), whenever DuckDB
+notices it: on open or on the first read of a bad block.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ _RETRY_S = 0.25
 _PID_RE = re.compile(r"PID (\d+)")
 # errors that mean the file system refused us, not that the store is busy
 _OS_ERRORS = ("read-only", "no space", "permission denied", "disk full", "quota")
+# errors that mean the file's bytes are not a whole DuckDB database
+_DAMAGE = ("corrupt", "could not read enough bytes", "not a valid duckdb", "checksum")
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def connect(
             yield con
         except (duckdb.Error, OSError) as exc:
             # a failed write or commit (duckdb raises IO, Transaction or Fatal errors)
-            if isinstance(exc, OSError) or _refused_by_os(exc):
+            if isinstance(exc, OSError) or _refused_by_os(exc) or _damaged(exc):
                 raise _os_error(exc, path) from None
             raise
         finally:
@@ -146,6 +150,10 @@ def _read_only(path: Path, wait: StoreWait) -> Iterator[duckdb.DuckDBPyConnectio
             con = _open(path, wait, read_only=True)
     try:
         yield con
+    except duckdb.Error as exc:
+        if _damaged(exc):
+            raise _os_error(exc, path) from None
+        raise
     finally:
         con.close()
 
@@ -180,13 +188,23 @@ def _refused_by_os(exc: BaseException) -> bool:
     return any(word in str(exc).lower() for word in _OS_ERRORS)
 
 
+def _damaged(exc: BaseException) -> bool:
+    return any(word in str(exc).lower() for word in _DAMAGE)
+
+
 def _os_error(exc: BaseException, path: Path) -> StoreError:
     """The file system refused a read or write: one line naming the path and the fix."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror
     lower = text.lower()
-    if "no space" in lower or "disk full" in lower or "quota" in lower:
+    if any(word in lower for word in _DAMAGE):
+        text = f"the file is damaged ({text})"
+        fix = (
+            "restore it from a backup, or move it aside and run the backfill (and "
+            "import-legacy) again to rebuild it"
+        )
+    elif "no space" in lower or "disk full" in lower or "quota" in lower:
         fix = "free disk space (or move the store with --store); stored results are intact"
     elif any(word in lower for word in _OS_ERRORS):
         fix = "make the store writable, or point --store at a writable copy; "

@@ -324,6 +324,14 @@ def model_dates(
     ]
 
 
+def check_chain(store: ResultStore, model: str, first: dt.date) -> None:
+    """Raise the StoreError a run of `model` from `first` would fail with at once (a gap
+    before it, or a failed previous day), so a command refuses it before any run."""
+    earlier = model_dates(store, model, None, first - dt.timedelta(days=1))
+    with store.connect() as con:
+        start_state(con, read_spec(con, model, store.path), first, earlier[-1] if earlier else None)
+
+
 def stored_day(store: ResultStore, model: str, date: dt.date) -> tuple | None:
     """(status, cash, portfolio_value, error_message, {symbol: shares}) of one stored
     model-day; None when it is not stored."""
