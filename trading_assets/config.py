@@ -151,6 +151,22 @@ class ModelSpec(Strict):
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
+    def flat_params(self) -> dict[str, Any]:
+        """The agent's params as flat, sorted keys: nested mappings join with dots
+        (`fast`, `slow`, `risk.stop`); a list stays one value."""
+        return dict(sorted(_flatten(_thaw(self.params)).items()))
+
+
+def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
 
 def source_id(config: MarketDataConfig) -> str:
     """The key a source's bars are stored under in the `prices` table."""

@@ -119,7 +119,7 @@ def _simulate(
     finally:
         if lane is not None:
             lane.close()
-    run = ModelRun(model, inputs.start, results)
+    run = ModelRun(model, inputs.start, results, spec=spec)
     if lane is not None:
         run.llm_note = f"{lane.stats}"
     return run, lane
