@@ -460,6 +460,13 @@ def test_metrics_asset_with_risk_free_config_stores_the_librarys_figures_and_plo
     assert meta["risk_free_rate"].value == 0.05
     for key in ("plot_all_models", *(f"plot_{m}" for m in MODELS)):
         assert meta[key].value.startswith("![") and "data:image/png;base64,iVBOR" in meta[key].value
+    # each model's tearsheet: January's return compounded from the stored daily returns
+    for model in MODELS:
+        daily = store.query("SELECT daily_return FROM model_days WHERE model = ?", [model])
+        january = (1 + daily["daily_return"]).prod() - 1  # the run is 2012-01-03..31
+        sheet = meta[f"tearsheet_{model}"].value
+        assert f"|   2012 | {100 * january:5.2f} |" in sheet, sheet
+        assert "**Top 5 drawdown periods**" in sheet
 
 
 # -- partial success across models (known bugs, see the xfail reasons) -----------------

@@ -4,6 +4,7 @@ import dagster as dg
 
 from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
 from trading_assets.analytics.plots import comparison_png, drawdown_png, equity_png
+from trading_assets.analytics.tearsheet import tearsheet_md
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
 from trading_assets.defs.metadata import OWNERS, percent_md, png_md, table_metadata, tags
@@ -62,6 +63,9 @@ def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult
             "risk_free_rate": config.risk_free_rate,
             "metrics": percent_md(report.frame[SHOWN_METRICS]),
             **plots(report),
+            **tearsheets(
+                report, {s.signature: s.initial_cash for s in store.store().model_specs()}
+            ),
             **table_metadata(store.store(), "metrics"),
         }
     )
@@ -89,6 +93,14 @@ def leaderboard(store: StoreResource) -> dg.MaterializeResult:
             **table_metadata(store.store(), "leaderboard"),
         }
     )
+
+
+def tearsheets(report: MetricsReport, cash: dict[str, float]) -> dict[str, dg.MetadataValue]:
+    """Each model's returns by month and year and its deepest drawdown periods."""
+    return {
+        f"tearsheet_{model}": dg.MetadataValue.md(tearsheet_md(values, cash[model]))
+        for model, values in report.values.items()
+    }
 
 
 def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
