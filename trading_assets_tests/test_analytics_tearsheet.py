@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,6 +13,7 @@ from trading_assets.analytics.tearsheet import (
     daily_returns,
     drawdown_periods,
     returns_by_month,
+    rolling_at_year_ends,
     tearsheet_md,
 )
 
@@ -58,3 +60,20 @@ def test_tearsheet_markdown_shows_percentages_and_an_unrecovered_drawdown():
     assert "| 10.00 | -13.64 |" in text and "-5.00 |" in text
     assert "| 2012-02-03 | 2012-02-06 | not recovered | 18.92%" in text
     assert "nan" not in text
+
+
+def test_rolling_sharpe_and_volatility_at_year_end_use_the_last_126_days():
+    days = pd.bdate_range("2011-06-01", "2012-12-31")
+    returns = pd.Series(np.where(np.arange(len(days)) % 2 == 0, 0.02, -0.01), index=days.date)
+    table = rolling_at_year_ends(returns)
+    assert list(table.index) == [D(2011, 12, 30), D(2012, 12, 31)]
+    last = returns.to_numpy()[-126:]  # the window ending on 2012-12-31
+    std = last.std(ddof=1)
+    assert table.loc[D(2012, 12, 31), "sharpe"] == pytest.approx(last.mean() / std * 252**0.5)
+    assert table.loc[D(2012, 12, 31), "volatility"] == pytest.approx(std * 252**0.5)
+    assert table.loc[D(2011, 12, 30)].notna().all()  # 2011-06-01..12-30: 153 days behind it
+
+
+def test_rolling_figures_are_blank_before_a_full_window():
+    text = tearsheet_md(VALUES, 100.0)  # 7 days: no 126-day window yet
+    assert "| 2012-02-07 |          |              |" in text

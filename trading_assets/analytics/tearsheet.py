@@ -1,5 +1,6 @@
-"""Tearsheet tables of one model's daily values: returns by month and year, and the
-largest drawdown periods. Pure functions of a value series, no I/O.
+"""Tearsheet tables of one model's daily values: returns by month and year, rolling
+Sharpe and volatility at each year's end, and the largest drawdown periods. Pure
+functions of a value series, no I/O.
 
 Returns are compounded by empyrical-reloaded (`aggregate_returns`), as every other
 figure here. The drawdown periods (peak, trough, recovery, depth, days) follow
@@ -17,6 +18,7 @@ import pandas as pd
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 TOP_DRAWDOWNS = 5
+ROLLING_DAYS = 126  # about six months of sessions
 
 
 def daily_returns(values: pd.Series, starting_value: float) -> pd.Series:
@@ -39,6 +41,26 @@ def returns_by_month(returns: pd.Series) -> pd.DataFrame:
     table["Year"] = yearly
     table.index.name = "year"
     return table
+
+
+def rolling_at_year_ends(returns: pd.Series, window: int = ROLLING_DAYS) -> pd.DataFrame:
+    """The rolling `window`-day Sharpe ratio (no risk-free rate) and annualized
+    volatility (empyrical's `roll_sharpe_ratio`, `roll_annual_volatility`) as of each
+    year's last day; blank while fewer than `window` days are behind it."""
+    returns = returns.copy()
+    returns.index = pd.DatetimeIndex(returns.index)
+    frame = pd.DataFrame(
+        {
+            "sharpe": ep.roll_sharpe_ratio(returns, window=window),
+            "volatility": ep.roll_annual_volatility(returns, window=window),
+        }
+    ).reindex(returns.index)
+    # empyrical computes over fewer days when the series is shorter than the window
+    frame[pd.Series(range(1, len(returns) + 1), index=returns.index) < window] = float("nan")
+    at_year_end = frame.groupby(returns.index.year).tail(1)
+    at_year_end.index = [d.date() for d in at_year_end.index]
+    at_year_end.index.name = "as of"
+    return at_year_end
 
 
 def drawdown_periods(values: pd.Series, top: int = TOP_DRAWDOWNS) -> pd.DataFrame:
@@ -76,7 +98,8 @@ def _date_text(day: dt.date | None) -> str:
 
 
 def tearsheet_md(values: pd.Series, starting_value: float) -> str:
-    """Markdown: returns by month and year (%), then the deepest drawdown periods."""
+    """Markdown: returns by month and year (%), the rolling Sharpe and volatility at
+    each year's end, then the deepest drawdown periods."""
     table = returns_by_month(daily_returns(values, starting_value)) * 100
     shown = table.map(lambda r: "" if pd.isna(r) else f"{r:.2f}")  # a month without days: blank
     lines = [
@@ -84,6 +107,15 @@ def tearsheet_md(values: pd.Series, starting_value: float) -> str:
         "",
         shown.to_markdown(stralign="right", disable_numparse=True),
     ]
+    rolling = rolling_at_year_ends(daily_returns(values, starting_value))
+    lines += ["", f"**Rolling {ROLLING_DAYS}-day Sharpe and volatility at each year's end**", ""]
+    rolling = pd.DataFrame(
+        {
+            "sharpe": rolling["sharpe"].map(lambda r: "" if pd.isna(r) else f"{r:.2f}"),
+            "volatility": rolling["volatility"].map(lambda r: "" if pd.isna(r) else f"{r:.2%}"),
+        }
+    )
+    lines.append(rolling.to_markdown(stralign="right", disable_numparse=True))
     periods = drawdown_periods(values)
     lines += ["", f"**Top {TOP_DRAWDOWNS} drawdown periods**", ""]
     if periods.empty:
