@@ -114,7 +114,9 @@ def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
     }
     for model, values in report.values.items():
         equity = equity_png(values, report.benchmarks[model], title=f"{model} vs its benchmark")
-        down = drawdown_png(values, title=f"{model} drawdown")
+        down = drawdown_png(
+            values, title=f"{model} drawdown vs its benchmark's", benchmark=report.benchmarks[model]
+        )
         out[f"plot_{model}"] = dg.MetadataValue.md(
             f"{png_md(equity, f'{model} equity')}\n\n{png_md(down, f'{model} drawdown')}"
         )
