@@ -14,6 +14,8 @@ from trading_assets.analytics.tearsheet import (
     drawdown_periods,
     returns_by_month,
     rolling_at_year_ends,
+    round_trips,
+    round_trips_md,
     tearsheet_md,
 )
 
@@ -77,3 +79,34 @@ def test_rolling_sharpe_and_volatility_at_year_end_use_the_last_126_days():
 def test_rolling_figures_are_blank_before_a_full_window():
     text = tearsheet_md(VALUES, 100.0)  # 7 days: no 126-day window yet
     assert "| 2012-02-07 |          |              |" in text
+
+
+def test_round_trips_close_the_oldest_buys_first_through_a_split_after_commissions():
+    fills = pd.DataFrame(
+        [
+            (D(2012, 1, 3), "AAA", "buy", 10, 100.0, 1.0),
+            (D(2012, 1, 5), "AAA", "buy", 10, 110.0, 1.0),
+            (D(2012, 1, 10), "AAA", "sell", 30, 60.0, 3.0),  # in post-split shares
+        ],
+        columns=["date", "symbol", "side", "quantity", "price", "commission"],
+    )
+    splits = pd.DataFrame([(D(2012, 1, 9), "AAA", 2.0)], columns=["date", "symbol", "split_ratio"])
+    trips = round_trips(fills, splits).to_dict("records")
+    # the first buy: 10 @ 100 + 1.00 became 20 @ 50; sold at 60 less 0.10 a share
+    assert trips[0] == {
+        "symbol": "AAA",
+        "entry": D(2012, 1, 3),
+        "exit": D(2012, 1, 10),
+        "shares": 20.0,
+        "entry_price": 50.0,
+        "exit_price": 60.0,
+        "pnl": pytest.approx(20 * 60 - 20 * 0.10 - (10 * 100 + 1.0)),
+        "days_held": 7,
+    }
+    # half of the second buy (10 @ 110 + 1.00, now 20 @ 55); the other half stays open
+    assert trips[1]["shares"] == 10.0 and trips[1]["entry"] == D(2012, 1, 5)
+    assert trips[1]["pnl"] == pytest.approx(10 * 60 - 10 * 0.10 - (10 * 110 + 1.0) / 2)
+    assert len(trips) == 2
+    assert round_trips_md(round_trips(fills, splits)).startswith(
+        "2 closed, 2 won (100%), total P&L 245.50, median 6 days held"
+    )

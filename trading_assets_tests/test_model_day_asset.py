@@ -467,6 +467,7 @@ def test_metrics_asset_with_risk_free_config_stores_the_librarys_figures_and_plo
         sheet = meta[f"tearsheet_{model}"].value
         assert f"|   2012 | {100 * january:5.2f} |" in sheet, sheet
         assert "**Top 5 drawdown periods**" in sheet
+        assert "**Round trips**" in sheet
 
 
 # -- partial success across models (known bugs, see the xfail reasons) -----------------

@@ -1,6 +1,6 @@
-"""Tearsheet tables of one model's daily values: returns by month and year, rolling
-Sharpe and volatility at each year's end, and the largest drawdown periods. Pure
-functions of a value series, no I/O.
+"""Tearsheet tables of one model: returns by month and year, rolling Sharpe and
+volatility at each year's end, the largest drawdown periods (of its daily values) and
+its round trips (of its fills). Pure functions, no I/O.
 
 Returns are compounded by empyrical-reloaded (`aggregate_returns`), as every other
 figure here. The drawdown periods (peak, trough, recovery, depth, days) follow
@@ -93,13 +93,91 @@ def drawdown_periods(values: pd.Series, top: int = TOP_DRAWDOWNS) -> pd.DataFram
     return frame.sort_values("drawdown", ascending=False, ignore_index=True).head(top)
 
 
+ROUND_TRIP_COLUMNS = (
+    "symbol", "entry", "exit", "shares", "entry_price", "exit_price", "pnl", "days_held",
+)  # fmt: skip
+ROUND_TRIPS_SHOWN = 10
+
+
+def round_trips(fills: pd.DataFrame, splits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Closed trades, first in first out per symbol: each sale closes the oldest open
+    buys first, and each (buy, sell) pair is one round trip with its entry and exit
+    dates, shares (in the exit day's shares), entry and exit prices, P&L after both
+    commissions (the buy's pro rata) and calendar days held. A split before the open
+    multiplies the open lots' shares by its ratio and divides their price (dividends are
+    cash, not trade P&L). `fills`: date, symbol, side, quantity, price, commission in
+    fill order; `splits`: date, symbol, split_ratio. Open positions are not listed."""
+    events = [(pd.Timestamp(f.date).date(), 1, f) for f in fills.itertuples()]
+    if splits is not None:
+        events += [(pd.Timestamp(s.date).date(), 0, s) for s in splits.itertuples()]
+    lots: dict[str, list[list]] = {}  # symbol -> [shares, price, fee per share, entry date]
+    rows = []
+    for day, kind, event in sorted(events, key=lambda e: (e[0], e[1])):  # splits first
+        open_lots = lots.setdefault(event.symbol, [])
+        if kind == 0:
+            for lot in open_lots:
+                lot[0], lot[1], lot[2] = (
+                    lot[0] * event.split_ratio,
+                    lot[1] / event.split_ratio,
+                    lot[2] / event.split_ratio,
+                )
+        elif event.side == "buy":
+            fee = event.commission / event.quantity
+            open_lots.append([float(event.quantity), float(event.price), fee, day])
+        else:
+            left, exit_fee = float(event.quantity), event.commission / event.quantity
+            while left > 1e-9 and open_lots:
+                lot = open_lots[0]
+                shares = min(lot[0], left)
+                pnl = shares * (event.price - lot[1]) - shares * (lot[2] + exit_fee)
+                rows.append(
+                    (
+                        event.symbol,
+                        lot[3],
+                        day,
+                        shares,
+                        lot[1],
+                        event.price,
+                        pnl,
+                        (day - lot[3]).days,
+                    )
+                )
+                lot[0] -= shares
+                left -= shares
+                if lot[0] <= 1e-9:
+                    open_lots.pop(0)
+    return pd.DataFrame(rows, columns=list(ROUND_TRIP_COLUMNS))
+
+
+def round_trips_md(trips: pd.DataFrame) -> str:
+    """Markdown: how many round trips, their win rate and P&L, then the latest ones."""
+    if trips.empty:
+        return "(no closed round trip)"
+    wins = int((trips["pnl"] > 0).sum())
+    head = (
+        f"{len(trips)} closed, {wins} won ({wins / len(trips):.0%}), total P&L "
+        f"{trips['pnl'].sum():,.2f}, median {trips['days_held'].median():.0f} days held"
+    )
+    latest = trips.tail(ROUND_TRIPS_SHOWN).assign(
+        shares=lambda t: t["shares"].round(4),
+        entry_price=lambda t: t["entry_price"].map("{:,.2f}".format),
+        exit_price=lambda t: t["exit_price"].map("{:,.2f}".format),
+        pnl=lambda t: t["pnl"].map("{:,.2f}".format),
+    )
+    return f"{head}; the latest {len(latest)}:\n\n" + latest.to_markdown(
+        index=False, disable_numparse=True
+    )
+
+
 def _date_text(day: dt.date | None) -> str:
     return day.isoformat() if day is not None else "not recovered"
 
 
-def tearsheet_md(values: pd.Series, starting_value: float) -> str:
+def tearsheet_md(
+    values: pd.Series, starting_value: float, trips: pd.DataFrame | None = None
+) -> str:
     """Markdown: returns by month and year (%), the rolling Sharpe and volatility at
-    each year's end, then the deepest drawdown periods."""
+    each year's end, the deepest drawdown periods, then the round trips if given."""
     table = returns_by_month(daily_returns(values, starting_value)) * 100
     shown = table.map(lambda r: "" if pd.isna(r) else f"{r:.2f}")  # a month without days: blank
     lines = [
@@ -126,4 +204,6 @@ def tearsheet_md(values: pd.Series, starting_value: float) -> str:
             drawdown=[f"{100 * d:.2f}%" for d in periods["drawdown"]],
         )
         lines.append(periods.to_markdown(index=False))
+    if trips is not None:
+        lines += ["", "**Round trips**", "", round_trips_md(trips)]
     return "\n".join(lines)
