@@ -188,25 +188,32 @@ _Loader.add_implicit_resolver(
 def load_config(path: str | Path) -> ModelsConfig:
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(), Loader=_Loader)  # a SafeLoader
+        text = path.read_text()
     except FileNotFoundError:
         raise ConfigError(
             "config file not found",
             where=str(path),
             fix="pass --config with the path of a models YAML file",
         ) from None
+    return parse_config(text, where=str(path), base=path.parent)
+
+
+def parse_config(text: str, where: str, base: Path) -> ModelsConfig:
+    """A models YAML's text, validated as `load_config` validates a file (`where` names
+    it in errors; a relative market_data.path is relative to `base`)."""
+    try:
+        raw = yaml.load(text, Loader=_Loader)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(
             f"not valid YAML ({getattr(exc, 'problem', exc)})",
-            where=where,
+            where=f"{where}:{mark.line + 1}" if mark else where,
             fix="fix the YAML syntax at that line",
         ) from None
     if not isinstance(raw, dict):
         raise ConfigError(
             "expected a mapping at the top level",
-            where=str(path),
+            where=where,
             fix="see README (Configuration) for the layout",
         )
     try:
@@ -215,15 +222,15 @@ def load_config(path: str | Path) -> ModelsConfig:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         raise ConfigError(
-            f"key {key!r}: {err['msg']}", where=str(path), fix=_fix_for(key, err)
+            f"key {key!r}: {err['msg']}", where=where, fix=_fix_for(key, err)
         ) from None
-    _check_models(config, path)
+    _check_models(config, where)
     try:
-        market = config.market_data.resolved(path.parent)
+        market = config.market_data.resolved(base)
     except ValueError as exc:
         raise ConfigError(
             str(exc),
-            where=f"{path}: market_data",
+            where=f"{where}: market_data",
             fix="add market_data.path (relative to the config file)",
         ) from None
     return config.model_copy(update={"market_data": market})
@@ -237,25 +244,25 @@ def _fix_for(key: str, err: dict) -> str:
     return f"correct the value of {key!r}"
 
 
-def _check_models(config: ModelsConfig, path: Path) -> None:
+def _check_models(config: ModelsConfig, where: str) -> None:
     from trading_assets.agents.registry import validate_params
 
     seen: set[str] = set()
     for i, model in enumerate(config.models):
-        where = f"{path}: models[{i}] ({model.signature})"
+        at = f"{where}: models[{i}] ({model.signature})"
         if model.signature in seen:
             raise ConfigError(
-                "duplicate signature", where=where, fix="give each model its own signature"
+                "duplicate signature", where=at, fix="give each model its own signature"
             )
         seen.add(model.signature)
         try:
-            validate_params(model.agent, model.params, where=where)
+            validate_params(model.agent, model.params, where=at)
         except TradingAssetsError:
             raise
         except Exception as exc:  # a plugin that fails to import
             raise ConfigError(
                 f"agent {model.agent!r} cannot be loaded: {exc}",
-                where=where,
+                where=at,
                 fix="check the plugin package is installed",
             ) from exc
 
