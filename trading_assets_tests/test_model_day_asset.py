@@ -224,6 +224,23 @@ def test_model_day_range_gives_each_partition_its_own_days_figures_newest_last(
     assert latest.dagster_event.partition == "2012-01-31|m2"
 
 
+def test_model_day_range_plans_its_check_per_day_each_row_naming_only_its_day(
+    store, project_instance, resources
+):
+    run_range(project_instance, resources)
+    check = dg.AssetCheckKey(MODEL_DAY, "legacy_parity")
+    planned = project_instance.event_log_storage.get_asset_check_execution_history(
+        check, limit=10_000
+    )
+    # no legacy record: each day's check stays planned (skipped), one row per day, and
+    # each row's stored event names its own day only (the stock storage stored the whole
+    # range's subset in every row: 199 MB and +48 s for one model's 3,393 days)
+    assert sorted(r.partition for r in planned) == sorted(partition_keys(START, END))
+    for r in planned:
+        subset = r.event.get_dagster_event().event_specific_data.partitions_subset
+        assert list(subset.get_partition_keys()) == [r.partition]
+
+
 def test_model_day_drawdown_continues_from_the_stored_peak_before_a_rerun(
     store, instance, resources
 ):
