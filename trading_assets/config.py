@@ -278,17 +278,23 @@ _Loader.add_implicit_resolver(
 
 def load_config(path: str | Path) -> ModelsConfig:
     path = Path(path)
-    raw = _read_yaml(path)
+    return parse_config(_read_file(path), where=str(path), base=path.parent)
+
+
+def parse_config(text: str, where: str, base: Path) -> ModelsConfig:
+    """A models YAML's text, validated as `load_config` validates a file (`where` names
+    it in errors; a relative market_data.path or prompt_file is relative to `base`)."""
+    raw = _parse_yaml(text, where)
     if not isinstance(raw, dict):
         raise ConfigError(
             "expected a mapping at the top level",
-            where=str(path),
+            where=where,
             fix="see README (Configuration) for the layout",
         )
     if not raw.get("models") and not raw.get("studies"):
         raise ConfigError(
             "key 'models': list at least one model (or a study under 'studies')",
-            where=str(path),
+            where=where,
             fix="add 'models' (see README, Configuration)",
         )
     try:
@@ -297,23 +303,23 @@ def load_config(path: str | Path) -> ModelsConfig:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         raise ConfigError(
-            f"key {key!r}: {err['msg']}", where=str(path), fix=_fix_for(key, err)
+            f"key {key!r}: {err['msg']}", where=where, fix=_fix_for(key, err)
         ) from None
-    _refuse_pasted_keys(config, path, os.environ)
-    config = _resolve_files(_expand_grids(config, path), path)
-    _check_models(config, path)
+    _refuse_pasted_keys(config, where, os.environ)
+    config = _resolve_files(_expand_grids(config, where), where, base)
+    _check_models(config, where)
     try:
-        market = config.market_data.resolved(path.parent)
+        market = config.market_data.resolved(base)
     except ValueError as exc:
         raise ConfigError(
             str(exc),
-            where=f"{path}: market_data",
+            where=f"{where}: market_data",
             fix="add market_data.path (relative to the config file)",
         ) from None
     return config.model_copy(update={"market_data": market})
 
 
-def _refuse_pasted_keys(config: ModelsConfig, path: Path, environ: Mapping[str, str]) -> None:
+def _refuse_pasted_keys(config: ModelsConfig, path: str, environ: Mapping[str, str]) -> None:
     """A model's API key (the value of the variable its `llm.api_key_env` names, when set)
     pasted into any field of a model or study (`llm.model`, a param, the signature):
     refused, naming the field and the variable, never echoing the value. The fields are
@@ -352,9 +358,8 @@ def _texts(value: Any, at: str) -> list[tuple[str, str]]:
     return []
 
 
-def _read_yaml(path: Path) -> Any:
-    """The file's YAML, composed and checked (size, alias expansion, duplicate keys)
-    before any Python object is built from it."""
+def _read_file(path: Path) -> str:
+    """The file's text, refused before reading when it is larger than a models config."""
     try:
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
@@ -364,7 +369,7 @@ def _read_yaml(path: Path) -> Any:
                 where=str(path),
                 fix="point --config at a models YAML file (a few KB); see README (Configuration)",
             )
-        text = path.read_text()
+        return path.read_text()
     except FileNotFoundError:
         raise ConfigError(
             "config file not found",
@@ -377,32 +382,43 @@ def _read_yaml(path: Path) -> Any:
             where=str(path),
             fix="pass --config with the path of a readable UTF-8 models YAML file",
         ) from None
+
+
+def _parse_yaml(text: str, where: str) -> Any:
+    """The text's YAML, composed and checked (size, alias expansion, duplicate keys)
+    before any Python object is built from it."""
+    if len(text) > MAX_CONFIG_BYTES:  # a fragment given as text (the UI's job)
+        raise ConfigError(
+            f"{len(text):,} characters, over the {MAX_CONFIG_BYTES:,}-byte limit of a "
+            "models config",
+            where=where,
+            fix="give a models YAML of a few KB; see README (Configuration)",
+        )
     loader = _Loader(text)  # a SafeLoader
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_nodes(node, path)
+        _check_nodes(node, where)
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(
             f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
-            where=where,
+            where=f"{where}:{mark.line + 1}" if mark else where,
             fix="fix the YAML syntax at that line",
         ) from None
     except RecursionError:
         raise ConfigError(
             "YAML nested too deeply",
-            where=str(path),
+            where=where,
             fix="flatten the file; a models config needs a few levels",
         ) from None
     finally:
         loader.dispose()
 
 
-def _check_nodes(root: yaml.Node, path: Path) -> None:
+def _check_nodes(root: yaml.Node, path: str) -> None:
     """Refuse a duplicate key (YAML would keep the last silently), a recursive alias,
     and a document that expands past MAX_CONFIG_NODES nodes; each walk of a node shared
     through aliases counts all of its expansions, without building them."""
@@ -438,7 +454,7 @@ def _check_nodes(root: yaml.Node, path: Path) -> None:
     size(root)
 
 
-def _no_duplicate_keys(node: yaml.MappingNode, path: Path) -> None:
+def _no_duplicate_keys(node: yaml.MappingNode, path: str) -> None:
     seen: set[tuple[str, str]] = set()
     for key, _ in node.value:
         if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
@@ -460,7 +476,7 @@ def _fix_for(key: str, err: dict) -> str:
     return f"correct the value of {key!r}"
 
 
-def _expand_grids(config: ModelsConfig, path: Path) -> ModelsConfig:
+def _expand_grids(config: ModelsConfig, path: str) -> ModelsConfig:
     """Each entry with a grid in its params becomes its named variants."""
     models, dropped = [], 0
     for i, model in enumerate(config.models):
@@ -517,7 +533,7 @@ def study_specs(config: ModelsConfig, path: str | Path) -> list[StudySpec]:
     return out
 
 
-def _resolve_files(config: ModelsConfig, path: Path) -> ModelsConfig:
+def _resolve_files(config: ModelsConfig, path: str, base: Path) -> ModelsConfig:
     """Each model's params with the files its agent reads inlined (an agent class may
     define `resolve_files(params, base_dir, where)`, e.g. llm_trader's prompt template),
     so a file's bytes are part of the config hash. Unknown agents are left to
@@ -536,30 +552,30 @@ def _resolve_files(config: ModelsConfig, path: Path) -> ModelsConfig:
             models.append(model)
             continue
         where = f"{path}: models[{i}] ({model.signature})"
-        params = resolve(_thaw(model.params), path.parent, where)
+        params = resolve(_thaw(model.params), base, where)
         models.append(ModelConfig.model_validate({**model.model_dump(), "params": params}))
     return config.model_copy(update={"models": models})
 
 
-def _check_models(config: ModelsConfig, path: Path) -> None:
+def _check_models(config: ModelsConfig, where: str) -> None:
     from trading_assets.agents.registry import validate_params
 
     seen: set[str] = set()
     for i, model in enumerate(config.models):
-        where = f"{path}: models[{i}] ({model.signature})"
+        at = f"{where}: models[{i}] ({model.signature})"
         if model.signature in seen:
             raise ConfigError(
-                "duplicate signature", where=where, fix="give each model its own signature"
+                "duplicate signature", where=at, fix="give each model its own signature"
             )
         seen.add(model.signature)
         try:
-            validate_params(model.agent, model.params, where=where)
+            validate_params(model.agent, model.params, where=at)
         except TradingAssetsError:
             raise
         except Exception as exc:  # a plugin that fails to import
             raise ConfigError(
                 f"agent {model.agent!r} cannot be loaded: {exc}",
-                where=where,
+                where=at,
                 fix="check the plugin package is installed",
             ) from exc
 

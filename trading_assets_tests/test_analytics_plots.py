@@ -50,6 +50,12 @@ def test_drawdown_png_with_falls_fills_below_zero_and_flat_rise_draws_no_area():
     assert count(flat, shaded, tol=20) < 100
 
 
+def test_drawdown_png_with_benchmark_overlays_the_benchmarks_drawdown_line():
+    alone = pixels(drawdown_png(values(-0.001, "m")))
+    both = pixels(drawdown_png(values(-0.001, "m"), benchmark=values(-0.002, "benchmark")))
+    assert count(both, BENCH_GREY) - count(alone, BENCH_GREY) > 300  # the benchmark's line
+
+
 def test_comparison_png_with_three_models_draws_each_in_its_colour():
     curves = {n: values(d, n) for n, d in [("a", 0.001), ("b", -0.0005), ("c", 0.002)]}
     image = pixels(comparison_png(curves, values(0.0015, "benchmark")))

@@ -129,7 +129,21 @@ def answers(instance: dg.DagsterInstance, run_ids: list[str]) -> dict:
             ).get_partition_keys()
         ),
         "checks": sorted((order[c.run_id], c.partition or "", c.status.value) for c in checks),
+        # what the UI's Checks tab reads: each partition's resolved status
+        "check_state": check_state(instance),
         "runs": [instance.get_run_by_id(r).status.value for r in run_ids],
+    }
+
+
+def check_state(instance) -> dict[str, list[str]]:
+    from trading_assets.defs.partitions import model_day_partitions
+
+    with dg.partition_loading_context(dynamic_partitions_store=instance):
+        state = instance.event_log_storage.get_asset_check_state([(PARITY, model_day_partitions)])
+    return {
+        status.value: sorted(subset.subset_value.get_partition_keys())
+        for status, subset in state[PARITY].subsets.items()
+        if not subset.is_empty
     }
 
 
@@ -174,6 +188,7 @@ def test_batched_storage_answers_like_stock_after_range_runs(stock_and_batched):
     last_run = batched["asset_latest"][1]
     newest = max(k for k, (run, _) in batched["latest_per_partition"].items() if run == last_run)
     assert batched["asset_latest"] == (newest, last_run)
+    assert {"FAILED", "SUCCEEDED"} <= set(stock["check_state"])
     for key in stock.keys() - {"asset_latest"}:
         assert batched[key] == stock[key], key
 

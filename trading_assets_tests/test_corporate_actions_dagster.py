@@ -85,3 +85,47 @@ def test_model_day_with_folder_split_and_dividend_applies_them_only_with_apply(s
     assert {q for (m, _), q in shares.items() if m == "bh-ignore"} == {100}
     assert value[("bh-ignore", D(2012, 1, 9))] == 100 * 52.0  # the raw split "loss"
     assert cash[("bh-ignore", D(2012, 1, 12))] == 0.0
+
+
+def day_pages(instance: dg.DagsterInstance, model: str) -> dict[str, dict]:
+    """Each model-day's metadata as its partition page shows it, by date."""
+    records = instance.fetch_materializations(dg.AssetKey("model_day"), limit=100).records
+    return {
+        r.partition_key.split("|")[0]: {
+            k: v.value for k, v in r.asset_materialization.metadata.items()
+        }
+        for r in records
+        if r.partition_key.endswith(f"|{model}")
+    }
+
+
+def test_model_day_page_shows_the_split_the_dividend_the_reasoning_and_the_config(store):
+    resources = {**defs.resources, "store": StoreResource(path=str(store.path))}
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(MODELS_PARTITION, ["bh-apply"])
+        result = run_range(instance, resources, D(2012, 1, 3), D(2012, 1, 12), ("bh-apply",))
+        assert result.success
+        pages = day_pages(instance, "bh-apply")
+        tags = instance.get_run_by_id(result.run_id).tags
+
+    # 100 shares bought at the first open; the 2:1 split doubles them before the 9th's open
+    assert pages["2012-01-09"]["corporate_actions"] == "AAA split 2:1: 100 -> 200 shares"
+    assert pages["2012-01-09"]["holdings"] == "AAA 200"
+    assert pages["2012-01-11"]["corporate_actions"] == (
+        "AAA dividend 0.5/share on 200 shares: +100.00 cash"
+    )
+    assert pages["2012-01-10"]["corporate_actions"] == "none"
+    # the first day's signal says why it bought, as the signals table stores it
+    (why,) = store.query(
+        "SELECT reasoning FROM signals WHERE model = 'bh-apply' AND date = '2012-01-03'"
+    )["reasoning"]
+    assert pages["2012-01-03"]["reasoning"] == f"AAA: {why}"
+    # which config produced the day: on the page and on the run
+    (config_hash,) = store.query("SELECT config_hash FROM models WHERE signature = 'bh-apply'")[
+        "config_hash"
+    ]
+    assert pages["2012-01-03"]["config_hash"] == config_hash
+    assert pages["2012-01-03"]["param.fraction"] == 1.0
+    assert tags["trading_assets/model"] == "bh-apply"
+    assert tags["trading_assets/config_hash"] == config_hash
+    assert tags["trading_assets/param.fraction"] == "1.0"

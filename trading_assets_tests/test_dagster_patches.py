@@ -128,6 +128,7 @@ def test_event_log_relies_on_stock_methods_that_still_exist():
         "_event_to_row",
         "_store_asset_event_tags",
         "_store_asset_event",
+        "_store_asset_check_evaluation_planned",
     ):
         assert callable(getattr(SqliteEventLogStorage, name, None)), name
     assert issubclass(BatchedSqliteEventLogStorage, SqliteEventLogStorage)

@@ -1,8 +1,10 @@
 """The Dagster UI in a real browser: Debian's chromium, headless, through Playwright,
 against a webserver on a freshly backfilled instance. A newcomer's questions, answered
 in the UI without reading code: the asset lineage; which models beat the benchmark;
-one model's equity curve (the image must load); one model-day's cash, orders and
-decision; and which day a check failed (a legacy import with one corrupted line).
+one model's equity curve (the image must load); one model-day's cash, orders, decision
+and each signal's reasoning; the day a split doubled a holding; and which day a check
+failed (a legacy import with one corrupted line): red in the Checks tab's summary, red
+on that day's own check partition, and said on the model-day's own page.
 Screenshots are saved under .artifacts/browser/ (the path is printed)."""
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ models:
   - {signature: hold, agent: buy_and_hold}
   - {signature: sma, agent: sma_crossover, params: {fast: 5, slow: 20, size: 20}}
 """
-DAY = "2012-01-03|hold"  # the buy-and-hold model's first day: it buys its universe
+DAY = "2005-01-03|hold"  # the buy-and-hold model's first day: it buys its universe
+SPLIT_DAY = "2005-02-28|hold"  # AAPL splits 2:1 before the open: the holding doubles
+RED = "red"  # Dagster's failure colour: its status icons and tags use --color-*-red
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,7 @@ def ui(tmp_path_factory):
     project = sqlite_project(tmp_path)
     config = write_config(tmp_path, CONFIG)
     done = project.run(
-        "backfill", "--config", str(config), "--start", "2012-01-03", "--end", "2012-03-30"
+        "backfill", "--config", str(config), "--start", "2005-01-03", "--end", "2005-03-31"
     )
     assert done.returncode == 0, done.stderr[-2000:]
     # a legacy record with one corrupted line: its replay's parity check fails that day
@@ -109,10 +113,21 @@ def test_metrics_page_shows_a_models_equity_curve_as_a_loaded_image(ui, request)
     assert image.evaluate("img => img.complete ? img.naturalWidth : 0") == 900
 
 
+def partition_url(base: str, key: str) -> str:
+    return f"{base}/assets/model_day?view=partitions&partition={key.replace('|', '%7C')}"
+
+
+def show_metadata_row(page, label: str) -> None:
+    """Wait for a metadata entry of the partition page and scroll it into view."""
+    entry = page.get_by_text(label, exact=True).first
+    entry.wait_for(state="visible", timeout=30_000)
+    entry.scroll_into_view_if_needed()
+
+
 def test_model_day_partition_page_shows_that_days_cash_orders_and_decision(ui, request):
     base, page, store, _ = ui
-    open_page(page, f"{base}/assets/model_day?view=partitions&partition={DAY.replace('|', '%7C')}")
-    page.get_by_text("decision", exact=True).first.wait_for(state="visible", timeout=30_000)
+    open_page(page, partition_url(base, DAY))
+    show_metadata_row(page, "reasoning")
     screenshot(page, request.node.name, "model_day_partition")
     text = body(page)
     date, model = DAY.split("|")
@@ -124,7 +139,8 @@ def test_model_day_partition_page_shows_that_days_cash_orders_and_decision(ui, r
         [model, date],
     )
     signals = store.query(
-        "SELECT symbol, rating FROM signals WHERE model = ? AND date = ? ORDER BY symbol",
+        "SELECT symbol, rating, reasoning FROM signals WHERE model = ? AND date = ? "
+        "ORDER BY symbol",
         [model, date],
     )
     assert f"cash {round(cash, 2)}" in text
@@ -133,6 +149,22 @@ def test_model_day_partition_page_shows_that_days_cash_orders_and_decision(ui, r
         assert f"{o.side} {o.quantity} {o.symbol} {o.status}" in text
     for s in signals.itertuples():
         assert f"{s.symbol} {s.rating}" in text
+        assert s.reasoning and f"{s.symbol}: {s.reasoning}" in text  # why, per signal
+
+
+def test_model_day_partition_page_shows_the_split_that_doubled_a_holding(ui, request):
+    base, page, store, _ = ui
+    open_page(page, partition_url(base, SPLIT_DAY))
+    show_metadata_row(page, "corporate_actions")
+    screenshot(page, request.node.name, "model_day_split")
+    date, model = SPLIT_DAY.split("|")
+    held = store.query(
+        "SELECT date, shares FROM holdings WHERE model = ? AND symbol = 'AAPL' "
+        "AND date IN (?, '2005-02-25') ORDER BY date",
+        [model, date],
+    )["shares"].tolist()
+    assert len(held) == 2 and held[1] == 2 * held[0]  # the store: doubled overnight
+    assert f"corporate_actions AAPL split 2:1: {held[0]} -> {held[1]} shares" in body(page)
 
 
 def test_failed_run_log_names_the_day_the_parity_check_failed(ui, request):
@@ -146,3 +178,55 @@ def test_failed_run_log_names_the_day_the_parity_check_failed(ui, request):
     screenshot(page, request.node.name, "failed_check")
     row = " ".join(failed.first.locator("xpath=../..").inner_text().split())
     assert f"{bad_day}|gpt-5" in row
+
+
+def red(locator) -> bool:
+    """Whether Dagster drew this status element in its failure colour."""
+    return RED in (locator.get_attribute("style") or "")
+
+
+def test_checks_tab_summary_of_legacy_parity_is_red_while_a_day_failed(ui, request):
+    base, page, _, _ = ui
+    open_page(page, f"{base}/assets/model_day?view=checks")
+    summary = page.locator("div", has=page.get_by_text("legacy_parity", exact=True)).filter(
+        has=page.get_by_role("img", name="cancel")
+    )
+    summary.last.wait_for(state="visible", timeout=30_000)
+    screenshot(page, request.node.name, "checks_summary")
+    # the check's summary: Failed, with the red icon (its latest evaluation, of
+    # another day, passed: the summary is the worst day's)
+    assert "legacy_parity Failed" in " ".join(summary.last.inner_text().split())
+    assert red(summary.last.get_by_role("img", name="cancel"))
+
+
+def test_failed_parity_day_is_red_on_its_own_check_partition(ui, request):
+    base, page, _, (bad_day, _) = ui
+    open_page(page, f"{base}/assets/model_day?view=checks")
+    page.get_by_text("legacy_parity", exact=True).first.wait_for(timeout=30_000)
+    page.get_by_text("Partitions", exact=True).last.click()  # the check's own tab
+    page.get_by_placeholder("Filter by date…").fill(bad_day)
+    page.get_by_text(bad_day, exact=True).first.click()
+    page.get_by_text("gpt-5", exact=True).first.click()
+    key = f"{bad_day}|gpt-5"
+    header = page.locator("div", has=page.get_by_text(key, exact=True)).filter(
+        has=page.get_by_text("Failed", exact=True)
+    )
+    header.last.wait_for(state="visible", timeout=30_000)
+    screenshot(page, request.node.name, "check_partition_failed")
+    tag = header.last.locator("[style*='--tag-fill-color']").first
+    assert tag.inner_text().strip() == "Failed" and red(tag)
+    assert "1 difference(s)" in body(page)
+
+
+def test_failed_parity_day_partition_page_says_it_failed(ui, request):
+    base, page, store, (bad_day, _) = ui
+    key = f"{bad_day}|gpt-5"
+    open_page(page, partition_url(base, key))
+    show_metadata_row(page, "legacy_parity")
+    screenshot(page, request.node.name, "model_day_failed_parity")
+    (field,) = store.query(
+        "SELECT field FROM parity_diffs WHERE model = 'gpt-5' AND date = ?", [bad_day]
+    )["field"]
+    text = body(page)
+    # the first entry of the day's metadata, not only a green "Materialized"
+    assert f"Metadata legacy_parity FAILED: 1 difference(s): {field}: legacy" in text

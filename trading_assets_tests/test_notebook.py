@@ -87,3 +87,11 @@ def test_notebook_leaves_the_store_closed_for_writers(executed):
     store, _ = executed
     with store.connect() as con:  # a read-write open fails if the kernel still held it
         assert con.execute("SELECT count(*) FROM model_days").fetchone()[0] > 0
+
+
+def test_notebook_tearsheet_shows_the_best_models_months_and_drawdowns(executed):
+    _store, cells = executed
+    shown = "".join(o.get("data", {}).get("text/markdown", "") for o in cells["tearsheet"].outputs)
+    assert "Returns by month and year (%)" in shown
+    assert "|   2012 |" in shown  # the demo store's year, one row
+    assert "Top 5 drawdown periods" in shown

@@ -37,13 +37,24 @@ def equity_png(
     return _png(fig)
 
 
-def drawdown_png(values: pd.Series, title: str = "Drawdown", start: float | None = None) -> bytes:
+def drawdown_png(
+    values: pd.Series,
+    title: str = "Drawdown",
+    start: float | None = None,
+    benchmark: pd.Series | None = None,
+) -> bytes:
     """How far below its running peak the value was each day (0 % at a new high); the
-    peak starts at `start` (the initial cash) when given, as daily_portfolio's does."""
+    peak starts at `start` (the initial cash) when given, as daily_portfolio's does. The
+    benchmark's drawdown over it (a line in the benchmark's style) when given, from the
+    same start."""
     fig, ax = _figure(title)
     falls = -underwater(_dated(values), start)
     ax.fill_between(falls.index, falls.to_numpy(), 0.0, color="tab:red", alpha=0.35, linewidth=0)
-    ax.plot(falls, color="tab:red", linewidth=0.8)
+    ax.plot(falls, color="tab:red", linewidth=0.8, label=values.name or "model")
+    if benchmark is not None:
+        bench_falls = -underwater(_dated(benchmark), start)
+        ax.plot(bench_falls, label=benchmark.name or "benchmark", **BENCHMARK_STYLE)
+        ax.legend(loc="lower left", frameon=False)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))  # decimals to suit shallow falls
     ax.set_ylabel("below peak")
     ax.set_ylim(top=0.0)

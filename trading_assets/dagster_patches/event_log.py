@@ -32,9 +32,14 @@ import sqlalchemy as db
 from dagster._config import Field, StringSource
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, BATCH_WRITABLE_EVENTS
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
-from dagster._serdes import ConfigurableClassData
+from dagster._core.storage.event_log.schema import (
+    AssetCheckExecutionsTable,
+    SqlEventLogStorageTable,
+)
+from dagster._serdes import ConfigurableClassData, serialize_value
+from dagster_shared.record import replace
 
 from trading_assets.dagster_patches import require_pinned_dagster
 from trading_assets.instance import DAGSTER_EVENT_SETTINGS
@@ -87,6 +92,43 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         # it); inside a batch they join the batch's transaction instead.
         conn = getattr(self._batch, "conn", None)
         return nullcontext(conn) if conn is not None else super().index_connection()
+
+    def _store_asset_check_evaluation_planned(
+        self, event: EventLogEntry, event_id: int | None
+    ) -> None:
+        """The stock method's rows, one per planned partition, each row's event planned
+        for its own partition. The stock one stores in every row the whole event, the
+        range's partition subset included, serialized once per row: for one model's 3,393
+        days with the partitioned legacy_parity check that was 199 MB in the index shard
+        and 48 s (quadratic). Rows are read by partition and run id, never by the
+        event's subset (`AssetCheckPartitionInfo`, the execution history)."""
+        planned = event.get_dagster_event().event_specific_data
+        subset = planned.partitions_subset
+        if subset is None:
+            super()._store_asset_check_evaluation_planned(event, event_id)
+            return
+        empty, dagster_event = subset.empty_subset(), event.get_dagster_event()
+
+        def planned_for(key: str) -> str:
+            own = replace(planned, partitions_subset=empty.with_partition_keys([key]))
+            return serialize_value(
+                event._replace(dagster_event=dagster_event._replace(event_specific_data=own))
+            )
+
+        row = {
+            "asset_key": planned.asset_key.to_string(),
+            "check_name": planned.check_name,
+            "run_id": event.run_id,
+            "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
+            "evaluation_event_timestamp": self._event_insert_timestamp(event),
+            "evaluation_event_storage_id": event_id,
+        }
+        rows = [
+            {**row, "partition": key, "evaluation_event": planned_for(key)}
+            for key in subset.get_partition_keys()
+        ]
+        with self.index_connection() as conn:
+            conn.execute(AssetCheckExecutionsTable.insert().values(rows))
 
     @contextmanager
     def _batch_index_transaction(self) -> Iterator[db.Connection]:

@@ -1,4 +1,4 @@
-"""The code location: every asset, check, resource, schedule and sensor, in one place."""
+"""The code location: every asset, check, job, resource, schedule and sensor, in one place."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from trading_assets.defs.automation import (
     trading_day_automation,
     trading_day_close,
 )
+from trading_assets.defs.register_job import register_models_job
 from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
@@ -36,6 +37,7 @@ def resources() -> dict:
 defs = dg.Definitions(
     assets=dg.with_source_code_references(ASSETS),
     asset_checks=[],
+    jobs=[register_models_job],
     schedules=[market_prices_daily, trading_day_close],
     sensors=[models_config_sensor, new_models_sensor, new_prices_sensor, trading_day_automation],
     resources=resources(),

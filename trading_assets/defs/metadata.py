@@ -4,12 +4,13 @@ the owners and tags of the assets (one home for each, shared by the asset module
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import dagster as dg
 import pandas as pd
 
 from trading_assets.analytics.metrics import with_percentages
+from trading_assets.config import ModelSpec
 from trading_assets.store.analytics import migrated_columns, table_shape
 from trading_assets.store.results import ResultStore
 
@@ -19,6 +20,22 @@ OWNERS = ["team:quant-analytics"]
 def tags(layer: str) -> dict[str, str]:
     """Tags every asset carries: the layer it belongs to and the store it writes."""
     return {"layer": layer, "store": "duckdb"}
+
+
+def config_tags(specs: Sequence[ModelSpec]) -> dict[str, str]:
+    """Run tags saying which config produced a run's model-days: its model, config_hash
+    and flattened params (`trading_assets/param.fast`). A run over several models
+    (a range launched by hand across them) names each: `trading_assets/<model>/...`."""
+    tags: dict[str, str] = {}
+    for spec in specs:
+        prefix = "trading_assets/" if len(specs) == 1 else f"trading_assets/{spec.signature}/"
+        tags |= {
+            f"{prefix}model": spec.signature,
+            f"{prefix}agent": spec.agent,
+            f"{prefix}config_hash": spec.config_hash,
+            **{f"{prefix}param.{k}": str(v) for k, v in spec.flat_params.items()},
+        }
+    return tags
 
 
 def column_schema(columns: Iterable[tuple[str, str]]) -> dg.TableSchema:

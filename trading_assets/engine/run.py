@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from trading_assets.config import ModelSpec
 from trading_assets.engine.simulate import DayResult, StartState
 from trading_assets.market.calendar import all_trading_days
 
@@ -22,6 +23,7 @@ class ModelRun:
     results: list[DayResult] = field(default_factory=list)
     parity: tuple[Any, ...] | None = None  # legacy parity outcomes; None: not checked
     llm_note: str = "no LLM lane"  # the LLM lane's stats, for the run's summary
+    spec: ModelSpec | None = None  # what produced the results (params, config_hash)
 
     @property
     def failure(self) -> DayResult | None:

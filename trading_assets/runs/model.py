@@ -187,7 +187,7 @@ def _simulate(
         for client in (lane, trader):
             if client is not None:
                 client.close()
-    run = ModelRun(model, inputs.start, results)
+    run = ModelRun(model, inputs.start, results, spec=spec)
     if lane is not None:
         run.llm_note = f"{lane.stats}"
     if trader is not None:

@@ -19,10 +19,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, TypeVar
 
 import pandas as pd
 
+from trading_assets.agents.base import Signal
 from trading_assets.analytics.metrics import underwater
 from trading_assets.config import ModelSpec
 from trading_assets.engine.run import ModelRun
@@ -30,6 +32,7 @@ from trading_assets.errors import TradingAssetsError
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.scrub import scrub_all
 from trading_assets.market.calendar import is_trading_day
+from trading_assets.portfolio.actions import ActionEffect
 from trading_assets.portfolio.orders import OrderResult
 from trading_assets.runs.model import load_model, no_llm, run_loaded
 from trading_assets.store.models import ModelDisabled
@@ -38,6 +41,8 @@ from trading_assets.store.runs import RunInputs
 from trading_assets.vocab import SYSTEM_CLOCK
 
 T = TypeVar("T")
+
+REASONING_SHOWN = 240  # characters of each signal's reasoning on the model-day's page
 
 
 @dataclass
@@ -172,13 +177,15 @@ def _finish(
 
 def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:
     """Each stored day's own figures, compact enough for one materialization apiece:
-    status, cash, value, daily return and drawdown (in %), holdings, orders and the
-    day's decision per symbol. Drawdown is analytics/metrics.py's `underwater`, from the
-    running peak of the initial cash and the stored end values, as in daily_portfolio
-    (the stored peak before the run comes with the start state)."""
+    status, cash, value, daily return and drawdown (in %), holdings, orders with their
+    commissions, rejections with their reasons, the day's corporate actions, the
+    decision and each signal's reasoning per symbol, and the model's flattened params
+    and config_hash. Drawdown is analytics/metrics.py's `underwater`, from the running
+    peak of the initial cash and the stored end values, as in daily_portfolio (the
+    stored peak before the run comes with the start state)."""
     done = list(itertools.takewhile(lambda day: not day.failed, run.results))
     falls = underwater(pd.Series([day.value for day in done], dtype=float), run.start.peak)
-    out = {}
+    out, config = {}, _config_figures(run)
     for day, fall in zip(done, falls, strict=True):
         filled = [o for o in day.orders if o.status == "filled"]
         rejected = [o for o in day.orders if o.status == "rejected"]
@@ -192,19 +199,69 @@ def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:
             "orders_filled": len(filled),
             "orders_rejected": len(rejected),
             "orders": "; ".join(_order_text(o) for o in day.orders) or "none",
+            "commissions": round(sum(o.commission for o in filled), 2),
+            "rejections": "; ".join(
+                f"{o.order.side} {o.order.quantity} {o.order.symbol}: {o.reason}" for o in rejected
+            )
+            or "none",
+            "corporate_actions": "; ".join(_action_text(a) for a in day.actions) or "none",
             "holdings": ", ".join(f"{s} {q}" for s, q in sorted(day.state.positions.items()))
             or "all cash",
             "decision": ", ".join(
                 f"{s.symbol} {s.merged.rating} ({s.merged.confidence:.2f})" for s in day.signals
             )
             or "none",
+            "reasoning": " | ".join(_reasoning_text(s) for s in day.signals) or "none",
+            **config,
         }
     return out
+
+
+def _config_figures(run: ModelRun) -> dict[str, Any]:
+    """The model's config_hash and flattened params (`param.fast`, ...), as shown."""
+    if run.spec is None:
+        return {}
+    params = {f"param.{k}": _shown(v) for k, v in run.spec.flat_params.items()}
+    return {"config_hash": run.spec.config_hash, "agent": run.spec.agent, **params}
+
+
+def _shown(value: Any) -> Any:
+    """A param as metadata: numbers, text and booleans as they are, anything else as text."""
+    return value if isinstance(value, int | float | str) else str(value)
 
 
 def _order_text(result: OrderResult) -> str:
     order = result.order
     text = f"{order.side} {order.quantity} {order.symbol} {result.status}"
     if result.status == "filled" and result.price is not None:
-        return f"{text} @ {result.price:,.2f}"
+        fee = f" (commission {result.commission:,.2f})" if result.commission else ""
+        return f"{text} @ {result.price:,.2f}{fee}"
     return f"{text} ({result.reason})" if result.reason else text
+
+
+def _action_text(effect: ActionEffect) -> str:
+    """`AAPL split 2:1: 104 -> 208 shares`, `IBM dividend 0.18/share on 100 shares: +18.00 cash`."""
+    action, parts = effect.action, []
+    if action.is_split:
+        ratio = Fraction(action.split_ratio).limit_denominator(100)
+        parts.append(
+            f"{action.symbol} split {ratio.numerator}:{ratio.denominator}: "
+            f"{effect.shares_before} -> {effect.shares_after} shares"
+        )
+    if action.dividend:
+        parts.append(
+            f"{action.symbol} dividend {action.dividend:,.4g}/share on {effect.shares_before} "
+            f"shares: +{effect.dividend_cash:,.2f} cash"
+        )
+    if effect.fraction_cash:
+        parts.append(f"fractional share paid out: +{effect.fraction_cash:,.2f} cash")
+    return ", ".join(parts)
+
+
+def _reasoning_text(signal: Signal) -> str:
+    """A signal's reasoning, cut to REASONING_SHOWN characters (in full in `signals`)."""
+    why = signal.reasoning or "no reasoning given"
+    if len(why) > REASONING_SHOWN:
+        why = why[:REASONING_SHOWN].rstrip() + " ... (in full in the signals table)"
+    codes = f" [{', '.join(signal.merged.reason_codes)}]" if signal.merged.reason_codes else ""
+    return f"{signal.symbol}: {why}{codes}"

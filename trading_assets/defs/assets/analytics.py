@@ -4,6 +4,7 @@ import dagster as dg
 
 from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
 from trading_assets.analytics.plots import comparison_png, drawdown_png, equity_png
+from trading_assets.analytics.tearsheet import round_trips, tearsheet_md
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
 from trading_assets.defs.metadata import OWNERS, percent_md, png_md, table_metadata, tags
@@ -11,6 +12,8 @@ from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.metrics import MetricsReport, compute_metrics, ranked_leaderboard
 from trading_assets.store.analytics import rebuild_daily_portfolio, replace_leaderboard
 from trading_assets.store.metrics import param_columns, replace_metrics, stored_metrics
+from trading_assets.store.results import ResultStore
+from trading_assets.store.trades import stored_fills, stored_splits
 
 # What the metrics table in the UI shows (every column is in the `metrics` store table).
 SHOWN_METRICS = [
@@ -65,6 +68,7 @@ def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult
             # then the flattened parameters (the columns after `params`)
             "metrics": percent_md(report.frame[[*SHOWN_METRICS, *param_columns(report.frame)]]),
             **plots(report),
+            **tearsheets(report, store.store()),
             **table_metadata(store.store(), "metrics"),
         }
     )
@@ -94,6 +98,17 @@ def leaderboard(store: StoreResource) -> dg.MaterializeResult:
     )
 
 
+def tearsheets(report: MetricsReport, store: ResultStore) -> dict[str, dg.MetadataValue]:
+    """Each model's returns by month and year, rolling Sharpe and volatility, deepest
+    drawdown periods and round trips (analytics/tearsheet.py)."""
+    cash = {s.signature: s.initial_cash for s in store.model_specs()}
+    out = {}
+    for model, values in report.values.items():
+        trips = round_trips(stored_fills(store, model), stored_splits(store, model))
+        out[f"tearsheet_{model}"] = dg.MetadataValue.md(tearsheet_md(values, cash[model], trips))
+    return out
+
+
 def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
     """The comparison of every model, then each model's equity vs benchmark and drawdown."""
     if not report.values:
@@ -105,7 +120,12 @@ def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
     }
     for model, values in report.values.items():
         equity = equity_png(values, report.benchmarks[model], title=f"{model} vs its benchmark")
-        down = drawdown_png(values, f"{model} drawdown", report.initial_cash[model])
+        down = drawdown_png(
+            values,
+            title=f"{model} drawdown vs its benchmark's",
+            start=report.initial_cash[model],
+            benchmark=report.benchmarks[model],
+        )
         out[f"plot_{model}"] = dg.MetadataValue.md(
             f"{png_md(equity, f'{model} equity')}\n\n{png_md(down, f'{model} drawdown')}"
         )

@@ -22,8 +22,14 @@ import dagster as dg
 from trading_assets.dagster_patches.partition_metadata import add_partition_metadata
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.automation_conditions import NEW_TRADING_DAY
-from trading_assets.defs.checks import PARITY_SPEC, parity_evaluations
-from trading_assets.defs.metadata import OWNERS, definition_schema, tags
+from trading_assets.defs.checks import (
+    PARITY_SPEC,
+    latest_materializations,
+    parity_by_partition,
+    parity_evaluations,
+    parity_metadata,
+)
+from trading_assets.defs.metadata import OWNERS, config_tags, definition_schema, tags
 from trading_assets.defs.partitions import (
     key_date,
     model_day_partitions,
@@ -78,7 +84,7 @@ def model_day(
     merge_kernel: MergeKernel,
     llm: LLMResource,
     migration: MigrationResource,
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation]:
+) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization | dg.AssetCheckEvaluation]:
     """Orders, holdings, signals and end-of-day value of each model-day in the range."""
     outcome = run_range(
         store.store(report=context.log.info),  # waiting for a busy store becomes log lines
@@ -90,12 +96,14 @@ def model_day(
         after_write=migration.after_write(context.log, context.run_id),
         log=context.log.info,
     )
-    for model, outcomes in outcome.parity.items():
-        yield from parity_evaluations(model, outcomes)
     # What goes to the instance passes the run's scrub (runs/model_day.py): the failures
     # and run_range's log lines are scrubbed there, the summary and figures here.
     summary = outcome.scrub(summary_table(outcome))
     context.log.info(f"{len(context.partition_keys)} partitions:\n{summary}")
+    # the run says which config produced it, however it was launched (CLI, sensor, UI)
+    run_tags = config_tags([r.spec for r in outcome.runs if r.spec is not None])
+    if run_tags:
+        context.instance.add_run_tags(context.run_id, run_tags)
     figures = outcome.scrub(
         {
             partition_key(day, run.model): meta
@@ -103,12 +111,15 @@ def model_day(
             for day, meta in day_figures(run).items()
         }
     )
+    compared = parity_by_partition(outcome.parity)
+    for key, parity in compared.items():
+        if key in figures:  # the day's own page says first whether it matched its legacy record
+            figures[key] = {**parity_metadata(parity), **figures[key]}
     if outcome.failures:
         # Keep what succeeded visible: record every stored partition, then fail the step.
         for key, meta in sorted(figures.items(), key=lambda item: str(item[0])):
-            context.log_event(
-                dg.AssetMaterialization(asset_key=context.asset_key, partition=key, metadata=meta)
-            )
+            yield dg.AssetMaterialization(asset_key=context.asset_key, partition=key, metadata=meta)
+        yield from parity_evaluations(compared, latest_materializations(context.instance, compared))
         raise dg.Failure(
             description="\n".join(outcome.failures),
             metadata={"models": dg.MetadataValue.md(summary)},
@@ -119,6 +130,8 @@ def model_day(
     add_partition_metadata(context, context.asset_key, figures)
     # yielded, not returned: with two outputs a returned NamedTuple reads as a tuple of them
     yield dg.MaterializeResult(asset_key=context.asset_key)
+    # after the materializations are stored: each evaluation targets its day's (checks.py)
+    yield from parity_evaluations(compared, latest_materializations(context.instance, compared))
 
 
 def summary_table(outcome: RangeOutcome) -> str:
