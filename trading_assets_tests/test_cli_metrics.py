@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 
 from trading_assets.cli.main import main
+from trading_assets.runs.metrics import compute_metrics
+from trading_assets.store.metrics import replace_metrics
 from trading_assets_tests.demo_store import build_demo_store
 from trading_assets_tests.test_analytics_metrics import return_figures
 
@@ -28,7 +30,10 @@ REQUIRED = {
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "store.duckdb"
-    return build_demo_store(path, dt.date(2012, 1, 3), dt.date(2012, 12, 31))
+    store = build_demo_store(path, dt.date(2012, 1, 3), dt.date(2012, 12, 31))
+    # what the metrics asset does after the days (the leaderboard reads this table)
+    replace_metrics(store, compute_metrics(store).frame)
+    return store
 
 
 def cli(capsys, store, *args: str) -> tuple[int, str, str]:
@@ -116,3 +121,20 @@ def test_leaderboard_ranks_by_excess_return_and_says_who_beat_the_benchmark(caps
     first = table.splitlines()[1].split()
     assert first[0] == rows[0]["model"]
     assert f"{rows[0]['total_return']:.2%}" in first
+
+
+def test_leaderboard_reads_the_metrics_table_and_says_which_models_it_does_not_cover(
+    capsys, tmp_path
+):
+    store = build_demo_store(tmp_path / "s.duckdb", dt.date(2012, 1, 3), dt.date(2012, 1, 31))
+    code, out, err = cli(capsys, store, "leaderboard", "--format", "json")
+    assert code == 0 and json.loads(out) == []  # no metrics yet: nothing computed here
+    assert err.startswith("note: the metrics table does not cover the latest stored days of")
+    assert all(m in err for m in MODELS)
+    replace_metrics(store, compute_metrics(store, 0.05).frame)
+    code, out, err = cli(capsys, store, "leaderboard", "--format", "json")
+    assert err == ""
+    # the rate the metrics ran with, not the command's own default
+    assert {row["sharpe"] for row in json.loads(out)} == set(
+        compute_metrics(store, 0.05).frame["sharpe"]
+    )

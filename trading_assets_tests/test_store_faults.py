@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from trading_assets.runs.metrics import compute_metrics
 from trading_assets.runs.model_day import run_range
 from trading_assets.runs.registration import register_validated
+from trading_assets.store.metrics import replace_metrics
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.folder_models import days, folder, load_prices, spec
 
@@ -53,6 +55,7 @@ def stored(tmp_path) -> ResultStore:
     register_validated(store, [spec("a", folder(tmp_path, "p"))])
     load_prices(store)
     run_range(store, {"a": days(5)})
+    replace_metrics(store, compute_metrics(store).frame)  # what the metrics asset does
     return store
 
 

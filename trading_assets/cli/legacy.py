@@ -18,8 +18,7 @@ def import_legacy(
     from trading_assets.cli.backfill import run_backfill
     from trading_assets.legacy.importer import import_legacy as do_import
     from trading_assets.legacy.parity import parity_summary
-    from trading_assets.runs.metrics import compute_metrics
-    from trading_assets.store.leaderboard import leaderboard
+    from trading_assets.runs.metrics import stored_leaderboard
 
     report = do_import(store, root)
     print(
@@ -53,7 +52,7 @@ def import_legacy(
     summary = summary[summary["model"].isin([s.signature for s in accepted])]
     print("parity (legacy vs new):")
     print(render(summary, "table"))
-    board = leaderboard(store, compute_metrics(store).frame)
+    board, _ = stored_leaderboard(store)  # the replay's backfill rebuilt metrics
     print("\nleaderboard:")
     print(render(board[board["model"].isin(summary["model"])], "table"))
     parity_ok = bool(len(summary)) and int(summary["failed"].sum()) == 0

@@ -221,7 +221,7 @@ def _backfill(args: argparse.Namespace, store) -> int:
 
     from trading_assets.cli.backfill import run_backfill
     from trading_assets.cli.output import render
-    from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
+    from trading_assets.runs.metrics import stored_leaderboard
 
     specs = _specs(args)
     if args.workers is not None and args.workers < 1:
@@ -253,8 +253,9 @@ def _backfill(args: argparse.Namespace, store) -> int:
     )
     if not ok:
         print(f"  {outcome['error']}\n  details: trading-assets job {outcome['job_id']}")
-    board = ranked_leaderboard(store, compute_metrics(store).frame)
+    board, stale = stored_leaderboard(store)
     print(render(board_table(board, "table"), "table"))
+    _say_stale(stale)
     print(
         f"\nstore: {store.path}\nUI: make ui (or DAGSTER_HOME=.dagster_home dagster dev "
         "-w workspace.yaml), then open http://127.0.0.1:3000"
@@ -289,12 +290,22 @@ def _health(args: argparse.Namespace, store) -> int:
 
 
 def _leaderboard(args: argparse.Namespace, store) -> int:
-    from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
+    from trading_assets.runs.metrics import stored_leaderboard
 
-    return _print_table(
-        board_table(ranked_leaderboard(store, compute_metrics(store).frame), args.format),
-        args.format,
-    )
+    board, stale = stored_leaderboard(store)
+    _print_table(board_table(board, args.format), args.format)
+    _say_stale(stale)
+    return 0
+
+
+def _say_stale(models: list[str]) -> None:
+    """The leaderboard reads the metrics table: say which models it does not cover yet."""
+    if models:
+        print(
+            f"note: the metrics table does not cover the latest stored days of "
+            f"{', '.join(models)}; materialize metrics (the UI, or trading-assets backfill)",
+            file=sys.stderr,
+        )
 
 
 # The leaderboard's table shows these and the parameters; JSON and CSV carry every column.

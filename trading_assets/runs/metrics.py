@@ -35,7 +35,9 @@ from trading_assets.store.leaderboard import leaderboard
 from trading_assets.store.metrics import (
     METRICS_COLUMNS,
     expand_params,
+    stale_metrics,
     stored_days,
+    stored_metrics,
     stored_orders,
 )
 from trading_assets.store.results import ResultStore
@@ -95,6 +97,13 @@ def compute_metrics(
     if rows:
         report.frame = expand_params(pd.DataFrame(rows).reindex(columns=list(METRICS_COLUMNS)))
     return report
+
+
+def stored_leaderboard(store: ResultStore) -> tuple[pd.DataFrame, list[str]]:
+    """The leaderboard from the stored `metrics` table (the one home of every per-model
+    figure, at the rate the metrics asset ran with), and the models whose stored days
+    it does not cover yet (materialize metrics again for them)."""
+    return ranked_leaderboard(store, stored_metrics(store)), stale_metrics(store)
 
 
 def ranked_leaderboard(store: ResultStore, metrics: pd.DataFrame) -> pd.DataFrame:

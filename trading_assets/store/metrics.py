@@ -94,3 +94,14 @@ def stored_metrics(store: ResultStore) -> pd.DataFrame:
     return expand_params(
         store.query(f"SELECT {', '.join(METRICS_COLUMNS)} FROM metrics ORDER BY model")
     )
+
+
+def stale_metrics(store: ResultStore) -> list[str]:
+    """Models whose stored model-days reach past what the `metrics` table holds for them
+    (or that it lacks): their figures there are out of date until metrics runs again."""
+    frame = store.query(
+        f"SELECT d.model FROM model_days d LEFT JOIN metrics m USING (model) "
+        f"WHERE {counted_day('d')} GROUP BY d.model, m.last_date "
+        "HAVING m.last_date IS NULL OR max(d.date) > m.last_date ORDER BY d.model"
+    )
+    return list(frame["model"])
