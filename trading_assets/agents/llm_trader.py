@@ -32,12 +32,14 @@ from trading_assets.kernel.merge import action_signal
 from trading_assets.kernel.reasons import BEFORE_KNOWLEDGE_CUTOFF, LLM_TRADER_HELD
 from trading_assets.llm.client import LLMError
 from trading_assets.llm.endpoint import LLMParams, no_inline_key
+from trading_assets.llm.plugin_tools import TOOLS_GROUP, available_tools, load_tool
 from trading_assets.llm.trader import (
     DEFAULT_TEMPLATE,
     TraderSession,
     TraderSettings,
     check_template,
 )
+from trading_assets.llm.trader_tools import BUILTIN_TOOLS
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.step import PortfolioState
 
@@ -59,6 +61,14 @@ class LLMTrader:
         prompt_template: str | None = Field(
             None, description="the template's text (filled in from prompt_file or the default)"
         )
+        documents: str | None = Field(
+            None,
+            description="a folder of dated documents (JSONL or Parquet) for get_information, "
+            "relative to the config file; the `documents` asset loads it into the store",
+        )
+        tools: tuple[str, ...] = Field(
+            (), description=f"plugin tools to offer (the {TOOLS_GROUP!r} entry-point group)"
+        )
         max_steps: int = Field(30, ge=1, le=500)
         on_failure: Literal["fail", "hold"] = "fail"
         seed: int | None = None
@@ -71,6 +81,22 @@ class LLMTrader:
         @classmethod
         def _no_inline_key(cls, value: Any) -> Any:
             return no_inline_key(value)
+
+        @field_validator("tools")
+        @classmethod
+        def _installed_tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+            for name in value:
+                if name in BUILTIN_TOOLS:
+                    raise ValueError(f"{name!r} is a built-in tool; list only plugin tools")
+                if name not in available_tools():
+                    shown = ", ".join(sorted(available_tools())) or "none installed"
+                    raise ValueError(
+                        f"unknown llm tool {name!r} (installed: {shown}); install a plugin "
+                        f"that registers it in the {TOOLS_GROUP!r} entry-point group"
+                    )
+            if len(set(value)) != len(value):
+                raise ValueError("a tool is listed twice")
+            return value
 
         @field_validator("knowledge_cutoff", mode="before")
         @classmethod
@@ -124,7 +150,16 @@ class LLMTrader:
             resolved["prompt_file"] = str(path)
         elif params.get("prompt_template") is None:
             resolved["prompt_template"] = DEFAULT_TEMPLATE
+        folder = params.get("documents")
+        if isinstance(folder, str):  # the source's identity: its absolute folder
+            resolved["documents"] = str((base / folder).resolve())
         return resolved
+
+    @classmethod
+    def documents_source(cls, agent: str, params: Mapping[str, Any]) -> str | None:
+        """The model's documents folder (the store's source id), if it has one."""
+        folder = params.get("documents") if agent == cls.name else None
+        return folder if isinstance(folder, str) else None
 
     def __init__(self, params: Params, context: AgentContext):
         session = context.services.get(SESSION_SERVICE)
@@ -144,6 +179,7 @@ class LLMTrader:
             seed=params.seed,
             prompt_price_per_million=params.prompt_price_per_million,
             completion_price_per_million=params.completion_price_per_million,
+            tools=tuple(load_tool(n, where=f"model {context.signature}") for n in params.tools),
         )
 
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:

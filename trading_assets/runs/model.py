@@ -25,6 +25,7 @@ from trading_assets.legacy.parity import compare_days, legacy_days, record_outco
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
 from trading_assets.llm.trader import TraderSession
+from trading_assets.market.documents import DocumentIndex
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import run_rows
@@ -155,7 +156,10 @@ def _simulate(
     spec, services = inputs.spec, dict(services or {})
     lane = trader = None
     if inputs.endpoint is not None and spec.agent == LLMTrader.name:
-        trader = services[SESSION_SERVICE] = TraderSession(inputs.endpoint, cache=inputs.llm_cache)
+        index = DocumentIndex(inputs.documents) if inputs.documents is not None else None
+        trader = services[SESSION_SERVICE] = TraderSession(
+            inputs.endpoint, cache=inputs.llm_cache, documents=index
+        )
     elif inputs.endpoint is not None:
         lane = services["llm_lane"] = LLMLane(inputs.endpoint, cache=inputs.llm_cache)
     fees = fees_from_config(spec.fees)

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from trading_assets.dagster_patches.partition_metadata import add_partition_metadata
+from trading_assets.defs.assets.documents import documents
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.automation_conditions import NEW_TRADING_DAY
 from trading_assets.defs.checks import PARITY_SPEC, parity_evaluations
@@ -51,6 +52,7 @@ CLOSED = {"status": "exchange closed (no trading, no row)"}
             "model_day",
             deps=[
                 market_prices,
+                documents,  # llm_trader's get_information reads them (all of them, each day)
                 dg.AssetDep("model_day", partition_mapping=previous_day_of_same_model),
             ],
             automation_condition=NEW_TRADING_DAY,
