@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 import shutil
+from importlib.metadata import EntryPoint
 
 import dagster as dg
 import pytest
@@ -19,15 +20,17 @@ import pytest
 from trading_assets.defs.definitions import defs
 from trading_assets.defs.resources.clock import ClockResource
 from trading_assets.defs.resources.store import StoreResource
+from trading_assets.errors import ConfigError
+from trading_assets.llm import plugin_tools
 from trading_assets.market.calendar import session_open
 from trading_assets.store.documents import load_documents as stored_documents
 
 try:  # package layout (trading_assets_tests/__init__.py) or the repo root on sys.path
     from trading_assets_tests.openai_server import OpenAIServer, Reply
-    from trading_assets_tests.test_llm_trader import DATES, MODEL, make_store, rows, run
+    from trading_assets_tests.test_llm_trader import DATES, MODEL, bar, make_store, rows, run
 except ImportError:  # pytest's default "prepend" import of this folder
     from openai_server import OpenAIServer, Reply
-    from test_llm_trader import DATES, MODEL, make_store, rows, run
+    from test_llm_trader import DATES, MODEL, bar, make_store, rows, run
 
 MODELS = (MODEL,)
 d0, d1, d2 = DATES[:3]  # 2025-10-01 (Wed), 10-02, 10-03: opens at 13:30 UTC
@@ -187,3 +190,72 @@ def test_model_day_reads_documents_in_the_asset_graph():
     graph = defs.resolve_asset_graph()
     parents = graph.get(dg.AssetKey("model_day")).parent_keys
     assert dg.AssetKey("documents") in parents
+
+
+# -- plugin tools (the trading_assets.llm_tools entry-point group) ---------------------
+
+TOOL_PLUGIN = EntryPoint(
+    name="get_sma_and_news",
+    value="trading_assets_tests.plugin_tool:SmaAndNews",
+    group=plugin_tools.TOOLS_GROUP,
+)
+
+
+@pytest.fixture
+def with_tool_plugin(monkeypatch):
+    plugin_tools.available_tools.cache_clear()
+    monkeypatch.setattr(
+        plugin_tools,
+        "entry_points",
+        lambda group: [TOOL_PLUGIN] if group == plugin_tools.TOOLS_GROUP else [],
+    )
+    yield
+    plugin_tools.available_tools.cache_clear()
+
+
+def test_a_plugin_tool_answers_from_the_same_point_in_time(
+    tmp_path, server, instance, with_tool_plugin
+):
+    write_docs(tmp_path / "docs")
+    store = make_store(tmp_path, server.base_url, documents="docs", tools=["get_sma_and_news"])
+    assert materialize_documents(instance, store).success
+    args = {"symbol": "aaa", "window": 2, "query": "alpha"}
+    server.script(
+        Reply.content("Waiting. <FINISH_SIGNAL>"),  # d0
+        Reply.content("Waiting. <FINISH_SIGNAL>"),  # d1
+        # d2: two closes before it
+        Reply.tool_calls(("get_sma_and_news", args), ("get_sma_and_news", {**args, "peek": True})),
+        Reply.content("<FINISH_SIGNAL>"),
+    )
+    run(store, (d0, d1, d2))
+    names = [t["function"]["name"] for t in server.requests[0].body["tools"]]
+    assert names == ["get_price_local", "buy", "sell", "get_information", "get_sma_and_news"]
+    published = {t: dt.datetime.fromisoformat(at) for at, t in DOCS}
+    for request in server.requests:
+        text, today = json.dumps(request.body), _today(request.body)
+        assert not [t for t, at in published.items() if at >= session_open(today) and t in text]
+    calls = [r for r in rows(store, "tool_usage") if r["tool_name"] == "get_sma_and_news"]
+    assert [c["date"] for c in calls] == [d2, d2]
+    answer = json.loads(calls[0]["result"])
+    closes = [bar(d, "AAA")["close"] for d in (d0, d1)]  # the two closes before d2
+    assert answer["sma"] == pytest.approx(sum(closes) / 2)
+    assert answer["known_before"] == "2025-10-03T13:30:00+00:00"
+    assert answer["headlines"] == [
+        "Alpha afternoon slump",
+        "Alpha opening surge at the bell",
+        "Alpha guidance raised before the bell",
+        "Alpha earnings beat estimates",
+    ]
+    peek = calls[1]
+    assert peek["refusal"] == "after_open" and "is not known on 2025-10-03" in peek["error"]
+    [usage] = [u for u in rows(store, "llm_usage") if u["date"] == d2]
+    assert usage["lookahead_refusals"] == 1
+
+
+def test_a_model_naming_a_tool_no_plugin_registers_is_refused_at_loading(tmp_path, server):
+    plugin_tools.available_tools.cache_clear()
+    with pytest.raises(ConfigError) as err:
+        make_store(tmp_path, server.base_url, tools=["get_sma_and_news"])
+    message = str(err.value)
+    assert "unknown llm tool 'get_sma_and_news'" in message
+    assert "trading_assets.llm_tools" in message and "models[0] (trader)" in message

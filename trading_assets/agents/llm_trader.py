@@ -82,6 +82,11 @@ class LLMTrader:
         def _no_inline_key(cls, value: Any) -> Any:
             return no_inline_key(value)
 
+        @field_validator("tools", mode="before")
+        @classmethod
+        def _a_list(cls, value: Any) -> Any:
+            return tuple(value) if isinstance(value, list) else value
+
         @field_validator("tools")
         @classmethod
         def _installed_tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
