@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from trading_assets_tests.e2e import sqlite_project, write_config
+from trading_assets_tests.faults import job_id_in, job_report
 from trading_assets_tests.openai_server import OpenAIServer
 from trading_assets_tests.test_llm_trader import trading_responder
 
@@ -76,8 +77,17 @@ def test_rerun_with_the_endpoint_down_reproduces_the_stored_rows(tmp_path):
     assert (sent, hits) == (3 * len(DATES), 0)
     # one AAA bought a day, filled at each open
     assert before["holdings"][-1][1:4] == (dt.date(2025, 10, 7), "AAA", len(DATES))
+    # tokens where analysts look: per job, and per model in metrics (3 answers of 1+1 a day)
+    answers = 3 * len(DATES)
+    llm = job_report(project, job_id_in(first.stdout))["llm"]
+    assert (llm["llm_answers"], llm["llm_requests"], llm["llm_cache_hits"]) == (answers, answers, 0)
+    assert llm["total_tokens"] == 2 * answers and llm["llm_cost_usd"] is None
+    [figures] = json.loads(project.run("metrics", "--format", "json").stdout)
+    assert (figures["prompt_tokens"], figures["total_tokens"]) == (answers, 2 * answers)
     again = project.run(*args, "--rerun")  # the server is gone: a request would fail a day
     assert again.returncode == 0, again.stderr[-3000:]
     after, (sent, hits) = stored(project.store)
     assert (sent, hits) == (0, 3 * len(DATES))
     assert after == before
+    llm = job_report(project, job_id_in(again.stdout))["llm"]
+    assert (llm["llm_requests"], llm["llm_cache_hits"]) == (0, answers)  # nothing sent
