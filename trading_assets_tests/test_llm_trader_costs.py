@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 
+from trading_assets.config import load_config, model_specs
+from trading_assets.errors import ConfigError
 from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 from trading_assets.store.metrics import replace_metrics, stored_metrics
 
@@ -17,6 +19,7 @@ try:  # package layout (trading_assets_tests/__init__.py) or the repo root on sy
     from trading_assets_tests.test_llm_trader import (
         DATES,
         MODEL,
+        config_text,
         make_store,
         rows,
         run,
@@ -24,7 +27,15 @@ try:  # package layout (trading_assets_tests/__init__.py) or the repo root on sy
     )
 except ImportError:  # pytest's default "prepend" import of this folder
     from openai_server import OpenAIServer, Reply
-    from test_llm_trader import DATES, MODEL, make_store, rows, run, script_four_days
+    from test_llm_trader import (
+        DATES,
+        MODEL,
+        config_text,
+        make_store,
+        rows,
+        run,
+        script_four_days,
+    )
 
 MODELS = (MODEL,)
 d0, d1, d2, d3 = DATES[:4]
@@ -96,3 +107,27 @@ def test_without_a_cutoff_nothing_is_claimed_after_it(tmp_path, server):
     run(store, DATES[:2])
     metrics = compute_metrics(store).frame.set_index("model").loc[MODEL]
     assert metrics["days_after_cutoff"] is None or math.isnan(metrics["days_after_cutoff"])
+
+
+def test_a_token_budget_stops_the_run_before_the_next_day_keeping_the_stored_ones(tmp_path, server):
+    # the default reply: 1 answer of (1, 1) tokens a day; the budget is reached after day 2
+    store = make_store(tmp_path, server.base_url, max_tokens=4)
+    outcome = run(store)
+    assert [d["date"] for d in rows(store, "model_days")] == [d0, d1]
+    assert len(server.requests) == 2  # nothing sent for d2
+    [failure] = outcome.failures
+    assert failure.startswith(f"{MODEL}: model {MODEL}: budget_exceeded: 4 tokens spent")
+    assert f"stopped before {d2}" in failure and "raise (or remove) params.max_tokens" in failure
+    # the stored days count against the budget of a later run: it stops at once
+    assert run(store, DATES[2:4]).failures[0].count("budget_exceeded") == 1
+    assert len(server.requests) == 2
+    # raised, the budget lets the missing days run
+    (tmp_path / "models.yaml").write_text(config_text(server.base_url, max_tokens=100))
+    store.register_models(model_specs(load_config(tmp_path / "models.yaml")))
+    assert run(store, DATES[2:4]).failures == []
+    assert [d["date"] for d in rows(store, "model_days")] == [d0, d1, d2, d3]
+
+
+def test_a_cost_budget_needs_prices(tmp_path, server):
+    with pytest.raises(ConfigError, match="max_cost_usd needs prompt_price_per_million"):
+        make_store(tmp_path, server.base_url, max_cost_usd=1.0)

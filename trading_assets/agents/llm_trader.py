@@ -27,9 +27,13 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from trading_assets.agents.base import AgentContext, AgentParams, Decision, Signal
-from trading_assets.errors import ConfigError
+from trading_assets.errors import ConfigError, RunStopped
 from trading_assets.kernel.merge import action_signal
-from trading_assets.kernel.reasons import BEFORE_KNOWLEDGE_CUTOFF, LLM_TRADER_HELD
+from trading_assets.kernel.reasons import (
+    BEFORE_KNOWLEDGE_CUTOFF,
+    BUDGET_EXCEEDED,
+    LLM_TRADER_HELD,
+)
 from trading_assets.llm.client import LLMError
 from trading_assets.llm.endpoint import LLMParams, no_inline_key
 from trading_assets.llm.plugin_tools import TOOLS_GROUP, available_tools, load_tool
@@ -49,6 +53,8 @@ MAX_REASONING_CHARS = 1000
 
 class LLMTrader:
     name: ClassVar[str] = "llm_trader"
+    # the budgets stop a run but change no decision: not part of the config hash
+    unhashed_params: ClassVar[tuple[str, ...]] = ("max_tokens", "max_cost_usd")
 
     class Params(AgentParams):
         llm: LLMParams = Field(
@@ -74,6 +80,9 @@ class LLMTrader:
         seed: int | None = None
         # the model's training cutoff: its days on or before it are marked (it may know them)
         knowledge_cutoff: dt.date | None = None
+        # budgets: no day starts once the model's stored days and this run have spent it
+        max_tokens: int | None = Field(None, ge=1)
+        max_cost_usd: float | None = Field(None, gt=0)
         prompt_price_per_million: float | None = Field(None, ge=0)
         completion_price_per_million: float | None = Field(None, ge=0)
 
@@ -127,6 +136,10 @@ class LLMTrader:
                 raise ValueError(
                     "set both prompt_price_per_million and completion_price_per_million, or neither"
                 )
+            if self.max_cost_usd is not None and prices[0] is None:
+                raise ValueError(
+                    "max_cost_usd needs prompt_price_per_million and completion_price_per_million"
+                )
             return self
 
     @classmethod
@@ -178,6 +191,8 @@ class LLMTrader:
         self.fees = context.fees
         self.on_failure = params.on_failure
         self.knowledge_cutoff = params.knowledge_cutoff
+        self.signature = context.signature
+        self.max_tokens, self.max_cost_usd = params.max_tokens, params.max_cost_usd
         self.settings = TraderSettings(
             template=params.prompt_template or DEFAULT_TEMPLATE,
             max_steps=params.max_steps,
@@ -187,7 +202,26 @@ class LLMTrader:
             tools=tuple(load_tool(n, where=f"model {context.signature}") for n in params.tools),
         )
 
+    def check_budget(self, date: dt.date) -> None:
+        """RunStopped (budget_exceeded) when the budget is spent: checked before each day,
+        so the day that reaches it finishes and no day starts after it."""
+        tokens, cost = self.session.spent()
+        over = None
+        if self.max_tokens is not None and tokens >= self.max_tokens:
+            over = f"{tokens:,} tokens spent of its budget of {self.max_tokens:,} (max_tokens)"
+        elif self.max_cost_usd is not None and cost >= self.max_cost_usd:
+            over = f"${cost:,.4f} spent of its budget of ${self.max_cost_usd:,.4f} (max_cost_usd)"
+        if over:
+            raise RunStopped(
+                BUDGET_EXCEEDED,
+                f"{over}; stopped before {date}, the days before it are stored",
+                where=f"model {self.signature}",
+                fix="raise (or remove) params.max_tokens / max_cost_usd, then run the same "
+                "command again: only the days not stored run",
+            )
+
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
+        self.check_budget(view.date)
         day = self.session.run_day(view, portfolio, self.settings, self.fees)
         cutoff = self.knowledge_cutoff
         remembered = (BEFORE_KNOWLEDGE_CUTOFF,) if cutoff and view.date <= cutoff else ()

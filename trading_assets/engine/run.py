@@ -22,6 +22,7 @@ class ModelRun:
     results: list[DayResult] = field(default_factory=list)
     parity: tuple[Any, ...] | None = None  # legacy parity outcomes; None: not checked
     llm_note: str = "no LLM lane"  # the LLM lane's stats, for the run's summary
+    stopped: Any = None  # errors.RunStopped: the run ended cleanly before its last date
 
     @property
     def failure(self) -> DayResult | None:

@@ -200,6 +200,7 @@ class TraderSession:
         *,
         clock: Clock = SYSTEM_CLOCK,
         documents: DocumentIndex | None = None,
+        spent: tuple[int, float] = (0, 0.0),
     ):
         self.endpoint = endpoint
         self.documents = documents  # the model's documents source, for get_information
@@ -210,6 +211,15 @@ class TraderSession:
         self._clock = clock
         self._new: dict[tuple[str, str], CachedAnswer] = {}
         self.days: list[DayTranscript] = []
+        self._spent_before = spent  # tokens and USD of the model's other stored days
+
+    def spent(self) -> tuple[int, float]:
+        """Tokens and USD the model has spent: its other stored days and this run's."""
+        tokens, cost = self._spent_before
+        return (
+            tokens + sum(d.total_tokens for d in self.days),
+            cost + sum(d.cost_usd or 0.0 for d in self.days),
+        )
 
     def __enter__(self) -> TraderSession:
         return self

@@ -136,6 +136,8 @@ def _finish(
     log(f"{model}: {len(run.completed_dates)}/{len(dates)} days from {dates[0]} to {dates[-1]}")
     if run.failure is not None:
         outcome.failures.append(f"{model}: {run.failure.date} failed: {run.failure.error}")
+    elif run.stopped is not None:
+        outcome.failures.append(f"{model}: {run.stopped}")
 
 
 def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:

@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import duckdb
+
 from trading_assets.agents.llm_trader import LLMTrader
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.simulate import StartState
@@ -37,6 +39,7 @@ class RunInputs:
     legacy: tuple[list[tuple], dict] | None  # legacy lines and closes; None: no parity
     source_error: str | None = None  # why market_prices could not reload the source
     documents: tuple[Document, ...] | None = None  # llm_trader's get_information source
+    llm_spent: tuple[int, float] = (0, 0.0)  # tokens and USD of the stored days kept
 
 
 def load_run(
@@ -97,5 +100,22 @@ def load_run(
                     "before the model's days",
                 )
             documents = tuple(docs)
+        spent = (0, 0.0)
+        if spec.agent == LLMTrader.name:
+            spent = spent_outside(con, model, first, last or first)
     history = histories[key].select(spec.universe) if spec.universe else histories[key]
-    return RunInputs(spec, history, start, endpoint, cache, legacy, source_error, documents)
+    return RunInputs(spec, history, start, endpoint, cache, legacy, source_error, documents, spent)
+
+
+def spent_outside(
+    con: duckdb.DuckDBPyConnection, model: str, first: dt.date, last: dt.date
+) -> tuple[int, float]:
+    """Tokens and cost (USD; 0 without prices) of the model's stored conversations that
+    a run of [first, last] keeps (its own dates are replaced): what its budget has
+    already spent."""
+    tokens, cost = con.execute(
+        "SELECT coalesce(sum(total_tokens), 0), coalesce(sum(cost_usd), 0) FROM llm_usage "
+        "WHERE model = ? AND (date < ? OR date > ?)",
+        [model, first, last],
+    ).fetchone()
+    return int(tokens), float(cost)
