@@ -25,6 +25,7 @@ from trading_assets.legacy.parity import compare_days, legacy_days, record_outco
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
 from trading_assets.llm.trader import TraderSession
+from trading_assets.llm.transcript import transcript_markdown
 from trading_assets.market.documents import DocumentIndex
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.results import ResultStore
@@ -198,6 +199,7 @@ def _simulate(
         run.llm_note = f"{lane.stats}"
     if trader is not None:
         run.llm_note = trader_note(trader.days)
+        run.transcripts = {d.date: transcript_markdown(d) for d in trader.days}
     return run, lane, trader
 
 

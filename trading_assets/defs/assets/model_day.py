@@ -96,7 +96,7 @@ def model_day(
         yield from parity_evaluations(model, outcomes)
     context.log.info(f"{len(context.partition_keys)} partitions:\n{summary_table(outcome)}")
     figures = {
-        partition_key(day, run.model): meta
+        partition_key(day, run.model): meta | _transcript(run.transcripts.get(day))
         for run in outcome.runs
         for day, meta in day_figures(run).items()
     }
@@ -116,6 +116,11 @@ def model_day(
     add_partition_metadata(context, context.asset_key, figures)
     # yielded, not returned: with two outputs a returned NamedTuple reads as a tuple of them
     yield dg.MaterializeResult(asset_key=context.asset_key)
+
+
+def _transcript(markdown: str | None) -> dict:
+    """An llm_trader day's conversation, readable on the model-day's page."""
+    return {} if markdown is None else {"transcript": dg.MetadataValue.md(markdown)}
 
 
 def summary_table(outcome: RangeOutcome) -> str:
