@@ -218,6 +218,10 @@ class ModelSpec(Strict):
         # start_from joins the hash only when set: specs stored before it keep their hash
         unset = {"start_from"} if self.start_from is None else None
         dumped = self.model_dump(mode="json", exclude=unset)
+        # params that change no decision (an llm_trader's budgets) stay out of the hash,
+        # so raising a budget continues the chain instead of splicing a new config
+        skip = _unhashed_params(self.agent)
+        dumped["params"] = {k: v for k, v in dumped["params"].items() if k not in skip}
         payload = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -531,6 +535,16 @@ def study_specs(config: ModelsConfig, path: str | Path) -> list[StudySpec]:
             )
         )
     return out
+
+
+def _unhashed_params(agent: str) -> tuple[str, ...]:
+    """An agent class's `unhashed_params` (none for an unknown or broken agent)."""
+    from trading_assets.agents.registry import agent_class
+
+    try:
+        return tuple(getattr(agent_class(agent), "unhashed_params", ()))
+    except Exception:
+        return ()
 
 
 def _resolve_files(config: ModelsConfig, path: str, base: Path) -> ModelsConfig:

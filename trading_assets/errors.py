@@ -38,3 +38,12 @@ class StoreError(TradingAssetsError):
 
 class LegacyFormatError(TradingAssetsError):
     """A legacy AI-Trader file breaks the legacy format rules."""
+
+
+class RunStopped(TradingAssetsError):
+    """The run stops cleanly before a day (no row for it; the days before are kept), e.g.
+    a model's budget is reached. `reason_code` says why (vocab.ReasonCode)."""
+
+    def __init__(self, reason_code: str, message: str, *, where=None, fix=None):
+        self.reason_code = reason_code
+        super().__init__(f"{reason_code}: {message}", where=where, fix=fix)

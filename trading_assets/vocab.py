@@ -101,6 +101,8 @@ class ReasonCode(StrEnum):
     LLM_TRADER_HELD = "llm_trader_held"
     # An llm_trader day on or before its model's knowledge_cutoff: it may remember the day.
     BEFORE_KNOWLEDGE_CUTOFF = "before_knowledge_cutoff"
+    # A model's token or cost budget was reached: its run stopped before the next day.
+    BUDGET_EXCEEDED = "budget_exceeded"
     # Neither lane produced a signal: always the last code of BothSignalsUnavailable.
     BOTH_SIGNALS_UNAVAILABLE = "both_signals_unavailable"
 

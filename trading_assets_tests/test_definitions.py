@@ -28,6 +28,7 @@ from trading_assets.market.calendar import is_trading_day, trading_days
 from trading_assets.store.coverage import Coverage, coverage_path, read_coverage
 
 MARKET_PRICES = dg.AssetKey("market_prices")
+DOCUMENTS = dg.AssetKey("documents")
 MODEL_DAY = dg.AssetKey("model_day")
 DAILY_PORTFOLIO = dg.AssetKey("daily_portfolio")
 LEADERBOARD = dg.AssetKey("leaderboard")
@@ -90,6 +91,7 @@ def test_definitions_with_default_environment_validate_loadable():
 def test_asset_graph_with_all_assets_has_the_documented_lineage(asset_graph):
     assert set(asset_graph.get_all_asset_keys()) == {
         MARKET_PRICES,
+        DOCUMENTS,
         MODEL_DAY,
         DAILY_PORTFOLIO,
         METRICS,
@@ -101,7 +103,8 @@ def test_asset_graph_with_all_assets_has_the_documented_lineage(asset_graph):
     }
     assert parents == {
         MARKET_PRICES: set(),
-        MODEL_DAY: {MARKET_PRICES, MODEL_DAY},
+        DOCUMENTS: set(),
+        MODEL_DAY: {MARKET_PRICES, DOCUMENTS, MODEL_DAY},
         DAILY_PORTFOLIO: {MODEL_DAY},
         METRICS: {DAILY_PORTFOLIO},
         LEADERBOARD: {METRICS},
@@ -124,15 +127,17 @@ def test_asset_graph_with_model_day_self_dependency_uses_previous_day_of_same_mo
 
 
 def test_asset_graph_with_unpartitioned_market_prices_maps_every_model_day_to_it(asset_graph):
-    assert isinstance(
-        asset_graph.get_partition_mapping(MODEL_DAY, MARKET_PRICES), dg.AllPartitionMapping
-    )
+    for upstream in (MARKET_PRICES, DOCUMENTS):
+        assert isinstance(
+            asset_graph.get_partition_mapping(MODEL_DAY, upstream), dg.AllPartitionMapping
+        )
 
 
 def test_asset_groups_with_each_asset_are_as_documented(asset_graph):
     groups = {key: asset_graph.get(key).group_name for key in asset_graph.get_all_asset_keys()}
     assert groups == {
         MARKET_PRICES: "market_data",
+        DOCUMENTS: "market_data",
         MODEL_DAY: "simulation",
         DAILY_PORTFOLIO: "analytics",
         METRICS: "analytics",
@@ -162,6 +167,7 @@ def test_implicit_asset_job_with_all_assets_uses_in_process_executor():
     assert job.executor_def is dg.in_process_executor
     assert set(job.asset_layer.selected_asset_keys) == {
         MARKET_PRICES,
+        DOCUMENTS,
         MODEL_DAY,
         DAILY_PORTFOLIO,
         METRICS,
@@ -315,7 +321,7 @@ def test_market_prices_schedule_with_weekday_cron_runs_after_the_new_york_close(
     assert schedule.cron_schedule == "30 17 * * 1-5"
     assert schedule.execution_timezone == "America/New_York"
     job = defs.get_repository_def().get_job(schedule.job_name)
-    assert set(job.asset_layer.selected_asset_keys) == {MARKET_PRICES}
+    assert set(job.asset_layer.selected_asset_keys) == {MARKET_PRICES, DOCUMENTS}
 
 
 def test_trading_day_close_schedule_runs_daily_after_the_close_and_targets_model_day():
@@ -343,7 +349,7 @@ def test_trading_day_automation_with_assets_targets_model_day_and_analytics():
 
 def test_resources_with_defaults_are_store_kernel_llm_and_migration():
     resources = defs.resources
-    assert set(resources) == {"store", "merge_kernel", "llm", "migration"}
+    assert set(resources) == {"store", "merge_kernel", "llm", "migration", "clock"}
     assert isinstance(resources["store"], StoreResource)
     assert isinstance(resources["merge_kernel"], MergeKernel)
     assert isinstance(resources["llm"], LLMResource)

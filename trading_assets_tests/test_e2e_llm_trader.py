@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from trading_assets_tests.e2e import sqlite_project, write_config
+from trading_assets_tests.faults import job_id_in, job_report
 from trading_assets_tests.openai_server import OpenAIServer
 from trading_assets_tests.test_llm_trader import trading_responder
 
@@ -76,8 +77,59 @@ def test_rerun_with_the_endpoint_down_reproduces_the_stored_rows(tmp_path):
     assert (sent, hits) == (3 * len(DATES), 0)
     # one AAA bought a day, filled at each open
     assert before["holdings"][-1][1:4] == (dt.date(2025, 10, 7), "AAA", len(DATES))
+    # tokens where analysts look: per job, and per model in metrics (3 answers of 1+1 a day)
+    answers = 3 * len(DATES)
+    llm = job_report(project, job_id_in(first.stdout))["llm"]
+    assert (llm["llm_answers"], llm["llm_requests"], llm["llm_cache_hits"]) == (answers, answers, 0)
+    assert llm["total_tokens"] == 2 * answers and llm["llm_cost_usd"] is None
+    [figures] = json.loads(project.run("metrics", "--format", "json").stdout)
+    assert (figures["prompt_tokens"], figures["total_tokens"]) == (answers, 2 * answers)
     again = project.run(*args, "--rerun")  # the server is gone: a request would fail a day
     assert again.returncode == 0, again.stderr[-3000:]
     after, (sent, hits) = stored(project.store)
     assert (sent, hits) == (0, 3 * len(DATES))
     assert after == before
+    llm = job_report(project, job_id_in(again.stdout))["llm"]
+    assert (llm["llm_requests"], llm["llm_cache_hits"]) == (0, answers)  # nothing sent
+
+
+def test_a_budget_stops_the_job_cleanly_and_says_how_to_go_on(tmp_path):
+    project = sqlite_project(tmp_path)
+    write_prices(tmp_path / "prices")
+    server = OpenAIServer(responder=trading_responder).start()
+    llm = {"model": "test-model", "base_url": server.base_url, "max_retries": 0}
+
+    def config(max_tokens: int):
+        params = {"llm": llm, "max_steps": 5, "max_tokens": max_tokens}
+        return write_config(
+            tmp_path,
+            "initial_cash: 10000\nuniverse: [AAA, BBB]\n"
+            "market_data: {source: folder, path: prices}\ncorporate_actions: ignore\n"
+            "models:\n  - signature: trader\n    agent: llm_trader\n"
+            f"    params: {json.dumps(params)}\n",
+        )
+
+    args = ("--start", DATES[0], "--end", DATES[-1])
+    try:
+        # 3 answers of 1 + 1 tokens a day: 6 a day; 8 are spent after day 2
+        stopped = project.run("backfill", "--config", str(config(8)), *args)
+        report = job_report(project, job_id_in(stopped.stdout + stopped.stderr))
+        sent_before = len(server.requests)
+        again = project.run("backfill", "--config", str(config(100)), *args)
+    finally:
+        server.stop()
+    assert stopped.returncode != 0
+    assert report["status"] == "interrupted"
+    assert "budget_exceeded: 12 tokens spent of its budget of 8 (max_tokens)" in report["error"]
+    assert "raise (or remove) params.max_tokens" in report["error"]
+    assert report["progress"]["completed"] == 2 and report["progress"]["failed"] == 3
+    assert sent_before == 6  # nothing was sent for the third day
+    # with the budget raised, the same command runs exactly the missing days
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(server.requests) - sent_before == 9
+    con = duckdb.connect(str(project.store), read_only=True)
+    try:
+        days = con.execute("SELECT count(*) FROM model_days WHERE status = 'completed'").fetchone()
+    finally:
+        con.close()
+    assert days == (len(DATES),)

@@ -27,17 +27,23 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from trading_assets.agents.base import AgentContext, AgentParams, Decision, Signal
-from trading_assets.errors import ConfigError
+from trading_assets.errors import ConfigError, RunStopped
 from trading_assets.kernel.merge import action_signal
-from trading_assets.kernel.reasons import BEFORE_KNOWLEDGE_CUTOFF, LLM_TRADER_HELD
+from trading_assets.kernel.reasons import (
+    BEFORE_KNOWLEDGE_CUTOFF,
+    BUDGET_EXCEEDED,
+    LLM_TRADER_HELD,
+)
 from trading_assets.llm.client import LLMError
 from trading_assets.llm.endpoint import LLMParams, no_inline_key
+from trading_assets.llm.plugin_tools import TOOLS_GROUP, available_tools, load_tool
 from trading_assets.llm.trader import (
     DEFAULT_TEMPLATE,
     TraderSession,
     TraderSettings,
     check_template,
 )
+from trading_assets.llm.trader_tools import BUILTIN_TOOLS
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.step import PortfolioState
 
@@ -47,6 +53,8 @@ MAX_REASONING_CHARS = 1000
 
 class LLMTrader:
     name: ClassVar[str] = "llm_trader"
+    # the budgets stop a run but change no decision: not part of the config hash
+    unhashed_params: ClassVar[tuple[str, ...]] = ("max_tokens", "max_cost_usd")
 
     class Params(AgentParams):
         llm: LLMParams = Field(
@@ -59,11 +67,22 @@ class LLMTrader:
         prompt_template: str | None = Field(
             None, description="the template's text (filled in from prompt_file or the default)"
         )
+        documents: str | None = Field(
+            None,
+            description="a folder of dated documents (JSONL or Parquet) for get_information, "
+            "relative to the config file; the `documents` asset loads it into the store",
+        )
+        tools: tuple[str, ...] = Field(
+            (), description=f"plugin tools to offer (the {TOOLS_GROUP!r} entry-point group)"
+        )
         max_steps: int = Field(30, ge=1, le=500)
         on_failure: Literal["fail", "hold"] = "fail"
         seed: int | None = None
         # the model's training cutoff: its days on or before it are marked (it may know them)
         knowledge_cutoff: dt.date | None = None
+        # budgets: no day starts once the model's stored days and this run have spent it
+        max_tokens: int | None = Field(None, ge=1)
+        max_cost_usd: float | None = Field(None, gt=0)
         prompt_price_per_million: float | None = Field(None, ge=0)
         completion_price_per_million: float | None = Field(None, ge=0)
 
@@ -71,6 +90,27 @@ class LLMTrader:
         @classmethod
         def _no_inline_key(cls, value: Any) -> Any:
             return no_inline_key(value)
+
+        @field_validator("tools", mode="before")
+        @classmethod
+        def _a_list(cls, value: Any) -> Any:
+            return tuple(value) if isinstance(value, list) else value
+
+        @field_validator("tools")
+        @classmethod
+        def _installed_tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+            for name in value:
+                if name in BUILTIN_TOOLS:
+                    raise ValueError(f"{name!r} is a built-in tool; list only plugin tools")
+                if name not in available_tools():
+                    shown = ", ".join(sorted(available_tools())) or "none installed"
+                    raise ValueError(
+                        f"unknown llm tool {name!r} (installed: {shown}); install a plugin "
+                        f"that registers it in the {TOOLS_GROUP!r} entry-point group"
+                    )
+            if len(set(value)) != len(value):
+                raise ValueError("a tool is listed twice")
+            return value
 
         @field_validator("knowledge_cutoff", mode="before")
         @classmethod
@@ -95,6 +135,10 @@ class LLMTrader:
             if (prices[0] is None) != (prices[1] is None):
                 raise ValueError(
                     "set both prompt_price_per_million and completion_price_per_million, or neither"
+                )
+            if self.max_cost_usd is not None and prices[0] is None:
+                raise ValueError(
+                    "max_cost_usd needs prompt_price_per_million and completion_price_per_million"
                 )
             return self
 
@@ -124,7 +168,16 @@ class LLMTrader:
             resolved["prompt_file"] = str(path)
         elif params.get("prompt_template") is None:
             resolved["prompt_template"] = DEFAULT_TEMPLATE
+        folder = params.get("documents")
+        if isinstance(folder, str):  # the source's identity: its absolute folder
+            resolved["documents"] = str((base / folder).resolve())
         return resolved
+
+    @classmethod
+    def documents_source(cls, agent: str, params: Mapping[str, Any]) -> str | None:
+        """The model's documents folder (the store's source id), if it has one."""
+        folder = params.get("documents") if agent == cls.name else None
+        return folder if isinstance(folder, str) else None
 
     def __init__(self, params: Params, context: AgentContext):
         session = context.services.get(SESSION_SERVICE)
@@ -138,15 +191,37 @@ class LLMTrader:
         self.fees = context.fees
         self.on_failure = params.on_failure
         self.knowledge_cutoff = params.knowledge_cutoff
+        self.signature = context.signature
+        self.max_tokens, self.max_cost_usd = params.max_tokens, params.max_cost_usd
         self.settings = TraderSettings(
             template=params.prompt_template or DEFAULT_TEMPLATE,
             max_steps=params.max_steps,
             seed=params.seed,
             prompt_price_per_million=params.prompt_price_per_million,
             completion_price_per_million=params.completion_price_per_million,
+            tools=tuple(load_tool(n, where=f"model {context.signature}") for n in params.tools),
         )
 
+    def check_budget(self, date: dt.date) -> None:
+        """RunStopped (budget_exceeded) when the budget is spent: checked before each day,
+        so the day that reaches it finishes and no day starts after it."""
+        tokens, cost = self.session.spent()
+        over = None
+        if self.max_tokens is not None and tokens >= self.max_tokens:
+            over = f"{tokens:,} tokens spent of its budget of {self.max_tokens:,} (max_tokens)"
+        elif self.max_cost_usd is not None and cost >= self.max_cost_usd:
+            over = f"${cost:,.4f} spent of its budget of ${self.max_cost_usd:,.4f} (max_cost_usd)"
+        if over:
+            raise RunStopped(
+                BUDGET_EXCEEDED,
+                f"{over}; stopped before {date}, the days before it are stored",
+                where=f"model {self.signature}",
+                fix="raise (or remove) params.max_tokens / max_cost_usd, then run the same "
+                "command again: only the days not stored run",
+            )
+
     def decide(self, view: PointInTimeView, portfolio: PortfolioState) -> Decision:
+        self.check_budget(view.date)
         day = self.session.run_day(view, portfolio, self.settings, self.fees)
         cutoff = self.knowledge_cutoff
         remembered = (BEFORE_KNOWLEDGE_CUTOFF,) if cutoff and view.date <= cutoff else ()

@@ -45,6 +45,7 @@ from trading_assets.cli.range_runs import (
 )
 from trading_assets.config import ModelSpec
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
+from trading_assets.defs.assets.documents import documents
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.partitions import MODELS_PARTITION
 from trading_assets.errors import TradingAssetsError
@@ -179,7 +180,7 @@ def prepare(
             "no model to run: " + ("; ".join(registration.lines()) or "none was given"),
             fix="fix the config or the market data named above, or enable the model",
         )
-    materialize_here(instance, store, [market_prices])
+    materialize_here(instance, store, [market_prices, documents])
     if not daemon:  # after ensure_home: the workers inherit DAGSTER_HOME and the settings;
         # after market_prices: their definitions see the date span it just recorded
         ensure_home()

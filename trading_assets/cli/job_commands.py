@@ -38,6 +38,7 @@ from trading_assets.store.jobs import (
     failed_days,
     get_job,
     job_counts,
+    job_llm_usage,
     list_jobs,
     probe_store,
     update_job,
@@ -197,6 +198,7 @@ def job_report(store: ResultStore, job: Job) -> dict:
         "completed_at": job.completed_at,
         "total_duration_seconds": duration,
         "error": job.error,
+        "llm": job_llm_usage(store, job.job_id),  # tokens and cost; null: no LLM trader
         "failed": [
             {"model": r.model, "date": r.date.date(), "error": r.error, "run_id": r.run_id}
             for r in failed.itertuples()
@@ -213,6 +215,15 @@ def _print_report(report: dict) -> None:
     )
     if report["error"]:
         print(f"  {report['error']}")
+    llm = report["llm"]
+    if llm:
+        cost = "" if llm["llm_cost_usd"] is None else f", cost ${llm['llm_cost_usd']:,.4f}"
+        print(
+            f"  LLM: {llm['llm_answers']} answers, {llm['llm_requests']} requests sent, "
+            f"{llm['llm_cache_hits']} from the cache; tokens {llm['total_tokens']:,} "
+            f"({llm['prompt_tokens']:,} prompt, {llm['completion_tokens']:,} completion)"
+            f"{cost}"
+        )
     for row in report["failed"][:FAILED_SHOWN]:
         print(f"  FAILED {row['model']} {row['date']}: {row['error']}")
     if len(report["failed"]) > FAILED_SHOWN:

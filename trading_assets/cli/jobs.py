@@ -42,7 +42,7 @@ from trading_assets.store.jobs import (
     update_job,
 )
 from trading_assets.store.results import ResultStore, check_chain, model_dates
-from trading_assets.vocab import SYSTEM_CLOCK, DayStatus, JobStatus
+from trading_assets.vocab import SYSTEM_CLOCK, DayStatus, JobStatus, ReasonCode
 
 ACTIVE_RUN = {
     dg.DagsterRunStatus.QUEUED,
@@ -182,6 +182,9 @@ def finish_job(
     reasons: model -> a known cause, over what Dagster recorded for its run."""
     sync_job_days(store, job_id)
     reasons = run_reasons(instance, job_id) | (reasons or {})
+    if interrupted is None:  # a model that reached its budget stops the job cleanly
+        budget = str(ReasonCode.BUDGET_EXCEEDED)
+        interrupted = next((r for r in reasons.values() if budget in r), None)
     default = f"not run: {interrupted}" if interrupted else not_run
     fail_pending_days(store, job_id, reasons, default)
     counts = job_counts(store, job_id)

@@ -320,7 +320,21 @@ def board_table(board, fmt: str):
     """The leaderboard as `fmt` shows it: the headline columns and parameters in a table."""
     from trading_assets.store.metrics import param_columns
 
-    return board[[*LEADERBOARD_TABLE, *param_columns(board)]] if fmt == "table" else board
+    if fmt != "table":
+        return board
+    return board[[*LEADERBOARD_TABLE, *llm_columns(board), *param_columns(board)]]
+
+
+# Shown in the tables when some model has them: an LLM trader's tokens and cost, and a
+# model's figures after its knowledge cutoff (the days it cannot remember).
+LLM_TABLE = [
+    "total_tokens", "llm_cost_usd", "days_after_cutoff", "cumulative_return_after_cutoff",
+    "sharpe_after_cutoff",
+]  # fmt: skip
+
+
+def llm_columns(frame) -> list[str]:
+    return [c for c in LLM_TABLE if c in frame.columns and frame[c].notna().any()]
 
 
 # The table shows the headline figures (an annualized return of a run under a year reads
@@ -339,7 +353,7 @@ def _metrics(args: argparse.Namespace, store) -> int:
     rate = DEFAULT_RISK_FREE if args.risk_free is None else args.risk_free
     frame = compute_metrics(store, rate, args.model).frame
     if args.format == "table":
-        frame = frame[[*METRICS_TABLE, *param_columns(frame)]]
+        frame = frame[[*METRICS_TABLE, *llm_columns(frame), *param_columns(frame)]]
     return _print_table(frame, args.format)
 
 

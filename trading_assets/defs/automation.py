@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
+from trading_assets.defs.assets.documents import documents
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.partitions import (
@@ -55,7 +56,7 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 market_prices_daily = dg.ScheduleDefinition(
     name="market_prices_daily",
-    target=[market_prices],
+    target=[market_prices, documents],  # the day's news with the day's bars
     cron_schedule="30 17 * * 1-5",  # before trading_day_close's 18:00 tick
     execution_timezone=NEW_YORK,
     default_status=dg.DefaultScheduleStatus.STOPPED,
@@ -158,7 +159,7 @@ def new_models_sensor(context: dg.SensorEvaluationContext, store: StoreResource)
 
 
 @dg.sensor(
-    target=[market_prices],
+    target=[market_prices, documents],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.STOPPED,
 )

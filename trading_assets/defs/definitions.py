@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
+from trading_assets.defs.assets.documents import documents
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.assets.study import study
@@ -17,12 +18,13 @@ from trading_assets.defs.automation import (
     trading_day_close,
 )
 from trading_assets.defs.register_job import register_models_job
+from trading_assets.defs.resources.clock import ClockResource
 from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
 
-ASSETS = [market_prices, model_day, daily_portfolio, metrics, leaderboard, study]
+ASSETS = [market_prices, documents, model_day, daily_portfolio, metrics, leaderboard, study]
 
 
 def resources() -> dict:
@@ -31,6 +33,7 @@ def resources() -> dict:
         "merge_kernel": MergeKernel(),
         "llm": LLMResource(),
         "migration": MigrationResource(),
+        "clock": ClockResource(),
     }
 
 

@@ -24,6 +24,8 @@ class ModelRun:
     parity: tuple[Any, ...] | None = None  # legacy parity outcomes; None: not checked
     llm_note: str = "no LLM lane"  # the LLM lane's stats, for the run's summary
     spec: ModelSpec | None = None  # what produced the results (params, config_hash)
+    stopped: Any = None  # errors.RunStopped: the run ended cleanly before its last date
+    transcripts: dict[dt.date, str] = field(default_factory=dict)  # llm_trader: markdown
 
     @property
     def failure(self) -> DayResult | None:

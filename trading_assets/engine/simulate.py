@@ -23,7 +23,7 @@ import numpy as np
 
 from trading_assets.agents.base import Agent, Signal
 from trading_assets.config import CorporateActionsMode
-from trading_assets.errors import MarketDataError, TradingAssetsError
+from trading_assets.errors import MarketDataError, RunStopped, TradingAssetsError
 from trading_assets.kernel.quality import worst_state
 from trading_assets.kernel.reasons import PARTIAL_DATA, STALE_DATA
 from trading_assets.market.history import PriceHistory
@@ -142,6 +142,8 @@ def simulate(
             ranges = {s: _day_range(history, row, s) for s in known}
             state, results = fill_at_open(view, state, decision.orders, fees, ranges)
             closes, stale, positions_value = _valuation(history, row, date, state)
+        except RunStopped:  # not the day's failure: no row, the run ends before it
+            raise
         except TradingAssetsError as exc:
             yield _failed(date, state, prev_value, exc, effects)
             return

@@ -33,9 +33,11 @@ from trading_assets.kernel.reasons import LLM_UNPARSEABLE
 from trading_assets.llm.answer import CachedAnswer
 from trading_assets.llm.client import HttpChatClient, LLMError
 from trading_assets.llm.endpoint import LLMEndpoint
+from trading_assets.llm.plugin_tools import LLMTool
 from trading_assets.llm.prompt import canonical_hash
 from trading_assets.llm.scrub import scrub
-from trading_assets.llm.trader_tools import TOOL_SCHEMAS, TradingDesk
+from trading_assets.llm.trader_tools import TradingDesk
+from trading_assets.market.documents import DocumentIndex
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.orders import Order
 from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState
@@ -98,6 +100,7 @@ class TraderSettings:
     seed: int | None = None
     prompt_price_per_million: float | None = None  # USD per million prompt tokens
     completion_price_per_million: float | None = None
+    tools: tuple[LLMTool, ...] = ()  # plugin tools offered besides the built-in ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +199,11 @@ class TraderSession:
         cache: dict[tuple[str, str], CachedAnswer] | None = None,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        documents: DocumentIndex | None = None,
+        spent: tuple[int, float] = (0, 0.0),
     ):
         self.endpoint = endpoint
+        self.documents = documents  # the model's documents source, for get_information
         self._owns_client = client is None
         self.client = client if client is not None else HttpChatClient(endpoint)
         self.cache = cache if cache is not None else {}
@@ -205,6 +211,15 @@ class TraderSession:
         self._clock = clock
         self._new: dict[tuple[str, str], CachedAnswer] = {}
         self.days: list[DayTranscript] = []
+        self._spent_before = spent  # tokens and USD of the model's other stored days
+
+    def spent(self) -> tuple[int, float]:
+        """Tokens and USD the model has spent: its other stored days and this run's."""
+        tokens, cost = self._spent_before
+        return (
+            tokens + sum(d.total_tokens for d in self.days),
+            cost + sum(d.cost_usd or 0.0 for d in self.days),
+        )
 
     def __enter__(self) -> TraderSession:
         return self
@@ -228,7 +243,7 @@ class TraderSession:
         fees: Fees = NO_FEES,
     ) -> DayTranscript:
         """The day's conversation; recorded in `days` whatever its end."""
-        desk = TradingDesk(view, portfolio, fees)
+        desk = TradingDesk(view, portfolio, fees, self.documents, settings.tools)
         messages = opening_messages(settings.template, view, desk)
         records = [MessageRecord(0, m["role"], m["content"]) for m in messages]
         tools: list[ToolRecord] = []
@@ -239,7 +254,7 @@ class TraderSession:
             body: dict[str, Any] = {
                 "model": self.endpoint.model,
                 "messages": messages,
-                "tools": list(TOOL_SCHEMAS),
+                "tools": list(desk.schemas),
                 "temperature": self.endpoint.temperature,
             }
             if settings.seed is not None:

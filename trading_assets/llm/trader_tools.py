@@ -3,6 +3,14 @@
 - `get_price_local(symbol, date)`: a day's OHLCV only as far as it is known at D's open.
   An earlier trading day: its full bar. D itself: its open only; high, low, close and
   volume are refused. A later date: refused. Each refusal is recorded (`refusal`).
+- `get_information(query)`: the model's documents source (market/documents.py) searched
+  as it stood at D's open (`market.calendar.session_open`, exchange time): only items
+  published strictly before the open, the most relevant first kept, newest first. An
+  undated item never reaches the index (loading refuses it). Offered only to a model with
+  a documents source.
+- plugin tools (llm/plugin_tools.py), each named in the model's `params.tools`, called
+  with the same point in time: the view, D's open, and the documents before it. A
+  LookAheadError from the view is recorded as a refusal (`after_open`).
 - `buy(symbol, amount)` / `sell(symbol, amount)`: whole shares at D's open, answered by
   the engine's own fill rule (`portfolio.fills.fill_at_open`, i.e. `portfolio.step`):
   the day's confirmed orders so far plus the new one are filled from the morning's
@@ -18,13 +26,17 @@ on, and the day goes on.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trading_assets.errors import TradingAssetsError
+from trading_assets.errors import LookAheadError, TradingAssetsError
+from trading_assets.llm.plugin_tools import LLMTool, ToolView, tool_schema
+from trading_assets.market.calendar import session_open
+from trading_assets.market.documents import Document, DocumentIndex
 from trading_assets.market.history import FIELDS
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.fills import fill_at_open
@@ -82,6 +94,22 @@ TOOL_SCHEMAS: tuple[dict[str, Any], ...] = (
     ),
 )
 TOOL_NAMES: tuple[str, ...] = tuple(t["function"]["name"] for t in TOOL_SCHEMAS)
+INFORMATION_SCHEMA: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_information",
+        "description": "Search news and documents published before today's open: the most "
+        "relevant items (title, time, source, symbols, text), newest first.",
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string", "description": "what to look for"}},
+            "required": ["query"],
+        },
+    },
+}
+BUILTIN_TOOLS = (*TOOL_NAMES, "get_information")
+INFORMATION_K = 5  # documents per answer
+INFORMATION_BODY_CHARS = 1500  # each document's text, cut
 
 _REJECTED = {
     INSUFFICIENT_CASH: "insufficient cash for this order at today's open (fees included)",
@@ -108,15 +136,56 @@ class BadArguments(Exception):
 class TradingDesk:
     """One model-day's tools: the view of D's open and the orders confirmed so far."""
 
-    def __init__(self, view: PointInTimeView, portfolio: PortfolioState, fees: Fees = NO_FEES):
+    def __init__(
+        self,
+        view: PointInTimeView,
+        portfolio: PortfolioState,
+        fees: Fees = NO_FEES,
+        documents: DocumentIndex | None = None,
+        plugins: Sequence[LLMTool] = (),
+    ):
         self.view, self.start, self.fees = view, portfolio, fees
         self.orders: list[Order] = []  # confirmed, in order: what the engine fills
         self.state = portfolio
+        self.documents = documents
+        self.known_before = session_open(view.date)  # D's open: what may be known
         self._tools: dict[str, Callable[[dict[str, Any]], ToolOutcome]] = {
             "get_price_local": self._get_price_local,
             "buy": lambda args: self._trade("buy", args),
             "sell": lambda args: self._trade("sell", args),
         }
+        self.schemas: tuple[dict[str, Any], ...] = TOOL_SCHEMAS
+        if documents is not None:
+            self._tools["get_information"] = lambda args: self._get_information(documents, args)
+            self.schemas = (*self.schemas, INFORMATION_SCHEMA)
+        self.at = ToolView(view, self.known_before, self._search)
+        for tool in plugins:  # the config refused names of built-in tools
+            self._tools[tool.name] = functools.partial(self._plugin, tool)
+            self.schemas = (*self.schemas, tool_schema(tool))
+
+    def _search(self, query: str, k: int = INFORMATION_K) -> list[Document]:
+        """The documents a plugin tool may see: those before D's open."""
+        if self.documents is None:
+            return []
+        return self.documents.search(query, before=self.known_before, k=k)
+
+    def _plugin(self, tool: LLMTool, args: dict[str, Any]) -> ToolOutcome:
+        try:
+            answer = tool(args, self.at)
+        except LookAheadError as exc:
+            return _error(f"{tool.name}: {exc}", refusal=AFTER_OPEN)
+        except Exception as exc:  # a plugin's bug is the model's tool error, not the day's
+            return _error(f"{tool.name} failed: {type(exc).__name__}: {exc}")
+        try:
+            content = _json(answer)
+        except (TypeError, ValueError) as exc:
+            return _error(f"{tool.name} answered something JSON cannot write ({exc})")
+        error = answer.get("error") if isinstance(answer, dict) else None
+        return ToolOutcome(content, error=error if isinstance(error, str) else None)
+
+    @property
+    def tool_names(self) -> tuple[str, ...]:
+        return tuple(t["function"]["name"] for t in self.schemas)
 
     def positions(self, state: PortfolioState | None = None) -> dict[str, float]:
         """AI-Trader's position dict: shares of every symbol of the universe, and CASH."""
@@ -126,7 +195,8 @@ class TradingDesk:
     def call(self, name: str, arguments: Any) -> ToolOutcome:
         tool = self._tools.get(name)
         if tool is None:
-            return _error(f"unknown tool {name!r}; the tools are {', '.join(TOOL_NAMES)}")
+            names = ", ".join(self.tool_names)
+            return _error(f"unknown tool {name!r}; the tools are {names}")
         try:
             args = _arguments(arguments)
             return tool(args)
@@ -170,6 +240,24 @@ class TradingDesk:
                 f"no prices for {symbol} on {date} (not a trading day in the data)" + hint
             )
         return ToolOutcome(_json({"symbol": symbol, "date": date.isoformat(), "ohlcv": ohlcv}))
+
+    def _get_information(self, documents: DocumentIndex, args: dict[str, Any]) -> ToolOutcome:
+        query = _text(args, "query")
+        found = documents.search(query, before=self.known_before, k=INFORMATION_K)
+        items = [
+            {
+                "published_at": d.published_at.isoformat(),
+                "title": d.title,
+                "source": d.source,
+                "symbols": list(d.symbols),
+                "url": d.url,
+                "body": _cut(d.body, INFORMATION_BODY_CHARS),
+            }
+            for d in found
+        ]
+        return ToolOutcome(
+            _json({"query": query, "before": self.known_before.isoformat(), "results": items})
+        )
 
     def _trade(self, side: str, args: dict[str, Any]) -> ToolOutcome:
         symbol = _symbol(args)
@@ -224,6 +312,10 @@ def _symbol(args: dict[str, Any]) -> str:
 def _unknown(symbol: str, universe: tuple[str, ...]) -> str:
     shown = ", ".join(universe[:20]) + (", ..." if len(universe) > 20 else "")
     return f"unknown symbol {symbol!r}: not in this model's universe ({shown})"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _number(value: float) -> float | None:

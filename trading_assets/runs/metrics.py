@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,10 +34,12 @@ from trading_assets.config import ModelSpec, source_id
 from trading_assets.errors import StoreError
 from trading_assets.store.leaderboard import leaderboard
 from trading_assets.store.metrics import (
+    LLM_USAGE_SUMS,
     METRICS_COLUMNS,
     expand_params,
     stale_metrics,
     stored_days,
+    stored_llm_usage,
     stored_metrics,
     stored_orders,
 )
@@ -70,6 +73,7 @@ def compute_metrics(
         )
     wanted = list(models) if models else None
     days, orders = stored_days(store, wanted), stored_orders(store, wanted)
+    usage = stored_llm_usage(store, wanted).set_index("model")
     report, prices = MetricsReport(pd.DataFrame(columns=list(METRICS_COLUMNS))), {}
     rows = []
     for model, group in days.groupby("model", sort=True):
@@ -87,6 +91,8 @@ def compute_metrics(
                 **figures.model_dump(),
                 "benchmark": label,
                 **trading.model_dump(),
+                **_llm_usage(usage, model),
+                **after_cutoff(mine["daily_return"], _cutoff(spec), risk_free),
                 "config_hash": spec.config_hash,
                 "params": json.dumps(spec.flat_params),
             }
@@ -104,6 +110,41 @@ def stored_leaderboard(store: ResultStore) -> tuple[pd.DataFrame, list[str]]:
     figure, at the rate the metrics asset ran with), and the models whose stored days
     it does not cover yet (materialize metrics again for them)."""
     return ranked_leaderboard(store, stored_metrics(store)), stale_metrics(store)
+
+
+def _llm_usage(usage: pd.DataFrame, model: str) -> dict[str, object]:
+    if model not in usage.index:
+        return dict.fromkeys(LLM_USAGE_SUMS)
+    row = usage.loc[model]
+    return {k: (None if pd.isna(row[k]) else row[k].item()) for k in LLM_USAGE_SUMS}
+
+
+def _cutoff(spec: ModelSpec) -> dt.date | None:
+    value = spec.params.get("knowledge_cutoff")
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def after_cutoff(
+    returns: pd.Series, cutoff: dt.date | None, risk_free: float = DEFAULT_RISK_FREE
+) -> dict[str, object]:
+    """The figures of the days after the model's knowledge cutoff (`returns` indexed by
+    date): the only days it cannot remember. All NULL without a cutoff; 0 days and NULL
+    figures when every day is on or before it."""
+    out: dict[str, object] = {
+        "knowledge_cutoff": cutoff,
+        "days_after_cutoff": None,
+        "cumulative_return_after_cutoff": None,
+        "sharpe_after_cutoff": None,
+    }
+    if cutoff is None:
+        return out
+    later = returns[returns.index > pd.Timestamp(cutoff)]
+    out["days_after_cutoff"] = len(later)
+    if len(later):
+        figures = performance(later, None, risk_free)
+        out["cumulative_return_after_cutoff"] = figures.cumulative_return
+        out["sharpe_after_cutoff"] = figures.sharpe
+    return out
 
 
 def ranked_leaderboard(store: ResultStore, metrics: pd.DataFrame) -> pd.DataFrame:

@@ -20,12 +20,14 @@ from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.run import ModelRun, previous_trading_day
 from trading_assets.engine.simulate import failed_start, simulate
-from trading_assets.errors import MarketDataError, TradingAssetsError
+from trading_assets.errors import MarketDataError, RunStopped, TradingAssetsError
 from trading_assets.legacy.parity import compare_days, legacy_days, record_outcomes
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import LLMLane
 from trading_assets.llm.scrub import scrub_all
 from trading_assets.llm.trader import TraderSession
+from trading_assets.llm.transcript import transcript_markdown
+from trading_assets.market.documents import DocumentIndex
 from trading_assets.market.history import PriceHistory
 from trading_assets.store.results import ResultStore
 from trading_assets.store.rows import run_rows
@@ -159,8 +161,12 @@ def _simulate(
 ) -> tuple[ModelRun, LLMLane | None, TraderSession | None]:
     spec, services = inputs.spec, dict(services or {})
     lane = trader = None
+    stopped = None
     if inputs.endpoint is not None and spec.agent == LLMTrader.name:
-        trader = services[SESSION_SERVICE] = TraderSession(inputs.endpoint, cache=inputs.llm_cache)
+        index = DocumentIndex(inputs.documents) if inputs.documents is not None else None
+        trader = services[SESSION_SERVICE] = TraderSession(
+            inputs.endpoint, cache=inputs.llm_cache, documents=index, spent=inputs.llm_spent
+        )
     elif inputs.endpoint is not None:
         lane = services["llm_lane"] = LLMLane(inputs.endpoint, cache=inputs.llm_cache)
     fees = fees_from_config(spec.fees)
@@ -180,18 +186,25 @@ def _simulate(
             # the reason in its row; the run's other models go on
             results = [failed_start(dates[0], inputs.start, exc)]
         else:
-            results = list(
-                simulate(agent, inputs.history, dates, inputs.start, fees, spec.corporate_actions)
-            )
+            results = []
+            try:
+                days = simulate(
+                    agent, inputs.history, dates, inputs.start, fees, spec.corporate_actions
+                )
+                results.extend(days)
+            except RunStopped as exc:  # e.g. a budget: the days before it are kept
+                stopped = exc
+
     finally:
         for client in (lane, trader):
             if client is not None:
                 client.close()
-    run = ModelRun(model, inputs.start, results, spec=spec)
+    run = ModelRun(model, inputs.start, results, spec=spec, stopped=stopped)
     if lane is not None:
         run.llm_note = f"{lane.stats}"
     if trader is not None:
         run.llm_note = trader_note(trader.days)
+        run.transcripts = {d.date: transcript_markdown(d) for d in trader.days}
     return run, lane, trader
 
 

@@ -173,6 +173,8 @@ def _finish(
         outcome.failures.append(
             outcome.scrub(f"{model}: {run.failure.date} failed: {run.failure.error}")
         )
+    elif run.stopped is not None:
+        outcome.failures.append(outcome.scrub(f"{model}: {run.stopped}"))
 
 
 def day_figures(run: ModelRun) -> dict[dt.date, dict[str, Any]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import duckdb
+
 from trading_assets.market.documents import Document
 from trading_assets.store.results import ResultStore
 from trading_assets.vocab import CONTRACT_VERSION
@@ -47,9 +49,16 @@ def load_documents(store: ResultStore, source: str) -> tuple[list[Document], dt.
     """A source's stored documents in file and line order, and when they were ingested
     (None: never)."""
     with store.connect() as con:
-        rows = con.execute(
-            f"SELECT {COLUMNS} FROM documents WHERE source = ? ORDER BY file, line", [source]
-        ).fetchall()
+        return stored_documents(con, source)
+
+
+def stored_documents(
+    con: duckdb.DuckDBPyConnection, source: str
+) -> tuple[list[Document], dt.datetime | None]:
+    """load_documents on an open connection (a run's one read of the store)."""
+    rows = con.execute(
+        f"SELECT {COLUMNS} FROM documents WHERE source = ? ORDER BY file, line", [source]
+    ).fetchall()
     docs = [
         Document(
             file=file,

@@ -223,6 +223,30 @@ def failed_days(store: ResultStore, job_id: str) -> pd.DataFrame:
     )
 
 
+JOB_LLM_USAGE = (
+    "llm_answers", "llm_requests", "llm_cache_hits", "prompt_tokens", "completion_tokens",
+    "total_tokens", "llm_cost_usd",
+)  # fmt: skip
+
+
+def job_llm_usage(store: ResultStore, job_id: str) -> dict[str, float | int | None] | None:
+    """What the job's LLM conversations used, summed from `llm_usage` over the model-days
+    the job's runs wrote (their run_id is the job day's); None: no conversation."""
+    with store.connect() as con:
+        row = con.execute(
+            "SELECT count(u.model), sum(u.steps), sum(u.requests), sum(u.cache_hits), "
+            "sum(u.prompt_tokens), sum(u.completion_tokens), sum(u.total_tokens), "
+            "sum(u.cost_usd) FROM job_model_days j "
+            "JOIN model_days md ON md.model = j.model AND md.date = j.date "
+            "AND md.run_id = j.run_id "
+            "JOIN llm_usage u ON u.model = j.model AND u.date = j.date WHERE j.job_id = ?",
+            [job_id],
+        ).fetchone()
+    if not row or not row[0]:
+        return None
+    return dict(zip(JOB_LLM_USAGE, row[1:], strict=True))
+
+
 def list_jobs(store: ResultStore) -> pd.DataFrame:
     return store.query(
         "SELECT j.job_id, j.kind, j.status, j.total_model_days, "

@@ -19,8 +19,19 @@ METRICS_COLUMNS = (
     "max_drawdown_peak", "max_drawdown_trough", "calmar", "win_rate", "profit_loss_ratio",
     "benchmark", "benchmark_return", "excess_return", "alpha", "beta", "traded_value",
     "turnover", "fees_paid", "exposure", "filled_orders", "active_return", "tracking_error",
-    "information_ratio", "config_hash", "params",
+    "information_ratio", "llm_answers", "prompt_tokens", "completion_tokens", "total_tokens",
+    "llm_cost_usd", "knowledge_cutoff", "days_after_cutoff", "cumulative_return_after_cutoff",
+    "sharpe_after_cutoff", "config_hash", "params",
 )  # fmt: skip
+# summed from llm_usage over every stored model-day of an LLM trader (a failed day's
+# tokens were spent too); NULL for a model without conversations
+LLM_USAGE_SUMS = {
+    "llm_answers": "sum(steps)",
+    "prompt_tokens": "sum(prompt_tokens)",
+    "completion_tokens": "sum(completion_tokens)",
+    "total_tokens": "sum(total_tokens)",
+    "llm_cost_usd": "sum(cost_usd)",  # NULL unless the config gives prices
+}
 
 
 def expand_params(frame: pd.DataFrame) -> pd.DataFrame:
@@ -60,6 +71,16 @@ def stored_orders(store: ResultStore, models: Sequence[str] | None = None) -> pd
     )
 
 
+def stored_llm_usage(store: ResultStore, models: Sequence[str] | None = None) -> pd.DataFrame:
+    """Per model with llm_usage rows: LLM_USAGE_SUMS (one row per model)."""
+    sums = ", ".join(f"{sql} AS {name}" for name, sql in LLM_USAGE_SUMS.items())
+    return store.query(
+        f"SELECT model, {sums} FROM llm_usage "
+        "WHERE (? IS NULL OR list_contains(?, model)) GROUP BY model ORDER BY model",
+        [models, models],
+    )
+
+
 def replace_metrics(store: ResultStore, frame: pd.DataFrame) -> int:
     """Replace the metrics table's rows by `frame` (one row per model); return the rows."""
     incoming = frame.reindex(columns=list(METRICS_COLUMNS))
@@ -67,7 +88,8 @@ def replace_metrics(store: ResultStore, frame: pd.DataFrame) -> int:
         con.execute("BEGIN")
         con.execute("DELETE FROM metrics")
         con.register("incoming", incoming)
-        con.execute(f"INSERT INTO metrics SELECT {', '.join(METRICS_COLUMNS)} FROM incoming")
+        names = ", ".join(METRICS_COLUMNS)
+        con.execute(f"INSERT INTO metrics ({names}) SELECT {names} FROM incoming")
         con.execute("COMMIT")
     return len(incoming)
 

@@ -59,9 +59,10 @@ class ResultStore:
         """Add or update models; an unchanged spec is left as it is (idempotent)."""
         now = clock.now()
         with self.connect() as con:
-            known = dict(con.execute("SELECT signature, config_hash FROM models").fetchall())
+            # by the whole spec: a change outside the config hash (a budget) is kept too
+            known = dict(con.execute("SELECT signature, spec FROM models").fetchall())
             for spec in specs:
-                if known.get(spec.signature) == spec.config_hash:
+                if known.get(spec.signature) == spec.model_dump_json():
                     continue
                 con.execute(
                     "INSERT OR REPLACE INTO models (signature, agent, spec, config_hash, "

@@ -10,13 +10,18 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import duckdb
+
+from trading_assets.agents.llm_trader import LLMTrader
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.simulate import StartState
 from trading_assets.errors import StoreError
 from trading_assets.llm.answer import CachedAnswer
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.lane import CacheKey
+from trading_assets.market.documents import Document
 from trading_assets.market.history import PriceHistory
+from trading_assets.store.documents import stored_documents
 from trading_assets.store.llm_cache import load_llm_cache
 from trading_assets.store.market import has_corporate_actions, load_prices, source_load_error
 from trading_assets.store.models import ModelDisabled, chain_conflict, disabled_models
@@ -33,6 +38,8 @@ class RunInputs:
     llm_cache: dict[CacheKey, CachedAnswer]
     legacy: tuple[list[tuple], dict] | None  # legacy lines and closes; None: no parity
     source_error: str | None = None  # why market_prices could not reload the source
+    documents: tuple[Document, ...] | None = None  # llm_trader's get_information source
+    llm_spent: tuple[int, float] = (0, 0.0)  # tokens and USD of the stored days kept
 
 
 def load_run(
@@ -81,5 +88,34 @@ def load_run(
         legacy = None
         if parity_dates and has_legacy_record(con, model):
             legacy = legacy_lines(con, spec, parity_dates)
+        documents = None
+        folder = LLMTrader.documents_source(spec.agent, spec.params)
+        if folder is not None:
+            docs, ingested_at = stored_documents(con, folder)
+            if ingested_at is None:
+                raise StoreError(
+                    f"the documents of {folder} are not in the store",
+                    where=f"model {model}: params.documents",
+                    fix="materialize the documents asset (trading-assets backfill does) "
+                    "before the model's days",
+                )
+            documents = tuple(docs)
+        spent = (0, 0.0)
+        if spec.agent == LLMTrader.name:
+            spent = spent_outside(con, model, first, last or first)
     history = histories[key].select(spec.universe) if spec.universe else histories[key]
-    return RunInputs(spec, history, start, endpoint, cache, legacy, source_error)
+    return RunInputs(spec, history, start, endpoint, cache, legacy, source_error, documents, spent)
+
+
+def spent_outside(
+    con: duckdb.DuckDBPyConnection, model: str, first: dt.date, last: dt.date
+) -> tuple[int, float]:
+    """Tokens and cost (USD; 0 without prices) of the model's stored conversations that
+    a run of [first, last] keeps (its own dates are replaced): what its budget has
+    already spent."""
+    tokens, cost = con.execute(
+        "SELECT coalesce(sum(total_tokens), 0), coalesce(sum(cost_usd), 0) FROM llm_usage "
+        "WHERE model = ? AND (date < ? OR date > ?)",
+        [model, first, last],
+    ).fetchone()
+    return int(tokens), float(cost)

@@ -228,4 +228,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             PRIMARY KEY (study, fold));
         """,
     ),
+    (
+        12,
+        "metrics: LLM tokens and cost per model, figures after the knowledge cutoff",
+        """
+        ALTER TABLE metrics ADD COLUMN llm_answers BIGINT;
+        ALTER TABLE metrics ADD COLUMN prompt_tokens BIGINT;
+        ALTER TABLE metrics ADD COLUMN completion_tokens BIGINT;
+        ALTER TABLE metrics ADD COLUMN total_tokens BIGINT;
+        ALTER TABLE metrics ADD COLUMN llm_cost_usd DOUBLE;
+        ALTER TABLE metrics ADD COLUMN knowledge_cutoff DATE;
+        ALTER TABLE metrics ADD COLUMN days_after_cutoff INTEGER;
+        ALTER TABLE metrics ADD COLUMN cumulative_return_after_cutoff DOUBLE;
+        ALTER TABLE metrics ADD COLUMN sharpe_after_cutoff DOUBLE;
+        """,
+    ),
 ]

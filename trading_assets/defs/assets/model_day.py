@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from trading_assets.dagster_patches.partition_metadata import add_partition_metadata
+from trading_assets.defs.assets.documents import documents
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.automation_conditions import NEW_TRADING_DAY
 from trading_assets.defs.checks import (
@@ -57,6 +58,7 @@ CLOSED = {"status": "exchange closed (no trading, no row)"}
             "model_day",
             deps=[
                 market_prices,
+                documents,  # llm_trader's get_information reads them (all of them, each day)
                 dg.AssetDep("model_day", partition_mapping=previous_day_of_same_model),
             ],
             automation_condition=NEW_TRADING_DAY,
@@ -106,7 +108,9 @@ def model_day(
         context.instance.add_run_tags(context.run_id, run_tags)
     figures = outcome.scrub(
         {
+            # a MetadataValue is not walked by the scrub: its text is scrubbed first
             partition_key(day, run.model): meta
+            | _transcript(outcome.scrub(run.transcripts.get(day)))
             for run in outcome.runs
             for day, meta in day_figures(run).items()
         }
@@ -132,6 +136,11 @@ def model_day(
     yield dg.MaterializeResult(asset_key=context.asset_key)
     # after the materializations are stored: each evaluation targets its day's (checks.py)
     yield from parity_evaluations(compared, latest_materializations(context.instance, compared))
+
+
+def _transcript(markdown: str | None) -> dict:
+    """An llm_trader day's conversation, readable on the model-day's page."""
+    return {} if markdown is None else {"transcript": dg.MetadataValue.md(markdown)}
 
 
 def summary_table(outcome: RangeOutcome) -> str:
