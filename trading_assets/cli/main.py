@@ -20,9 +20,9 @@ def _date(text: str) -> dt.date:
 def _store_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
-        type=Path,
         default=None,
-        help="DuckDB result store (default: $TRADING_ASSETS_STORE or .data/trading_assets.duckdb)",
+        help="result store: a DuckDB file or a postgresql:// URL "
+        "(default: $TRADING_ASSETS_STORE or .data/trading_assets.duckdb)",
     )
 
 
@@ -170,12 +170,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     from trading_assets.vocab import DEFAULT_STORE_PATH, STORE_ENV
 
-    path = Path(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)
+    from trading_assets.store.db import StoreWait, store_location
+    from trading_assets.store.results import ResultStore
+
+    path = store_location(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)
     # Before the definitions load (cli.backfill imports them): the date partitions span
     # what this store's market data covers, and the runs' resources read the same store.
-    os.environ[STORE_ENV] = str(path.resolve())
-    from trading_assets.store.db import StoreWait
-    from trading_assets.store.results import ResultStore
+    os.environ[STORE_ENV] = str(path)
 
     read_only = args.command in READ_ONLY or getattr(args, "action", None) == "list"
     # a busy store is waited for; say who holds it rather than hang silently

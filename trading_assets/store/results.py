@@ -19,7 +19,7 @@ from trading_assets.errors import StoreError
 from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
-from trading_assets.store.db import StoreWait, connect
+from trading_assets.store.db import StoreWait, connect, store_location
 from trading_assets.store.market import load_prices, mark_source_failed, write_market
 from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
 
@@ -29,13 +29,19 @@ WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions")
 
 
 class ResultStore:
-    """The store at `path`. read_only: for commands that only read (works on a read-only
+    """The store at `path`: a DuckDB file, or a PostgreSQL database's URL
+    (`postgresql://...`). read_only: for commands that only read (works on a read-only
     file); wait: how long opens wait for a busy store and where that is reported."""
 
     def __init__(self, path: str | Path, *, read_only: bool = False, wait: StoreWait | None = None):
-        self.path = Path(path).resolve()
+        self.path = store_location(path)
         self.read_only = read_only
         self.wait = wait or StoreWait()
+
+    @property
+    def backend(self) -> str:
+        """"postgres" for a PostgreSQL URL, else "duckdb" (a file)."""
+        return "postgres" if isinstance(self.path, str) else "duckdb"
 
     def connect(self):
         return connect(self.path, read_only=self.read_only, wait=self.wait)
@@ -133,7 +139,7 @@ def _next_session(day: dt.date) -> str:
     return (later[0] if later else day + dt.timedelta(days=1)).isoformat()
 
 
-def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path) -> ModelSpec:
+def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path | str) -> ModelSpec:
     """A registered model's spec on an open connection (store connections cannot nest)."""
     rows = con.execute("SELECT spec FROM models WHERE signature = ?", [signature]).fetchall()
     if not rows:

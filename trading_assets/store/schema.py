@@ -1,4 +1,13 @@
-"""Versioned schema of the result store. Append a migration; never edit a shipped one."""
+"""Versioned schema of the result store. Append a migration; never edit a shipped one.
+
+Every migration runs on both backends: on a DuckDB file, and on PostgreSQL through
+DuckDB's postgres extension (store/postgres.py), which translates DuckDB's DDL. Keep new
+migrations portable: CREATE TABLE with DuckDB types (VARCHAR, DOUBLE, VARCHAR[],
+TIMESTAMPTZ ...), ALTER TABLE ... ADD COLUMN without a DEFAULT (the extension refuses
+one), views whose SQL PostgreSQL also accepts (it receives their text: `count(col)`,
+not `count(*)`, which DuckDB renders as count_star()). A migration that cannot be both
+gets its PostgreSQL form in POSTGRES_MIGRATIONS, under the same number.
+"""
 
 from __future__ import annotations
 
@@ -149,3 +158,18 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
 ]
+
+
+def _shipped(version: int) -> str:
+    return next(sql for v, _, sql in MIGRATIONS if v == version)
+
+
+# The PostgreSQL form of shipped migrations the extension cannot pass through as they are.
+POSTGRES_MIGRATIONS: dict[int, str] = {
+    # ADD COLUMN ... DEFAULT: the column, then its default set by PostgreSQL itself
+    3: "ALTER TABLE models ADD COLUMN enabled BOOLEAN;"
+    " CALL postgres_execute('store', 'ALTER TABLE models ALTER COLUMN enabled SET DEFAULT true');"
+    " UPDATE models SET enabled = true;",
+    # the same view: date is NOT NULL, so count(date) counts the rows as count(*) does
+    4: _shipped(4).replace("count(*) AS bars", "count(date) AS bars"),
+}
