@@ -1,5 +1,6 @@
-"""The result store (each backend: --store-backend): migrations, models, idempotent model-day writes, the chain of
-states between runs, a foreign process holding the file, and the leaderboard.
+"""The result store (either backend: --store-backend): migrations, models, idempotent
+model-day writes, the chain of states between runs, a foreign process holding the file
+(DuckDB), and the leaderboard.
 
 Prices come from the bundled source; ranges are a few January 2012 sessions so the
 module stays fast. One template store (prices written once) is copied per test.

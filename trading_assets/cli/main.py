@@ -168,10 +168,9 @@ READ_ONLY = {"leaderboard", "results", "status", "parity"}
 def _dispatch(args: argparse.Namespace) -> int:
     import os
 
-    from trading_assets.vocab import DEFAULT_STORE_PATH, STORE_ENV
-
     from trading_assets.store.db import StoreWait, store_location
     from trading_assets.store.results import ResultStore
+    from trading_assets.vocab import DEFAULT_STORE_PATH, STORE_ENV
 
     path = store_location(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)
     # Before the definitions load (cli.backfill imports them): the date partitions span

@@ -270,8 +270,7 @@ def _version(con: duckdb.DuckDBPyConnection) -> int:
 
 def _newer(current: int) -> StoreError:
     return StoreError(
-        f"store schema version {current} is newer than this trading_assets "
-        f"({MIGRATIONS[-1][0]})",
+        f"store schema version {current} is newer than this trading_assets ({MIGRATIONS[-1][0]})",
         fix="upgrade trading_assets, or point --store at another file",
     )
 

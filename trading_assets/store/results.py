@@ -40,7 +40,7 @@ class ResultStore:
 
     @property
     def backend(self) -> str:
-        """"postgres" for a PostgreSQL URL, else "duckdb" (a file)."""
+        """ "postgres" for a PostgreSQL URL, else "duckdb" (a file)."""
         return "postgres" if isinstance(self.path, str) else "duckdb"
 
     def connect(self):
