@@ -117,6 +117,14 @@ def stores(request, tmp_path):
     yield from _stores(request, tmp_path)
 
 
+@pytest.fixture
+def pg_stores(tmp_path):
+    """PostgreSQL stores whatever --store-backend says (tests of that backend itself)."""
+    made = Stores("postgres", tmp_path)
+    yield made
+    made.drop_all()
+
+
 @pytest.fixture(scope="module")
 def module_stores(request, tmp_path_factory):
     """`stores` for module-scoped fixtures (e.g. a template store copied per test)."""
