@@ -118,9 +118,7 @@ def test_openers_racing_on_a_new_database_apply_each_migration_once(pg_stores):
     assert applied["version"].tolist() == [v for v, _, _ in MIGRATIONS]
 
 
-def test_read_only_server_serves_read_commands_and_refuses_a_write_in_one_line(
-    pg_stores, tmp_path
-):
+def test_read_only_server_serves_read_commands_and_refuses_a_write_in_one_line(pg_stores, tmp_path):
     store = registered(pg_stores.new(), tmp_path)
     run_range(store, {"m1": days(5)})
     postgres.release(store.path)
