@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import psycopg2
+import pytest
 
 from trading_assets.defs.partitions import date_partitions_of
 from trading_assets.runs.model_day import run_range
@@ -77,6 +78,7 @@ def registered(url: str, tmp_path) -> ResultStore:
     return store
 
 
+@pytest.mark.slow
 def test_writer_processes_of_four_models_and_a_reader_holding_open_lose_nothing(
     pg_stores, tmp_path
 ):
