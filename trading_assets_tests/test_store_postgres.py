@@ -16,9 +16,11 @@ import psycopg2
 import pytest
 
 from trading_assets.defs.partitions import date_partitions_of
+from trading_assets.errors import StoreError
 from trading_assets.runs.model_day import run_range
 from trading_assets.runs.registration import register_validated
 from trading_assets.store import postgres
+from trading_assets.store.copy import copy_store
 from trading_assets.store.results import ResultStore
 from trading_assets.store.schema import MIGRATIONS
 from trading_assets_tests.conftest import table_rows
@@ -164,3 +166,28 @@ def test_date_partitions_span_the_stored_bars_read_from_the_database(pg_stores, 
     registered(url, tmp_path)
     keys = date_partitions_of(url).get_partition_keys()
     assert (keys[0], keys[-1]) == (FIRST.isoformat(), LAST.isoformat())
+
+
+def test_a_duckdb_files_contents_move_to_a_new_postgres_store_whole(pg_stores, tmp_path):
+    old = registered(str(tmp_path / "old.duckdb"), tmp_path)
+    run_range(old, {"m1": days(6), "m2": days(3)})
+    with pytest.raises(StoreError, match="no such store file"):
+        copy_store(tmp_path / "missing.duckdb", pg_stores.new("x"))
+    new = ResultStore(pg_stores.new())
+
+    copied = copy_store(old.path, new.path)
+
+    assert copied["model_days"] == 9 and copied["models"] == len(MODELS)
+    for table, order in [
+        ("models", "signature"),
+        ("model_days", "model, date"),
+        ("holdings", "model, date, symbol"),
+        ("prices", "date, symbol"),
+    ]:
+        assert table_rows(new, table, order) == table_rows(old, table, order), table
+    again = cli("leaderboard", "--format", "json", store=new.path)
+    assert json.loads(again.stdout) == json.loads(
+        cli("leaderboard", "--format", "json", store=str(old.path)).stdout
+    )
+    with pytest.raises(StoreError, match="already has models"):
+        copy_store(old.path, new.path)  # never into a store that holds results
