@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 # the store-level modules, run a second time against PostgreSQL (the local server)
 STORE_TESTS := $(addprefix trading_assets_tests/,test_store.py test_store_corporate_actions.py \
-	test_jobs_store.py test_contract.py test_documents.py test_notebook.py)
+	test_jobs_store.py test_contract.py test_documents.py test_notebook.py test_never_poison.py)
 
 .PHONY: demo test test-fast test-py312 lint ui bench clean
 

@@ -191,3 +191,29 @@ def test_a_duckdb_files_contents_move_to_a_new_postgres_store_whole(pg_stores, t
     )
     with pytest.raises(StoreError, match="already has models"):
         copy_store(old.path, new.path)  # never into a store that holds results
+
+
+def test_legacy_import_into_postgres_stores_what_it_stores_in_a_duckdb_file(pg_stores, tmp_path):
+    from trading_assets.legacy.importer import import_legacy
+    from trading_assets_tests.legacy_fixture import FIXTURE_ROOT
+
+    stores = {
+        "duckdb": ResultStore(tmp_path / "s.duckdb"),
+        "postgres": ResultStore(pg_stores.new()),
+    }
+    reports = {name: import_legacy(store, FIXTURE_ROOT) for name, store in stores.items()}
+    assert reports["postgres"] == reports["duckdb"]
+    tables = {
+        "models": "signature",
+        "legacy_positions": "model, id",
+        "legacy_logs": "model, date, line_no, seq",
+        "prices": "source, date, symbol",
+    }
+    for table, order in tables.items():
+        rows = {
+            name: [{k: v for k, v in r.items() if k not in ("registered_at", "imported_at")}
+                   for r in table_rows(store, table, order)]
+            for name, store in stores.items()
+        }  # fmt: skip
+        assert rows["postgres"] == rows["duckdb"], table
+        assert rows["postgres"], table

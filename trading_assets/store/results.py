@@ -67,6 +67,9 @@ class ResultStore:
                         CONTRACT_VERSION,
                     ],
                 )
+            # a new model is enabled (on PostgreSQL the extension inserts NULL for a column
+            # left out, not its DEFAULT true); an updated model keeps its enabled
+            con.execute("UPDATE models SET enabled = true WHERE enabled IS NULL")
 
     def model_spec(self, signature: str) -> ModelSpec:
         with self.connect() as con:
