@@ -104,3 +104,32 @@ def test_notebook_on_postgres_store_shows_its_leaderboard(backfilled):
     assert positions == sorted(positions) and len(positions) == 2
     header = text(cells["model-day"]).splitlines()[0]
     assert header.startswith(f"{board['model'].iloc[0]} on 2012-")
+
+
+def test_daemon_backfill_and_trigger_write_the_postgres_store(tmp_path):
+    """The UI's path (`--daemon`: an asset backfill the daemon runs) and `trigger` + `job
+    --wait` (a detached supervisor): their run workers load the definitions and write the
+    store by its URL alone."""
+    config = str(write_config(tmp_path, CONFIG))
+    with postgres_database("ta_store") as url:
+        project = sqlite_project(tmp_path)
+        project.store = url
+        done = project.run(
+            "backfill", "--config", config, "--start", "2012-03-01", "--end", "2012-03-30",
+            "--models", "hold", "--daemon", "--store", url,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        triggered = project.run(
+            "trigger", "--config", config, "--start", "2012-03-01", "--end", "2012-03-30",
+            "--models", "sma-fast", "--format", "json", "--store", url,
+        )  # fmt: skip
+        assert triggered.returncode == 0, triggered.stderr[-3000:]
+        job_id = json.loads(triggered.stdout)["job_id"]
+        waited = project.run("job", job_id, "--wait", "--format", "json", "--store", url)
+        assert waited.returncode == 0, waited.stderr[-3000:]
+        assert json.loads(waited.stdout)["status"] == "completed"
+        days = ResultStore(url, read_only=True).query(
+            "SELECT model, count(*) AS n FROM model_days GROUP BY 1 ORDER BY 1"
+        )
+        assert days.values.tolist() == [["hold", 22], ["sma-fast", 22]]  # March 2012 sessions
+        # (22 weekdays; Good Friday fell on 6 April that year)
