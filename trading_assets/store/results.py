@@ -55,21 +55,20 @@ class ResultStore:
             for spec in specs:
                 if known.get(spec.signature) == spec.config_hash:
                     continue
-                con.execute(
-                    "INSERT OR REPLACE INTO models (signature, agent, spec, config_hash, "
-                    "registered_at, contract_version) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        spec.signature,
-                        spec.agent,
-                        spec.model_dump_json(),
-                        spec.config_hash,
-                        now,
-                        CONTRACT_VERSION,
-                    ],
-                )
-            # a new model is enabled (on PostgreSQL the extension inserts NULL for a column
-            # left out, not its DEFAULT true); an updated model keeps its enabled
-            con.execute("UPDATE models SET enabled = true WHERE enabled IS NULL")
+                values = [spec.agent, spec.model_dump_json(), spec.config_hash, now]
+                if spec.signature in known:  # a changed spec; `enabled` stays as it was
+                    con.execute(
+                        "UPDATE models SET agent = ?, spec = ?, config_hash = ?, "
+                        "registered_at = ?, contract_version = ? WHERE signature = ?",
+                        [*values, CONTRACT_VERSION, spec.signature],
+                    )
+                else:  # a plain INSERT: `enabled` takes its default on both backends
+                    con.execute(
+                        "INSERT INTO models (agent, spec, config_hash, registered_at, "
+                        "contract_version, signature) VALUES (?, ?, ?, ?, ?, ?)",
+                        [*values, CONTRACT_VERSION, spec.signature],
+                    )
+                known[spec.signature] = spec.config_hash
 
     def model_spec(self, signature: str) -> ModelSpec:
         with self.connect() as con:
