@@ -30,6 +30,7 @@ from trading_assets.llm.lane import LLMLane
 from trading_assets.llm.prompt import build_messages, prompt_hash
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.view import PointInTimeView
+from trading_assets.store.db import migrate
 from trading_assets.store.llm_cache import load_llm_cache, save_llm_cache
 from trading_assets_tests.openai_server import OpenAIServer, Reply
 
@@ -95,7 +96,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in (1_000, 10_000, 50_000):
             entries = {
-                ("bench-model@127.0.0.1", f"{i:064x}"): CachedAnswer(
+                ("bench-model@http://127.0.0.1:8000/v1", f"{i:064x}"): CachedAnswer(
                     "BUY", "Uptrend over the last five days; momentum positive.",
                     '{"rating": "BUY", "rationale": "Uptrend."}', now,
                 )
@@ -103,6 +104,7 @@ def main() -> None:
             }  # fmt: skip
             path = Path(tmp) / f"cache_{n}.duckdb"
             with duckdb.connect(str(path)) as con:
+                migrate(con)  # the store's schema (llm_cache comes with migration 1)
                 start = time.perf_counter()
                 con.execute("BEGIN")
                 save_llm_cache(con, entries)
@@ -110,7 +112,7 @@ def main() -> None:
                 save_s = time.perf_counter() - start
             with duckdb.connect(str(path)) as con:
                 start = time.perf_counter()
-                loaded = load_llm_cache(con, "bench-model@127.0.0.1")
+                loaded = load_llm_cache(con, "bench-model@http://127.0.0.1:8000/v1")
                 load_s = time.perf_counter() - start
             assert len(loaded) == n
             print(f"  N={n:>6}: save {save_s * 1e3:8.1f} ms ({save_s / n * 1e6:5.1f} µs/entry)   "

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +33,8 @@ from pydantic import (
 
 from trading_assets.errors import ConfigError, TradingAssetsError
 from trading_assets.grid import expand, is_axis
+from trading_assets.llm.endpoint import DEFAULT_API_KEY_ENV
+from trading_assets.llm.scrub import holds_secret
 from trading_assets.vocab import SIGNATURE_RE
 
 # apply: splits and dividends of the market data change holdings and cash (and agents see
@@ -101,38 +105,61 @@ class FeesConfig(Strict):
     slippage_bps: float = Field(0.0, ge=0, lt=10_000)
 
 
-class StartFrom(Strict):
-    """Start from another model's stored end-of-day state (its cash and holdings at the
-    close of `date`) instead of `initial_cash`: continue an imported legacy agent."""
-
-    model: str
-    date: dt.date
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _iso(cls, value: Any) -> Any:
-        # strict mode takes a YAML date, or exactly YYYY-MM-DD
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return dt.date.fromisoformat(value)
-        return value
-
-
 class ModelConfig(Strict):
     signature: str
     agent: str
     params: FrozenParams = Field(default_factory=dict)
     enabled: bool = True
-    start_from: StartFrom | None = None
+    # another model's signature: this model's first day starts from that model's last
+    # stored end-of-day state before it (positions and cash), not from initial_cash
+    start_from: str | None = None
     # grid constraints, e.g. "fast < slow" (trading_assets/grid.py)
     constraints: list[str] = Field(default_factory=list)
 
-    @field_validator("signature")
+    @field_validator("signature", "start_from")
     @classmethod
-    def _safe_signature(cls, value: str) -> str:
-        if not SIGNATURE_RE.match(value) or value in (".", ".."):
+    def _safe_signature(cls, value: str | None) -> str | None:
+        if value is not None and (not SIGNATURE_RE.match(value) or value in (".", "..")):
             raise ValueError(
                 "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
             )
+        return value
+
+    @model_validator(mode="after")
+    def _not_from_itself(self) -> ModelConfig:
+        if self.start_from == self.signature:
+            raise ValueError("start_from must name another model")
+        return self
+
+
+class WalkForwardConfig(Strict):
+    """In-sample / out-of-sample folds of trading days (analytics/walk_forward.py)."""
+
+    in_sample: int = Field(ge=2)
+    out_of_sample: int = Field(ge=1)
+    mode: Literal["rolling", "anchored"] = "rolling"
+
+
+class StudyConfig(Strict):
+    """A sweep run as one unit: the grid's variants are trials, never partitions, until
+    one is promoted to a model (`trading-assets study promote`)."""
+
+    name: str
+    agent: str
+    params: FrozenParams = Field(default_factory=dict)
+    constraints: list[str] = Field(default_factory=list)
+    start: dt.date | None = None  # first and last trading day (default: the data's span)
+    end: dt.date | None = None
+    walk_forward: WalkForwardConfig | None = None
+    pbo_blocks: int = Field(16, ge=2, le=24)  # CSCV row blocks (even): C(16, 8) = 12,870 splits
+
+    _safe_name = field_validator("name")(ModelConfig._safe_signature.__func__)
+
+    @field_validator("pbo_blocks")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError("must be even (half the blocks are in-sample)")
         return value
 
 
@@ -142,7 +169,8 @@ class ModelsConfig(Strict):
     market_data: MarketDataConfig = MarketDataConfig()
     fees: FeesConfig = FeesConfig()
     corporate_actions: CorporateActionsMode = "apply"
-    models: list[ModelConfig] = Field(min_length=1)
+    models: list[ModelConfig] = Field(default_factory=list)
+    studies: list[StudyConfig] = Field(default_factory=list)
     # grid combinations the constraints ruled out (set by load_config, never written)
     dropped_variants: int = Field(0, exclude=True)
 
@@ -168,15 +196,48 @@ class ModelSpec(Strict):
     market_data: MarketDataConfig
     fees: FeesConfig
     corporate_actions: CorporateActionsMode = "apply"
-    start_from: StartFrom | None = None
+    start_from: str | None = None  # ModelConfig.start_from
+
+    @property
+    def flat_params(self) -> dict[str, Any]:
+        """The agent's params as registered, one entry per leaf: nested mappings join
+        their keys with dots (`quant.params.window`); a list stays one JSON value."""
+        return flatten_params(self.params)
 
     @property
     def config_hash(self) -> str:
-        spec = self.model_dump(mode="json")
-        if spec["start_from"] is None:  # specs written before start_from keep their hash
-            del spec["start_from"]
-        payload = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+        # start_from joins the hash only when set: specs stored before it keep their hash
+        unset = {"start_from"} if self.start_from is None else None
+        dumped = self.model_dump(mode="json", exclude=unset)
+        payload = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class StudySpec(Strict):
+    """A study as stored and run: its trials are full model specs (what `promote`
+    registers), so a promoted trial has the trial's own config hash."""
+
+    name: str
+    trials: tuple[ModelSpec, ...]
+    dropped: int  # grid combinations the constraints ruled out
+    start: dt.date | None
+    end: dt.date | None
+    walk_forward: WalkForwardConfig | None
+    pbo_blocks: int
+
+
+def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`{"quant": {"params": {"k": 2}}}` -> `{"quant.params.k": 2}` (lists as JSON text)."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= flatten_params(value, f"{name}.")
+        elif isinstance(value, list | tuple):
+            flat[name] = json.dumps(_thaw(value))
+        else:
+            flat[name] = value
+    return flat
 
 
 def source_id(config: MarketDataConfig) -> str:
@@ -220,6 +281,12 @@ def load_config(path: str | Path) -> ModelsConfig:
             where=str(path),
             fix="see README (Configuration) for the layout",
         )
+    if not raw.get("models") and not raw.get("studies"):
+        raise ConfigError(
+            "key 'models': list at least one model (or a study under 'studies')",
+            where=str(path),
+            fix="add 'models' (see README, Configuration)",
+        )
     try:
         config = ModelsConfig(**raw)
     except ValidationError as exc:
@@ -228,7 +295,8 @@ def load_config(path: str | Path) -> ModelsConfig:
         raise ConfigError(
             f"key {key!r}: {err['msg']}", where=str(path), fix=_fix_for(key, err)
         ) from None
-    config = _expand_grids(config, path)
+    _refuse_pasted_keys(config, path, os.environ)
+    config = _resolve_files(_expand_grids(config, path), path)
     _check_models(config, path)
     try:
         market = config.market_data.resolved(path.parent)
@@ -241,6 +309,45 @@ def load_config(path: str | Path) -> ModelsConfig:
     return config.model_copy(update={"market_data": market})
 
 
+def _refuse_pasted_keys(config: ModelsConfig, path: Path, environ: Mapping[str, str]) -> None:
+    """A model's API key (the value of the variable its `llm.api_key_env` names, when set)
+    pasted into any field of a model or study (`llm.model`, a param, the signature):
+    refused, naming the field and the variable, never echoing the value. The fields are
+    stored with the model (`models.spec`) and quoted in errors and diagnostics. Found in
+    any form the scrub knows (`llm/scrub.py:holds_secret`)."""
+    entries = [(f"models[{i}] ({m.signature})", m) for i, m in enumerate(config.models)]
+    entries += [(f"studies[{i}] ({s.name})", s) for i, s in enumerate(config.studies)]
+    keys: dict[str, str] = {}  # variable -> its value
+    for _, entry in entries:
+        llm = entry.params.get("llm")
+        name = (llm.get("api_key_env") or DEFAULT_API_KEY_ENV) if isinstance(llm, Mapping) else None
+        if isinstance(name, str) and environ.get(name):
+            keys[name] = environ[name]
+    for where, entry in entries:
+        fields = entry.model_dump(mode="json")
+        texts = [*_texts(fields.pop("params"), ""), *_texts(fields, "")]
+        for (field, text), (name, key) in itertools.product(texts, keys.items()):
+            if holds_secret(text, key):
+                raise ConfigError(
+                    f"{field}: holds the API key (the value of the environment variable "
+                    f"{name}), which would be stored with the model",
+                    where=f"{path}: {where}",
+                    fix=f"remove the key from {field}; it belongs only in the environment "
+                    f"variable {name}",
+                )
+
+
+def _texts(value: Any, at: str) -> list[tuple[str, str]]:
+    """(dotted key, text) of every string in a dumped config value, at any depth."""
+    if isinstance(value, str):
+        return [(at or "(value)", value)]
+    if isinstance(value, Mapping):
+        return [t for k, v in value.items() for t in _texts(v, f"{at}.{k}" if at else str(k))]
+    if isinstance(value, list | tuple):
+        return [t for i, v in enumerate(value) for t in _texts(v, f"{at}[{i}]")]
+    return []
+
+
 def _fix_for(key: str, err: dict) -> str:
     if err["type"] == "extra_forbidden":
         return f"remove or rename {key!r}; allowed keys are listed in README (Configuration)"
@@ -251,25 +358,83 @@ def _fix_for(key: str, err: dict) -> str:
 
 def _expand_grids(config: ModelsConfig, path: Path) -> ModelsConfig:
     """Each entry with a grid in its params becomes its named variants."""
-    from trading_assets.agents.registry import one_value_params, validate_params
-
     models, dropped = [], 0
     for i, model in enumerate(config.models):
-        where = f"{path}: models[{i}] ({model.signature})"
-        params = _thaw(model.params)
-        one_value = one_value_params(model.agent)
-        if not model.constraints and not any(is_axis(params.get(k)) for k in one_value):
+        grid = _variants(model, f"{path}: models[{i}]")
+        if grid is None:
             models.append(model)
             continue
-        grid = expand(model.signature, params, one_value, model.constraints, where=where)
         dropped += grid.dropped
-        for v in grid.variants:  # named by the entry the user wrote, not its position after
-            validate_params(model.agent, v.params, where=f"{path}: models[{i}] ({v.signature})")
         models += [
             model.model_copy(update={"signature": v.signature, "params": _freeze(v.params)})
             for v in grid.variants
         ]
     return config.model_copy(update={"models": models, "dropped_variants": dropped})
+
+
+def _variants(entry: ModelConfig | StudyConfig, where: str, always: bool = False):
+    """The entry's grid expansion (None: no grid, unless `always`); each variant's params
+    are validated by the agent, named by the entry the user wrote."""
+    from trading_assets.agents.registry import one_value_params, validate_params
+
+    base = entry.name if isinstance(entry, StudyConfig) else entry.signature
+    params = _thaw(entry.params)
+    one_value = one_value_params(entry.agent)
+    if not (always or entry.constraints or any(is_axis(params.get(k)) for k in one_value)):
+        return None
+    grid = expand(base, params, one_value, entry.constraints, where=f"{where} ({base})")
+    for v in grid.variants:
+        validate_params(entry.agent, v.params, where=f"{where} ({v.signature})")
+    return grid
+
+
+def study_specs(config: ModelsConfig, path: str | Path) -> list[StudySpec]:
+    """Each study of the config with its trials as model specs (the config's universe,
+    cash, market data, fees and corporate actions)."""
+    out = []
+    for i, study in enumerate(config.studies):
+        grid = _variants(study, f"{path}: studies[{i}]", always=True)
+        trials = [
+            ModelConfig(signature=v.signature, agent=study.agent, params=v.params)
+            for v in grid.variants
+        ]
+        specs = model_specs(config.model_copy(update={"models": trials}))
+        out.append(
+            StudySpec(
+                name=study.name,
+                trials=tuple(specs),
+                dropped=grid.dropped,
+                start=study.start,
+                end=study.end,
+                walk_forward=study.walk_forward,
+                pbo_blocks=study.pbo_blocks,
+            )
+        )
+    return out
+
+
+def _resolve_files(config: ModelsConfig, path: Path) -> ModelsConfig:
+    """Each model's params with the files its agent reads inlined (an agent class may
+    define `resolve_files(params, base_dir, where)`, e.g. llm_trader's prompt template),
+    so a file's bytes are part of the config hash. Unknown agents are left to
+    _check_models, which names them."""
+    from trading_assets.agents.registry import agent_class
+
+    models = []
+    for i, model in enumerate(config.models):
+        try:
+            cls = agent_class(model.agent)
+        except Exception:  # unknown or broken: _check_models says so
+            models.append(model)
+            continue
+        resolve = getattr(cls, "resolve_files", None)
+        if resolve is None:
+            models.append(model)
+            continue
+        where = f"{path}: models[{i}] ({model.signature})"
+        params = resolve(_thaw(model.params), path.parent, where)
+        models.append(ModelConfig.model_validate({**model.model_dump(), "params": params}))
+    return config.model_copy(update={"models": models})
 
 
 def _check_models(config: ModelsConfig, path: Path) -> None:
@@ -283,12 +448,6 @@ def _check_models(config: ModelsConfig, path: Path) -> None:
                 "duplicate signature", where=where, fix="give each model its own signature"
             )
         seen.add(model.signature)
-        if model.start_from is not None and model.start_from.model == model.signature:
-            raise ConfigError(
-                "start_from names the model itself",
-                where=f"{where}: start_from.model",
-                fix="name the model whose stored state this one continues",
-            )
         try:
             validate_params(model.agent, model.params, where=where)
         except TradingAssetsError:

@@ -89,6 +89,10 @@ class ReasonCode(StrEnum):
     PROVIDER_MISMATCH = "provider_mismatch"
     PROVIDER_AUTH_FAILED = "provider_auth_failed"
     PROVIDER_API_KEY_MISSING = "provider_api_key_missing"
+    # An llm_trader whose provider failed mid-day under `on_failure: hold`: no trades.
+    LLM_TRADER_HELD = "llm_trader_held"
+    # An llm_trader day on or before its model's knowledge_cutoff: it may remember the day.
+    BEFORE_KNOWLEDGE_CUTOFF = "before_knowledge_cutoff"
     # Neither lane produced a signal: always the last code of BothSignalsUnavailable.
     BOTH_SIGNALS_UNAVAILABLE = "both_signals_unavailable"
 

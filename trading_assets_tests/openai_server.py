@@ -3,6 +3,7 @@
 Runs in a thread on 127.0.0.1 with an ephemeral port. Replies are scripted per request
 (`script(...)` queues them; `default` answers once the queue is empty), and every
 request is recorded with its headers and JSON body so tests can check what was sent.
+Answers may carry function calls (`Reply.tool_calls`) for tool-calling agents.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import dataclasses
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,21 +32,51 @@ class Reply:
     echo: str | None = None
 
     @classmethod
-    def content(cls, text: str, model: str = "test-model") -> Reply:
-        """A well-formed chat completion whose message content is `text`."""
+    def content(
+        cls, text: str | None, model: str = "test-model", usage: tuple[int, int] = (1, 1)
+    ) -> Reply:
+        """A well-formed chat completion whose message content is `text`; `usage` is its
+        (prompt_tokens, completion_tokens)."""
+        return cls._message({"role": "assistant", "content": text}, "stop", model, usage)
+
+    @classmethod
+    def tool_calls(
+        cls,
+        *calls: tuple[str, Any],
+        content: str | None = None,
+        usage: tuple[int, int] = (1, 1),
+    ) -> Reply:
+        """An answer calling tools: each call is (name, arguments); a dict is sent as its
+        JSON text, a str as it is (so a test can send malformed JSON)."""
+        tool_calls = [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+            }
+            for i, (name, args) in enumerate(calls)
+        ]
+        message = {"role": "assistant", "content": content, "tool_calls": tool_calls}
+        return cls._message(message, "tool_calls", "test-model", usage)
+
+    @classmethod
+    def _message(
+        cls, message: dict[str, Any], finish: str, model: str, usage: tuple[int, int]
+    ) -> Reply:
         payload = {
             "id": "chatcmpl-test",
             "object": "chat.completion",
             "created": 0,
             "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {
+                "prompt_tokens": usage[0],
+                "completion_tokens": usage[1],
+                "total_tokens": usage[0] + usage[1],
+            },
         }
         return cls(
             body=json.dumps(payload).encode(), headers=(("Content-Type", "application/json"),)
@@ -108,11 +140,20 @@ class _State:
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
+    responder: Callable[[Any], Reply] | None = None
+    in_flight: int = 0
+    peak_in_flight: int = 0
 
 
 class OpenAIServer:
-    def __init__(self, default: Reply | None = None):
-        self._state = _State(default=default or Reply.rating("HOLD"))
+    """`responder`, when given, answers each request from its JSON body once the scripted
+    queue is empty (instead of `default`): replies that depend on the conversation, for
+    concurrent clients whose requests interleave."""
+
+    def __init__(
+        self, default: Reply | None = None, responder: Callable[[Any], Reply] | None = None
+    ):
+        self._state = _State(default=default or Reply.rating("HOLD"), responder=responder)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self._state))
         self._server.daemon_threads = True
         # A short poll interval keeps shutdown (and so each test's teardown) fast.
@@ -132,6 +173,12 @@ class OpenAIServer:
     def requests(self) -> list[RecordedRequest]:
         with self._state.lock:
             return list(self._state.requests)
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests the server was answering at the same time."""
+        with self._state.lock:
+            return self._state.peak_in_flight
 
     def script(self, *replies: Reply) -> None:
         """Queue replies for the next requests, in order."""
@@ -176,7 +223,21 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                         "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
                     )
                 )
-                reply = state.queue.popleft() if state.queue else state.default
+                if state.queue:
+                    reply = state.queue.popleft()
+                elif state.responder is not None and isinstance(body, dict):
+                    reply = state.responder(body)
+                else:
+                    reply = state.default
+                state.in_flight += 1
+                state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+            try:
+                self._reply(reply)
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+
+        def _reply(self, reply: Reply) -> None:
             if self.path != CHAT_PATH:
                 reply = Reply.error(404, f"no route {self.path}")
             reply = reply.for_request(dict(self.headers.items()))

@@ -18,7 +18,11 @@ import pandas as pd
 import pytest
 
 from trading_assets.analytics.activity import activity
-from trading_assets.analytics.benchmark import buy_and_hold_returns, total_return_prices
+from trading_assets.analytics.benchmark import (
+    buy_and_hold_returns,
+    total_return_opens,
+    total_return_prices,
+)
 from trading_assets.analytics.metrics import performance
 from trading_assets.market.actions import CorporateAction, CorporateActions
 from trading_assets.market.history import PriceHistory
@@ -32,6 +36,11 @@ DATES = pd.bdate_range("2012-01-02", periods=6)
 def bundled_total_return_prices() -> pd.DataFrame:
     """The bundled closes with the splits and dividends the source derives, compounded."""
     return total_return_prices(BundledSource().load())
+
+
+@functools.cache
+def bundled_total_return_opens() -> pd.DataFrame:
+    return total_return_opens(BundledSource().load())
 
 
 def series(values) -> pd.Series:
@@ -52,7 +61,9 @@ def demo_returns(tmp_path_factory) -> dict[str, pd.Series]:
 def realistic():
     prices = bundled_total_return_prices()
     model = prices["IBM"].pct_change().dropna()
-    bench = buy_and_hold_returns(prices, ["AAPL", "MSFT"], dates=model.index)
+    bench = buy_and_hold_returns(
+        prices, ["AAPL", "MSFT"], dates=model.index, opens=bundled_total_return_opens()
+    )
     return model, bench
 
 
@@ -97,7 +108,7 @@ def test_performance_with_realistic_returns_equals_empyrical_to_1e9(realistic):
 
 
 def test_performance_with_demo_model_returns_equals_empyrical_to_1e9(demo_returns):
-    bench = buy_and_hold_returns(bundled_total_return_prices())
+    bench = buy_and_hold_returns(bundled_total_return_prices(), opens=bundled_total_return_opens())
     assert sorted(demo_returns) == ["buy-and-hold", "quant-llm-bollinger", "sma-10-50"]
     for model, r in demo_returns.items():
         r.index = pd.DatetimeIndex(r.index)
@@ -131,8 +142,8 @@ def test_performance_with_known_drawdown_gives_hand_computed_figures():
     assert got.cumulative_return == pytest.approx(0.188)
     assert got.max_drawdown == pytest.approx(1 - 0.792 / 1.1)
     assert (got.max_drawdown_peak, got.max_drawdown_trough) == (DATES[0].date(), DATES[2].date())
-    assert got.annual_return == pytest.approx(1.188 ** (252 / 4) - 1)
-    assert got.calmar == pytest.approx((1.188 ** (252 / 4) - 1) / 0.28)
+    # four days: no annualized return (it would be 1.188 ** (252 / 4) - 1, +5.2 million %)
+    assert got.annual_return is None and got.calmar is None
     assert got.win_rate == 0.5
     assert got.profit_loss_ratio == pytest.approx(0.30 / 0.15)
     sample_std = np.std([0.10, -0.20, -0.10, 0.50], ddof=1)
@@ -142,7 +153,7 @@ def test_performance_with_known_drawdown_gives_hand_computed_figures():
 def test_performance_with_constant_returns_has_no_drawdown_and_no_losses():
     got = performance(series([0.001] * 6))
     assert got.cumulative_return == pytest.approx(1.001**6 - 1)
-    assert got.annual_return == pytest.approx(1.001**252 - 1)
+    assert got.annual_return is None  # six days: under a year
     assert got.annual_volatility == pytest.approx(0.0, abs=1e-12)
     assert got.max_drawdown == 0.0
     assert (got.max_drawdown_peak, got.max_drawdown_trough) == (None, None)
@@ -176,7 +187,9 @@ def test_against_benchmark_with_twice_the_benchmark_gives_beta_two_alpha_zero():
     bench = series([0.01, -0.02, 0.015, 0.005, -0.01])
     got = performance(bench * 2, bench, risk_free=0.0)
     assert got.beta == pytest.approx(2.0)
-    assert got.alpha == pytest.approx(0.0, abs=1e-12)
+    assert got.alpha is None  # annualized: five days are under a year
+    year = pd.Series(np.tile(bench.to_numpy(), 52), index=pd.bdate_range("2012-01-02", periods=260))
+    assert performance(year * 2, year, risk_free=0.0).alpha == pytest.approx(0.0, abs=1e-12)
     bench_total = np.prod(1 + bench.to_numpy()) - 1
     assert got.benchmark_return == pytest.approx(bench_total)
     assert got.excess_return == pytest.approx(np.prod(1 + 2 * bench.to_numpy()) - 1 - bench_total)
@@ -195,7 +208,7 @@ def test_performance_with_no_returns_or_disjoint_benchmark_says_what_is_missing(
 
 def test_buy_and_hold_with_two_symbols_is_the_mean_of_price_relatives():
     prices = pd.DataFrame({"A": [10.0, 11.0, 12.0], "B": [20.0, 20.0, 10.0]}, index=DATES[:3])
-    got = buy_and_hold_returns(prices)
+    got = buy_and_hold_returns(prices, opens=prices)  # opening at the close: day 1 flat
     # value: 1, (1.1 + 1) / 2 = 1.05, (1.2 + 0.5) / 2 = 0.85
     assert got.tolist() == pytest.approx([0.0, 0.05, 0.85 / 1.05 - 1])
 
@@ -204,14 +217,14 @@ def test_buy_and_hold_with_late_symbol_keeps_its_share_in_cash_until_it_trades()
     prices = pd.DataFrame(
         {"A": [10.0, 12.0, 12.0, 12.0], "B": [np.nan, np.nan, 50.0, 100.0]}, index=DATES[:4]
     )
-    got = buy_and_hold_returns(prices)
+    got = buy_and_hold_returns(prices, opens=prices)
     # value: 1, (1.2 + 1) / 2 = 1.1, 1.1 (B bought at 50), (1.2 + 2) / 2 = 1.6
     assert got.tolist() == pytest.approx([0.0, 0.1, 0.0, 1.6 / 1.1 - 1])
 
 
 def test_buy_and_hold_with_bundled_single_symbol_is_its_total_return():
     prices = bundled_total_return_prices()
-    got = buy_and_hold_returns(prices, ["MSFT"])
+    got = buy_and_hold_returns(prices, ["MSFT"], opens=prices)
     adj = prices["MSFT"]
     assert np.prod(1 + got.to_numpy()) - 1 == pytest.approx(adj.iloc[-1] / adj.iloc[0] - 1)
     # total return, not the raw closes (90.81 on 2000-03-01, 27.95 on 2013-03-01, -69 %):
@@ -269,10 +282,58 @@ def test_total_return_prices_compound_a_split_and_a_dividend_by_hand():
 def test_buy_and_hold_with_symbol_without_prices_names_it():
     prices = pd.DataFrame({"A": [10.0, 11.0]}, index=DATES[:2])
     with pytest.raises(ValueError, match="no prices for ZZZ"):
-        buy_and_hold_returns(prices, ["A", "ZZZ"])
+        buy_and_hold_returns(prices, ["A", "ZZZ"], opens=prices)
     prices["B"] = np.nan
     with pytest.raises(ValueError, match="no price at all for B"):
-        buy_and_hold_returns(prices, ["A", "B"])
+        buy_and_hold_returns(prices, ["A", "B"], opens=prices)
+
+
+def test_buy_and_hold_buys_at_the_first_open_so_day_one_has_its_open_to_close_move():
+    closes = pd.DataFrame({"A": [11.0, 12.1], "B": [np.nan, 30.0]}, index=DATES[:2])
+    opens = pd.DataFrame({"A": [10.0, 11.5], "B": [np.nan, 25.0]}, index=DATES[:2])
+    got = buy_and_hold_returns(closes, opens=opens)
+    # A bought at 10: 11 / 10 = 1.1; B (cash until its first open, 25): value (1.1 + 1) / 2
+    # = 1.05 on day 1, then (1.21 + 30 / 25) / 2 = 1.205
+    assert got.tolist() == pytest.approx([0.05, 1.205 / 1.05 - 1])
+
+
+def test_total_return_opens_are_on_the_closes_scale_across_a_split():
+    days = [dt.date(2012, 1, d) for d in (3, 4)]
+    history = PriceHistory.from_frame(
+        pd.DataFrame(
+            {
+                "date": days,
+                "symbol": "A",
+                "open": [98.0, 51.0],
+                "high": 110.0,
+                "low": 40.0,
+                "close": [100.0, 50.0],
+                "volume": 1.0,
+            }
+        ),
+        source="hand",
+        actions=CorporateActions([CorporateAction(symbol="A", ex_date=days[1], split_ratio=2.0)]),
+    )
+    # day 2 opens at 51 after a 2:1 split: 102 on day 1's scale (closes 100, 100)
+    assert total_return_opens(history)["A"].tolist() == pytest.approx([98.0, 102.0])
+
+
+def test_benchmark_figures_are_empyricals_and_annualized_returns_need_a_year(realistic):
+    r, b = realistic
+    got = performance(r, b)
+    active = r - b
+    assert got.tracking_error == pytest.approx(ep.annual_volatility(active), rel=1e-12)
+    assert got.information_ratio == pytest.approx(
+        ep.excess_sharpe(r, b) * math.sqrt(252), rel=1e-12
+    )
+    # mean(active) x 252 = information ratio x tracking error
+    assert got.active_return == pytest.approx(got.information_ratio * got.tracking_error, rel=1e-9)
+    short = performance(r.iloc[:20], b.iloc[:20])
+    assert short.days == 20
+    for name in ("annual_return", "calmar", "alpha", "active_return"):
+        assert getattr(short, name) is None, name
+    assert short.sharpe is not None and short.tracking_error is not None
+    assert performance(r.iloc[:252], b.iloc[:252]).annual_return is not None
 
 
 # -- trading activity -----------------------------------------------------------------

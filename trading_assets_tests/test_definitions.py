@@ -32,6 +32,7 @@ MODEL_DAY = dg.AssetKey("model_day")
 DAILY_PORTFOLIO = dg.AssetKey("daily_portfolio")
 LEADERBOARD = dg.AssetKey("leaderboard")
 METRICS = dg.AssetKey("metrics")
+STUDY = dg.AssetKey("study")
 MODELS = ("m1", "m2", "m3")
 BUNDLED_START, BUNDLED_END = "2000-03-01", "2013-03-01"
 
@@ -93,6 +94,7 @@ def test_asset_graph_with_all_assets_has_the_documented_lineage(asset_graph):
         DAILY_PORTFOLIO,
         METRICS,
         LEADERBOARD,
+        STUDY,
     }
     parents = {
         key: set(asset_graph.get(key).parent_keys) for key in asset_graph.get_all_asset_keys()
@@ -103,6 +105,7 @@ def test_asset_graph_with_all_assets_has_the_documented_lineage(asset_graph):
         DAILY_PORTFOLIO: {MODEL_DAY},
         METRICS: {DAILY_PORTFOLIO},
         LEADERBOARD: {METRICS},
+        STUDY: {MARKET_PRICES},
     }
 
 
@@ -134,6 +137,7 @@ def test_asset_groups_with_each_asset_are_as_documented(asset_graph):
         DAILY_PORTFOLIO: "analytics",
         METRICS: "analytics",
         LEADERBOARD: "analytics",
+        STUDY: "studies",
     }
 
 
@@ -162,6 +166,7 @@ def test_implicit_asset_job_with_all_assets_uses_in_process_executor():
         DAILY_PORTFOLIO,
         METRICS,
         LEADERBOARD,
+        STUDY,
     }
 
 

@@ -207,8 +207,8 @@ def test_endpoint_from_config_with_env_key_resolves_it_and_hides_it():
         repr(HttpChatClient(ep)),
     ]
     assert not any(KEY in text for text in shown)
-    assert ep.cache_identity() == "openai/gpt-4o-mini@openrouter.ai"
-    assert ep.fingerprint().startswith("openai/gpt-4o-mini@openrouter.ai#")
+    assert ep.cache_identity() == "openai/gpt-4o-mini@https://openrouter.ai:443/api/v1"
+    assert ep.fingerprint().startswith("openai/gpt-4o-mini@https://openrouter.ai:443/api/v1#")
 
 
 def test_endpoint_from_config_with_legacy_base_env_uses_it():

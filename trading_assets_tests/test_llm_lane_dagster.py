@@ -56,7 +56,6 @@ MODEL_DAY = dg.AssetKey("model_day")
 START, END = dt.date(2012, 1, 3), dt.date(2012, 6, 29)
 # The failure matrix runs a shorter range that still holds every crossing of the long one.
 FAIL_START = dt.date(2012, 4, 2)
-CACHE_IDENTITY = "test-model@127.0.0.1"
 VOLATILE = ("run_id", "started_at", "completed_at")
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "contracts"
 
@@ -213,7 +212,7 @@ def test_quant_llm_with_healthy_llm_fills_the_lane_and_merges_by_kernel_math(
     assert {d["status"] for d in days} == {"completed"}
     cache = cache_rows(store)
     assert len(cache) == len(signals)
-    assert set(cache["model"]) == {CACHE_IDENTITY}
+    assert set(cache["model"]) == {f"test-model@http://127.0.0.1:{server.port}/v1"}
     assert list(cache["rating"]) == [rating for rating, _ in expected]
     # a quant order stands only where the merged direction agrees with it
     orders = store.query("SELECT date, side FROM orders WHERE model = ?", [MODEL])

@@ -1,8 +1,9 @@
-"""The one scrub of provider text: keys and credential values never leave the LLM lane.
+"""The one scrub of provider text: keys and credential values never reach the store.
 
-Expected texts are written out by hand. The end-to-end proof (a real server echoing the
-Authorization header, the DuckDB bytes, the event log and the metadata scanned) is
-`test_llm_lane_dagster.py::test_quant_llm_with_api_key_keeps_it_out_of_store_logs_...`.
+Expected texts are written out by hand. The end-to-end proofs (a real server echoing the
+key, the DuckDB bytes, the instance and the output scanned) are
+`test_llm_lane_dagster.py::test_quant_llm_with_api_key_keeps_it_out_of_store_logs_...` and
+`test_secrets.py` (every form of the key the scrub knows, through a real CLI backfill).
 """
 
 from __future__ import annotations

@@ -52,3 +52,10 @@ def test_pbo_of_a_trial_better_in_every_period_is_zero():
 def test_pbo_refuses_an_odd_number_of_blocks():
     with pytest.raises(ValueError, match="even number of blocks"):
         pbo_cscv(np.ones((10, 3)), blocks=3)
+
+
+def test_pbo_of_skill_less_trials_is_near_one_half():
+    # 200 trials of pure noise: the in-sample best is as likely below the OOS median as
+    # above it (the paper's null case)
+    noise = np.random.default_rng(7).normal(0.0, 0.01, size=(400, 200))
+    assert 0.4 < pbo_cscv(noise, blocks=8).probability < 0.6

@@ -20,13 +20,16 @@ import pandas as pd
 import pytest
 
 import trading_assets.store.db as store_db
+from trading_assets.analytics.metrics import performance
 from trading_assets.config import FeesConfig, MarketDataConfig, ModelSpec
 from trading_assets.errors import StoreError
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.sources import BundledSource
+from trading_assets.runs.metrics import compute_metrics
 from trading_assets.runs.model import run_model
 from trading_assets.store.leaderboard import LEADERBOARD_COLUMNS, leaderboard
+from trading_assets.store.metrics import stored_metrics
 from trading_assets.store.results import RESULT_TABLES, ResultStore
 from trading_assets.store.schema import MIGRATIONS
 from trading_assets.vocab import CONTRACT_VERSION
@@ -393,31 +396,39 @@ def test_leaderboard_with_hand_checked_values_returns_documented_columns(stores)
     store.write_results("up", d[:5], {"model_days": up})
     store.write_results("down", d[:2], {"model_days": down})
     store.register_models([spec("never-ran", "bollinger")])
+    # the metrics rows, as the metrics table holds them (the figures' one home)
+    metrics = pd.DataFrame(
+        [
+            {"model": "down", "cumulative_return": -0.1, "annual_return": None,
+             "max_drawdown": 0.1, "sharpe": -11.2, "days": 2, "first_date": d[0],
+             "last_date": d[1], "sortino": None, "fast": None},
+            {"model": "up", "cumulative_return": 0.21, "annual_return": None,
+             "max_drawdown": 0.1, "sharpe": 6.38688, "days": 4, "first_date": d[0],
+             "last_date": d[3], "sortino": 9.5, "fast": 3},
+        ]
+    )  # fmt: skip
 
-    board = leaderboard(store)
-    assert list(board.columns) == LEADERBOARD_COLUMNS
+    board = leaderboard(store, metrics)
+    assert list(board.columns) == [*LEADERBOARD_COLUMNS, "sortino", "fast"]
     assert board["model"].tolist() == ["up", "down"]  # best total return first
     top = board.iloc[0].to_dict()
     assert top["agent"] == "buy_and_hold"
-    assert top["final_value"] == 1210.0
-    assert top["total_return"] == pytest.approx(0.21)
-    assert top["max_drawdown"] == pytest.approx(0.1)
-    assert top["trading_days"] == 4
+    assert top["final_value"] == 1210.0  # the last day that counts (the 5th failed)
+    assert (top["total_return"], top["max_drawdown"], top["sharpe"]) == (0.21, 0.1, 6.38688)
+    assert top["trading_days"] == 4 and top["sortino"] == 9.5 and top["fast"] == 3
     assert (top["first_date"], top["last_date"]) == ("2012-01-03", "2012-01-06")
     assert (top["degraded_days"], top["failed_days"]) == (1, 1)
-    assert top["annualized_return"] == pytest.approx(1.21 ** (252 / 4) - 1)  # 252 sessions a year
-    # By hand over the returns 0, 0.1, -0.1, 0.2222 (failed day left out): mean excess
-    # 0.0555556 - 0.02/252, sample std 0.137885, x sqrt(252) = 6.38688.
-    assert top["sharpe"] == pytest.approx(6.38688, abs=1e-5)
     bottom = board.iloc[1].to_dict()
-    assert bottom["total_return"] == pytest.approx(-0.1)
-    assert bottom["max_drawdown"] == pytest.approx(0.1)
-    assert (bottom["trading_days"], bottom["failed_days"]) == (2, 0)
+    assert (bottom["total_return"], bottom["trading_days"], bottom["failed_days"]) == (-0.1, 2, 0)
+    # the hand-checked Sharpe above, over the returns 0, 0.1, -0.1, 0.2222 (the failed
+    # day left out): mean excess 0.0555556 - 0.02/252, sample std 0.137885, x sqrt(252)
+    r = pd.Series([0.0, 0.1, -0.1, 1210.0 / 990.0 - 1], index=pd.DatetimeIndex(d[:4]))
+    assert performance(r).sharpe == pytest.approx(6.38688, abs=1e-5)
 
 
 def test_leaderboard_with_real_run_matches_stored_values(store):
     run_model(store, "bh", DAYS)
-    board = leaderboard(store).set_index("model")
+    board = leaderboard(store, compute_metrics(store).frame).set_index("model")
     days = rows(store, "model_days", "bh")
     assert board.loc["bh", "final_value"] == days["portfolio_value"].iloc[-1]
     assert board.loc["bh", "total_return"] == pytest.approx(days["cumulative_return"].iloc[-1])
@@ -427,8 +438,9 @@ def test_leaderboard_with_real_run_matches_stored_values(store):
 
 
 def test_leaderboard_with_empty_store_has_columns_and_no_rows(stores):
-    board = leaderboard(ResultStore(stores.new("empty")))
-    assert list(board.columns) == LEADERBOARD_COLUMNS
+    empty = ResultStore(stores.new("empty"))
+    board = leaderboard(empty, stored_metrics(empty))
+    assert list(board.columns)[: len(LEADERBOARD_COLUMNS)] == LEADERBOARD_COLUMNS
     assert board.empty
 
 

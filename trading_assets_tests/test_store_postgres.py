@@ -217,3 +217,16 @@ def test_legacy_import_into_postgres_stores_what_it_stores_in_a_duckdb_file(pg_s
         }  # fmt: skip
         assert rows["postgres"] == rows["duckdb"], table
         assert rows["postgres"], table
+
+
+def test_every_migration_gives_postgres_the_columns_and_types_of_a_duckdb_file(pg_stores, tmp_path):
+    from trading_assets.store.analytics import table_shape
+
+    stores = [ResultStore(tmp_path / "s.duckdb"), ResultStore(pg_stores.new())]
+    listed = "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
+    listed += "current_database() AND table_schema = current_schema() ORDER BY 1"
+    tables = [list(store.query(listed)["table_name"]) for store in stores]
+    assert tables[0] == tables[1] and "metrics" in tables[0] and "listings" in tables[0]
+    for table in tables[0]:
+        duckdb_file, on_postgres = (table_shape(store, table) for store in stores)
+        assert on_postgres == duckdb_file, table  # (column, DuckDB type) list, 0 rows

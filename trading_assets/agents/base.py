@@ -18,7 +18,7 @@ from trading_assets.errors import ConfigError
 from trading_assets.kernel.merge import MergeResult
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.orders import Order
-from trading_assets.portfolio.step import PortfolioState
+from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,9 @@ class Signal:
 class Decision:
     orders: tuple[Order, ...] = ()
     signals: tuple[Signal, ...] = ()
+    # the day's own degradation (e.g. an LLM trader that held after its provider failed):
+    # reason codes that make the model-day degraded_success even without signals
+    reason_codes: tuple[str, ...] = ()
 
 
 NO_DECISION = Decision()
@@ -51,6 +54,7 @@ class AgentContext:
     signature: str
     universe: tuple[str, ...]
     services: dict[str, Any] = field(default_factory=dict)  # e.g. "llm_lane", "replay_book"
+    fees: Fees = NO_FEES  # the costs the engine fills with (an agent quoting fills needs them)
 
 
 class Agent(Protocol):
@@ -65,13 +69,16 @@ def parse_params(cls: type, name: str, params: Mapping[str, Any], *, where: str 
     try:  # plain dicts and lists: strict types refuse the frozen views a ModelSpec holds
         return cls.Params(**_plain(params))
     except ValidationError as exc:
+        errors = exc.errors(include_input=False)
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in errors
         )
+        # a validator may say what to do (e.g. llm/endpoint.py: a key pasted into the config)
+        fixes = [e["ctx"]["fix"] for e in errors if "fix" in e.get("ctx", {})]
         raise ConfigError(
             f"invalid params for agent {name!r}: {problems}",
             where=where,
-            fix=f"see the {name} agent's parameters in README (Agents)",
+            fix=fixes[0] if fixes else f"see the {name} agent's parameters in README (Agents)",
         ) from None
 
 

@@ -8,7 +8,6 @@ endpoint the lane is absent by design: quant-only, not degraded, and data_qualit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
@@ -17,7 +16,7 @@ from trading_assets.agents.base import AgentContext, AgentParams, Decision, Sign
 from trading_assets.agents.quant import Bollinger, BuyAndHold, SmaCrossover
 from trading_assets.errors import ConfigError
 from trading_assets.kernel.merge import merge
-from trading_assets.llm.endpoint import LLMParams
+from trading_assets.llm.endpoint import LLMParams, no_inline_key
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.step import PortfolioState
 
@@ -43,12 +42,7 @@ class QuantLLM:
         @field_validator("llm", mode="before")
         @classmethod
         def _no_inline_key(cls, value: Any) -> Any:
-            if isinstance(value, Mapping) and "api_key" in value:
-                raise ValueError(
-                    "llm.api_key is not allowed (it would be stored with the "
-                    "model): name an environment variable in llm.api_key_env"
-                )
-            return value
+            return no_inline_key(value)
 
         @model_validator(mode="after")
         def _valid_quant(self) -> QuantLLM.Params:

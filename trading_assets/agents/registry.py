@@ -18,11 +18,12 @@ _BY_NAME = {"replay": "trading_assets.legacy.replay:Replay"}
 
 
 def _builtins() -> dict[str, type]:
+    from trading_assets.agents.llm_trader import LLMTrader
     from trading_assets.agents.quant import Bollinger, BuyAndHold, SmaCrossover
     from trading_assets.agents.quant_llm import QuantLLM
 
     agents: dict[str, type | EntryPoint] = {
-        a.name: a for a in (BuyAndHold, SmaCrossover, Bollinger, QuantLLM)
+        a.name: a for a in (BuyAndHold, SmaCrossover, Bollinger, QuantLLM, LLMTrader)
     }
     for name, value in _BY_NAME.items():
         agents[name] = EntryPoint(name=name, value=value, group=ENTRY_POINT_GROUP)

@@ -1,17 +1,20 @@
 """The default benchmark: buy and hold the model's universe, equal weight, total return.
 
-`buy_and_hold_returns` is pure: it takes total-return prices (adjusted for splits and
-dividends) as a wide frame, one column per symbol, indexed by date.
-`total_return_prices(history)` builds them from a source's raw closes and its corporate
-actions (`PriceHistory.actions`), the same splits and dividends the simulation applies,
-so every source with actions gets a total-return benchmark (the bundled one reproduces
-bokeh-sampledata's `adj_close` returns).
+`buy_and_hold_returns` is pure: it takes total-return closes and opens (adjusted for
+splits and dividends) as wide frames, one column per symbol, indexed by date.
+`total_return_prices(history)` and `total_return_opens(history)` build them from a
+source's raw bars and its corporate actions (`PriceHistory.actions`), the same splits and
+dividends the simulation applies, so every source with actions gets a total-return
+benchmark (the bundled one reproduces bokeh-sampledata's `adj_close` returns).
 
-The benchmark puts 1/N of its capital into each symbol at the first date's close and never
-rebalances, so its value is the mean of each symbol's price relative to its buying price.
-Its first day's return is 0. A symbol not yet trading on the first date (GOOG before
-2004-08-19 in the bundled data) keeps its 1/N in cash until its first close, then buys
-in there. A missing price later is carried forward from the symbol's last one.
+The benchmark is held over the account's own period, from the same first open: a model
+starts with its cash at its first day's open, so the benchmark puts 1/N of the same
+capital into each symbol at that open and never rebalances. Its value at a close is the
+mean of each symbol's total-return close relative to its buying open, and its first
+day's return is that day's open-to-close move (not 0). A symbol not yet trading on the
+first date (GOOG before 2004-08-19 in the bundled data) keeps its 1/N in cash until its
+first open, then buys in there, as the buy_and_hold agent does. A missing close later is
+carried forward from the symbol's last one; a bar without an open buys at its close.
 """
 
 from __future__ import annotations
@@ -28,30 +31,37 @@ def buy_and_hold_returns(
     prices: pd.DataFrame,
     universe: Sequence[str] | None = None,
     dates: Sequence | None = None,
+    *,
+    opens: pd.DataFrame,
 ) -> pd.Series:
     """Daily returns of an equal-weight buy-and-hold of `universe` (default: every column)
-    over `dates` (default: every row), named 'benchmark'."""
+    over `dates` (default: every row), bought at the first open (`opens`, the same shape
+    as the closes `prices`), named 'benchmark'."""
     symbols = list(universe) if universe is not None else list(prices.columns)
-    missing = [s for s in symbols if s not in prices.columns]
+    missing = [s for s in symbols if s not in prices.columns or s not in opens.columns]
     if missing:
         raise ValueError(
             f"no prices for {', '.join(missing)}; the benchmark needs every symbol of the "
-            "universe (pass prices with one column per symbol)"
+            "universe (pass closes and opens with one column per symbol)"
         )
-    frame = prices[symbols].sort_index()
-    frame.index = pd.DatetimeIndex(frame.index)
-    if dates is not None:
-        frame = frame.reindex(pd.DatetimeIndex(sorted(dates)))
-    bought_at = frame.bfill().iloc[0] if len(frame) else pd.Series(dtype=float)
+    close, open_ = (_frame(f, symbols, dates) for f in (prices, opens))
+    open_ = open_.reindex(close.index).fillna(close)
+    bought_at = open_.bfill().iloc[0] if len(close) else pd.Series(dtype=float)
     never = [s for s in symbols if pd.isna(bought_at.get(s))]
-    if len(frame) == 0 or never:
+    if len(close) == 0 or never:
         raise ValueError(
             f"no price at all for {', '.join(never) or 'any symbol'} between the "
             "benchmark's first and last date; pass prices covering the model's dates"
         )
-    value = (frame.ffill() / bought_at).fillna(1.0).mean(axis=1)
-    returns = value.pct_change().fillna(0.0)
+    value = (close.ffill() / bought_at).fillna(1.0).mean(axis=1)
+    returns = value / value.shift(1, fill_value=1.0) - 1.0
     return returns.rename("benchmark")
+
+
+def _frame(prices: pd.DataFrame, symbols: list[str], dates: Sequence | None) -> pd.DataFrame:
+    frame = prices[symbols].sort_index()
+    frame.index = pd.DatetimeIndex(frame.index)
+    return frame if dates is None else frame.reindex(pd.DatetimeIndex(sorted(dates)))
 
 
 def total_return_prices(history: PriceHistory) -> pd.DataFrame:
@@ -82,3 +92,12 @@ def total_return_prices(history: PriceHistory) -> pd.DataFrame:
             adjusted[row, j], previous = level, row
     index = pd.DatetimeIndex(pd.to_datetime(list(history.dates)))
     return pd.DataFrame(adjusted, index=index, columns=list(history.symbols))
+
+
+def total_return_opens(history: PriceHistory) -> pd.DataFrame:
+    """Each symbol's open on the total-return scale of `total_return_prices`: a day's open
+    and close are in the same shares (the day's actions happen before the open), so the
+    open is the total-return close times the raw open / close. NaN where either is missing."""
+    closes = total_return_prices(history)
+    ratio = np.asarray(history.open, dtype=float) / np.asarray(history.close, dtype=float)
+    return closes * ratio

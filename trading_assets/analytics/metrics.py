@@ -3,7 +3,7 @@
 Every formula empyrical-reloaded has comes from it: cumulative and annual return, annual
 volatility, Sharpe, Sortino, maximum drawdown, Calmar, alpha and beta. What it lacks is
 written here, one line each: the drawdown's peak and trough dates, win rate,
-profit/loss ratio and excess return.
+profit/loss ratio, excess return, active return and tracking error.
 
 Conventions:
 - `returns` are simple daily returns in date order (`model_days.daily_return`: a model's
@@ -16,6 +16,18 @@ Conventions:
 - `max_drawdown` is a positive fraction (0.25 = a 25 % fall from the peak); empyrical
   reports it negative.
 - An undefined figure (no volatility, no losing day, too few days) is None, never inf.
+- Under a year (fewer than 252 days) the figures that extrapolate a return to a year
+  (ANNUALIZED_RETURNS: annual return, Calmar, alpha, active return) are None: a 20-day
+  run's "annual return" of 581 % is noise. Volatility, tracking error, Sharpe, Sortino
+  and the information ratio scale daily figures by sqrt(252) and are kept at any length.
+  People's tables show such a None as SHORT_RUN.
+- Against a benchmark b (its daily returns over the model's dates): excess return is the
+  difference of the cumulative returns; active return is the annualized mean daily
+  active return, mean(r - b) x 252; tracking error is annual_volatility(r - b); the
+  information ratio is empyrical's excess_sharpe x sqrt(252) (= active return / tracking
+  error).
+- Risk-free rate: Sharpe and Sortino subtract rf / 252 a day, while the simulated cash
+  earns 0, so an all-cash model has a negative excess return over the rate.
 """
 
 from __future__ import annotations
@@ -30,6 +42,9 @@ from pydantic import BaseModel, ConfigDict
 
 PERIODS_PER_YEAR = 252
 DEFAULT_RISK_FREE = 0.02
+MIN_DAYS_TO_ANNUALIZE = PERIODS_PER_YEAR  # a year of sessions
+ANNUALIZED_RETURNS = ("annual_return", "calmar", "alpha", "active_return")
+SHORT_RUN = "(<1y)"  # shown in place of an ANNUALIZED_RETURNS figure of a run under a year
 
 
 class Drawdown(BaseModel):
@@ -62,6 +77,9 @@ class Performance(BaseModel):
     profit_loss_ratio: float | None
     benchmark_return: float | None = None
     excess_return: float | None = None
+    active_return: float | None = None
+    tracking_error: float | None = None
+    information_ratio: float | None = None
     alpha: float | None = None
     beta: float | None = None
 
@@ -97,6 +115,8 @@ def performance(
     }
     if benchmark is not None:
         figures |= against_benchmark(r, _clean(benchmark), daily_rf)
+    if len(r) < MIN_DAYS_TO_ANNUALIZE:
+        figures |= dict.fromkeys(ANNUALIZED_RETURNS)
     return Performance(**figures)
 
 
@@ -105,9 +125,18 @@ def equity(returns: pd.Series, starting_value: float = 1.0) -> pd.Series:
     return ep.cum_returns(_clean(returns), starting_value=starting_value)
 
 
-def underwater(values: pd.Series) -> pd.Series:
-    """Each day's fall from the running peak of `values`, as a positive fraction."""
-    return 1.0 - values / values.cummax()
+def running_peak(values: pd.Series, start: float | None = None) -> pd.Series:
+    """The highest of `values` so far, and of `start` (the value before the first one: a
+    model's initial cash, or its stored peak before a run) when given."""
+    peak = values.cummax()
+    return peak if start is None else peak.clip(lower=start)
+
+
+def underwater(values: pd.Series, start: float | None = None) -> pd.Series:
+    """Each day's fall from the running peak of `values` (from `start`, see running_peak),
+    as a positive fraction: the one home of a drawdown (daily_portfolio, the model-day
+    metadata, the drawdown plot and `max_drawdown` all come from it)."""
+    return 1.0 - values / running_peak(values, start)
 
 
 def drawdown(returns: pd.Series) -> Drawdown:
@@ -144,7 +173,8 @@ def profit_loss_ratio(returns: pd.Series) -> float | None:
 
 
 def against_benchmark(returns: pd.Series, benchmark: pd.Series, daily_rf: float) -> dict:
-    """Alpha (annualized), beta and excess cumulative return over the common dates."""
+    """Alpha (annualized), beta, excess cumulative return, active return, tracking error
+    and information ratio over the common dates."""
     common = returns.index.intersection(benchmark.index)
     if len(common) < 2:
         raise ValueError(
@@ -156,9 +186,15 @@ def against_benchmark(returns: pd.Series, benchmark: pd.Series, daily_rf: float)
         r.to_numpy(), b.to_numpy(), risk_free=daily_rf, annualization=PERIODS_PER_YEAR
     )
     bench_total = float(ep.cum_returns_final(b))
+    active = r - b
     return {
         "benchmark_return": bench_total,
         "excess_return": float(ep.cum_returns_final(r)) - bench_total,
+        "active_return": _finite(active.mean() * PERIODS_PER_YEAR),
+        "tracking_error": _finite(ep.annual_volatility(active, annualization=PERIODS_PER_YEAR)),
+        "information_ratio": _finite(
+            ep.excess_sharpe(r.to_numpy(), b.to_numpy()) * math.sqrt(PERIODS_PER_YEAR)
+        ),
         "alpha": _finite(alpha),
         "beta": _finite(beta),
     }
@@ -184,16 +220,26 @@ def _date(value) -> dt.date:
 PERCENT_COLUMNS = (
     "risk_free_rate", "cumulative_return", "total_return", "annual_return",
     "annualized_return", "annual_volatility", "max_drawdown", "win_rate",
-    "benchmark_return", "excess_return", "alpha", "exposure", "daily_return", "drawdown",
+    "benchmark_return", "excess_return", "active_return", "tracking_error", "alpha",
+    "exposure", "daily_return", "drawdown",
 )  # fmt: skip
+# The leaderboard's names of ANNUALIZED_RETURNS figures (it says annualized_return).
+_SHORT_RUN_COLUMNS = (*ANNUALIZED_RETURNS, "annualized_return")
 
 
 def with_percentages(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
-    """A copy of `frame` whose PERCENT_COLUMNS read as '12.34%' (blank when undefined)."""
+    """A copy of `frame` whose PERCENT_COLUMNS read as '12.34%' (blank when undefined),
+    and whose ANNUALIZED_RETURNS of a run under a year (a `days` or `trading_days` column
+    below 252) read SHORT_RUN."""
     shown = frame.copy()
     for column in shown.columns.intersection(PERCENT_COLUMNS):
         shown[column] = [
             "" if value is None or pd.isna(value) else f"{value:.{decimals}%}"
             for value in shown[column]
         ]
+    days = next((shown[c] for c in ("days", "trading_days") if c in shown.columns), None)
+    if days is not None:
+        short = days.astype(float) < MIN_DAYS_TO_ANNUALIZE
+        for column in shown.columns.intersection(_SHORT_RUN_COLUMNS):
+            shown[column] = shown[column].astype(object).where(~short, SHORT_RUN)
     return shown

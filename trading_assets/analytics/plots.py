@@ -11,6 +11,7 @@ import io
 from collections.abc import Mapping
 
 import matplotlib.dates as mdates
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -36,10 +37,11 @@ def equity_png(
     return _png(fig)
 
 
-def drawdown_png(values: pd.Series, title: str = "Drawdown") -> bytes:
-    """How far below its running peak the value was each day (0 % at a new high)."""
+def drawdown_png(values: pd.Series, title: str = "Drawdown", start: float | None = None) -> bytes:
+    """How far below its running peak the value was each day (0 % at a new high); the
+    peak starts at `start` (the initial cash) when given, as daily_portfolio's does."""
     fig, ax = _figure(title)
-    falls = -underwater(_dated(values))
+    falls = -underwater(_dated(values), start)
     ax.fill_between(falls.index, falls.to_numpy(), 0.0, color="tab:red", alpha=0.35, linewidth=0)
     ax.plot(falls, color="tab:red", linewidth=0.8)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))  # decimals to suit shallow falls
@@ -92,3 +94,24 @@ def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def heatmap_png(trials: pd.DataFrame, x: str, y: str, value: str, title: str) -> bytes:
+    """`value` over two parameters of a study's trials; where other parameters vary too,
+    each cell shows the best trial of that (x, y) pair."""
+    grid = trials.pivot_table(index=y, columns=x, values=value, aggfunc="max").sort_index()
+    grid = grid.sort_index(axis=1)
+    fig = Figure(figsize=(1.2 + 0.8 * len(grid.columns), 1.2 + 0.5 * len(grid)), dpi=DPI)
+    fig.set_layout_engine("constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(grid.to_numpy(dtype=float), cmap="RdYlGn", aspect="auto", origin="lower")
+    ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
+    ax.set_yticks(range(len(grid.index)), [str(i) for i in grid.index])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title, loc="left", fontsize="medium")
+    for (row, col), cell in np.ndenumerate(grid.to_numpy(dtype=float)):
+        if np.isfinite(cell):
+            ax.text(col, row, f"{cell:.2f}", ha="center", va="center", fontsize="small")
+    fig.colorbar(image, ax=ax, label=value)
+    return _png(fig)

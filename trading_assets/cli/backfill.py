@@ -60,15 +60,22 @@ from trading_assets.vocab import DayStatus, JobStatus
 ANALYTICS = [daily_portfolio, metrics, leaderboard]  # rebuilt after a completed job
 
 
-def materialize_here(instance: dg.DagsterInstance, store: ResultStore, assets: list) -> None:
+def materialize_here(
+    instance: dg.DagsterInstance,
+    store: ResultStore,
+    assets: list,
+    partition_key: str | None = None,
+) -> None:
     """Materialize cheap unpartitioned assets in this process; the run is recorded in the
     instance like any other (visible in the UI)."""
+    from trading_assets.defs.definitions import resources
     from trading_assets.defs.resources.store import StoreResource
 
     result = dg.materialize(
         assets,
         instance=instance,
-        resources={"store": StoreResource(path=str(store.path))},
+        resources={**resources(), "store": StoreResource(path=str(store.path))},
+        partition_key=partition_key,
         tags={"trading_assets/cli": "backfill"},
         # the run's events are in the instance (and the UI); keep the terminal readable
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},

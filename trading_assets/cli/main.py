@@ -117,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import-legacy", help="import an AI-Trader checkout and replay it")
     p.add_argument("root", type=Path)
+    p.add_argument(
+        "--write-models",
+        type=Path,
+        metavar="PATH",
+        help="also write a models YAML whose llm_trader models continue the legacy "
+        "config's enabled agents from their imported state",
+    )
     _output_args(p)
     _store_arg(p)
 
@@ -143,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_parser(sub)
     _store_arg(sub.choices["models"])
+    from trading_assets.cli.study import add_parser as add_study_parser
+
+    add_study_parser(sub)
+    _store_arg(sub.choices["study"])
     return parser
 
 
@@ -154,11 +165,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except TradingAssetsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_scrubbed(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the command said what it cancelled before this
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _scrubbed(text: str) -> str:
+    """An error as printed: without the value of any secret-looking environment variable
+    (OPENAI_API_KEY, the variable a model's llm.api_key_env names when its name ends in
+    KEY, TOKEN, SECRET or PASSWORD), in any form `llm/scrub.py` knows. An error may quote
+    a config value the key was pasted into (an agent name, a symbol)."""
+    import os
+
+    from trading_assets.llm.scrub import environment_secrets, scrub
+
+    return scrub(text, environment_secrets(os.environ))
 
 
 # Commands that only read open the store read-only: they work on a read-only file.
@@ -177,7 +200,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     # what this store's market data covers, and the runs' resources read the same store.
     os.environ[STORE_ENV] = str(path)
 
-    read_only = args.command in READ_ONLY or getattr(args, "action", None) == "list"
+    read_only = args.command in READ_ONLY or getattr(args, "action", None) in ("list", "show")
     # a busy store is waited for; say who holds it rather than hang silently
     wait = StoreWait(report=lambda message: print(message, file=sys.stderr))
     store = ResultStore(path, read_only=read_only, wait=wait)
@@ -229,7 +252,8 @@ def _backfill(args: argparse.Namespace, store) -> int:
     )
     if not ok:
         print(f"  {outcome['error']}\n  details: trading-assets job {outcome['job_id']}")
-    print(render(ranked_leaderboard(store, compute_metrics(store).frame), "table"))
+    board = ranked_leaderboard(store, compute_metrics(store).frame)
+    print(render(board_table(board, "table"), "table"))
     print(
         f"\nstore: {store.path}\nUI: make ui (or DAGSTER_HOME=.dagster_home dagster dev "
         "-w workspace.yaml), then open http://127.0.0.1:3000"
@@ -266,23 +290,45 @@ def _health(args: argparse.Namespace, store) -> int:
 def _leaderboard(args: argparse.Namespace, store) -> int:
     from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 
-    return _print_table(ranked_leaderboard(store, compute_metrics(store).frame), args.format)
+    return _print_table(
+        board_table(ranked_leaderboard(store, compute_metrics(store).frame), args.format),
+        args.format,
+    )
 
 
-# The table shows the headline figures; JSON and CSV carry every column of `metrics`.
+# The leaderboard's table shows these and the parameters; JSON and CSV carry every column.
+LEADERBOARD_TABLE = [
+    "model", "beats_benchmark", "final_value", "total_return", "annualized_return",
+    "max_drawdown", "sharpe", "benchmark_return", "excess_return", "information_ratio",
+    "trading_days", "config_hash",
+]  # fmt: skip
+
+
+def board_table(board, fmt: str):
+    """The leaderboard as `fmt` shows it: the headline columns and parameters in a table."""
+    from trading_assets.store.metrics import param_columns
+
+    return board[[*LEADERBOARD_TABLE, *param_columns(board)]] if fmt == "table" else board
+
+
+# The table shows the headline figures (an annualized return of a run under a year reads
+# (<1y)) and the parameters; JSON and CSV carry every column of `metrics` and them.
 METRICS_TABLE = [
     "model", "cumulative_return", "benchmark_return", "excess_return", "annual_return",
-    "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "risk_free_rate",
+    "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "risk_free_rate", "days",
 ]  # fmt: skip
 
 
 def _metrics(args: argparse.Namespace, store) -> int:
     from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
     from trading_assets.runs.metrics import compute_metrics
+    from trading_assets.store.metrics import param_columns
 
     rate = DEFAULT_RISK_FREE if args.risk_free is None else args.risk_free
     frame = compute_metrics(store, rate, args.model).frame
-    return _print_table(frame[METRICS_TABLE] if args.format == "table" else frame, args.format)
+    if args.format == "table":
+        frame = frame[[*METRICS_TABLE, *param_columns(frame)]]
+    return _print_table(frame, args.format)
 
 
 def _results(args: argparse.Namespace, store) -> int:
@@ -294,7 +340,9 @@ def _results(args: argparse.Namespace, store) -> int:
 def _import_legacy(args: argparse.Namespace, store) -> int:
     from trading_assets.cli.legacy import import_legacy
 
-    return import_legacy(store, args.root, progress=_progress_mode(args))
+    return import_legacy(
+        store, args.root, progress=_progress_mode(args), write_models=args.write_models
+    )
 
 
 def _status(args: argparse.Namespace, store) -> int:
@@ -324,6 +372,12 @@ def _models(args: argparse.Namespace, store) -> int:
     return models(args, store)
 
 
+def _study(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.study import study
+
+    return study(args, store)
+
+
 def _print_table(frame, fmt: str) -> int:
     from trading_assets.cli.output import render
 
@@ -341,6 +395,7 @@ COMMANDS = {
     "status": _status,
     "parity": _parity,
     "models": _models,
+    "study": _study,
     "trigger": _trigger,
     "job": _job,
     "jobs": _jobs,

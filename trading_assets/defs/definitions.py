@@ -7,6 +7,7 @@ import dagster as dg
 from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
+from trading_assets.defs.assets.study import study
 from trading_assets.defs.automation import (
     market_prices_daily,
     models_config_sensor,
@@ -20,7 +21,7 @@ from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
 
-ASSETS = [market_prices, model_day, daily_portfolio, metrics, leaderboard]
+ASSETS = [market_prices, model_day, daily_portfolio, metrics, leaderboard, study]
 
 
 def resources() -> dict:

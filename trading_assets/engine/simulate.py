@@ -24,11 +24,15 @@ import numpy as np
 from trading_assets.agents.base import Agent, Signal
 from trading_assets.config import CorporateActionsMode
 from trading_assets.errors import MarketDataError, TradingAssetsError
+from trading_assets.kernel.quality import worst_state
+from trading_assets.kernel.reasons import PARTIAL_DATA, STALE_DATA
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.actions import ActionEffect, apply_corporate_actions
-from trading_assets.portfolio.orders import DELISTED, NOT_LISTED, OrderResult
-from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState, step
+from trading_assets.portfolio.fills import fill_at_open
+from trading_assets.portfolio.orders import OrderResult
+from trading_assets.portfolio.step import NO_FEES, Fees, PortfolioState
+from trading_assets.vocab import DayStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,8 @@ class DayResult:
     actions: tuple[ActionEffect, ...] = ()
     # listed symbols of the universe without a close today: the day ran on partial data
     missing_symbols: tuple[str, ...] = ()
+    # the agent's own reasons the day is degraded (Decision.reason_codes)
+    agent_reasons: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -57,15 +63,57 @@ class DayResult:
         return (
             bool(self.stale_symbols)
             or bool(self.missing_symbols)
+            or bool(self.agent_reasons)
             or any(s.merged.degraded for s in self.signals)
         )
+
+    # The day's status, reason codes and data quality: computed here only, and stored,
+    # shown and checked from these (store/rows.py, the model-day metadata).
+    @property
+    def status(self) -> DayStatus:
+        if self.failed:
+            return DayStatus.FAILED
+        return DayStatus.DEGRADED_SUCCESS if self.degraded else DayStatus.COMPLETED
+
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        """Every signal's reason codes, the agent's own, and stale_data / partial_data for
+        the day's own valuation, sorted."""
+        codes = {str(c) for s in self.signals for c in s.merged.reason_codes}
+        codes |= set(self.agent_reasons)
+        codes |= {STALE_DATA} if self.stale_symbols else set()
+        codes |= {PARTIAL_DATA} if self.missing_symbols else set()
+        return tuple(sorted(codes))
+
+    @property
+    def data_quality_state(self) -> str | None:
+        """The worst data_quality state of the day: partial_data when a listed symbol had
+        no close (the cause; a stale valuation is one of its effects), else stale_data
+        when a holding was valued at an older close, else the worst of its signals'
+        states (kernel/quality.py: worst_state); None when no signal has one."""
+        if self.missing_symbols:
+            return PARTIAL_DATA
+        if self.stale_symbols:
+            return STALE_DATA
+        return worst_state(
+            [s.merged.data_quality.state for s in self.signals if s.merged.data_quality]
+        )
+
+
+def _day_range(history: PriceHistory, row: int, symbol: str) -> tuple[float, float]:
+    """The day's (low, high) of `symbol`: the bounds of its fill price (the agent never
+    sees them; the fill happens during the day)."""
+    j = history.symbol_index(symbol)
+    return float(history.low[row, j]), float(history.high[row, j])
 
 
 @dataclass(frozen=True, slots=True)
 class StartState:
     state: PortfolioState
     value: float  # the previous day's end value (initial cash on a fresh start)
-    peak: float | None = None  # highest stored end value before the day; None: none stored
+    # the highest of the initial cash and every stored end value before the day (the
+    # running peak a drawdown falls from); None: not known (a hand-made start)
+    peak: float | None = None
 
 
 def simulate(
@@ -88,11 +136,11 @@ def simulate(
             state, effects = _apply_actions(history, row, state, prev_date)
             view = PointInTimeView(history, date)
             decision = agent.decide(view, state)
-            known = [o.symbol for o in decision.orders if o.symbol in history.symbols]
-            opens = {s: view.open(s) for s in known}
-            untradable = {s: _UNTRADABLE[view.listing(s)] for s in known} if known else {}
-            untradable = {s: r for s, r in untradable.items() if r}
-            state, results = step(state, decision.orders, opens, fees, untradable)
+            # the day's low..high caps a slipped fill; the agent never sees it (its tools
+            # quote without it: with slippage, a capped fill can differ from the quote)
+            known = {o.symbol for o in decision.orders if o.symbol in history.symbols}
+            ranges = {s: _day_range(history, row, s) for s in known}
+            state, results = fill_at_open(view, state, decision.orders, fees, ranges)
             closes, stale, positions_value = _valuation(history, row, date, state)
         except TradingAssetsError as exc:
             yield _failed(date, state, prev_value, exc, effects)
@@ -119,11 +167,9 @@ def simulate(
             stale,
             actions=effects,
             missing_symbols=_missing_bars(history, row),
+            agent_reasons=decision.reason_codes,
         )
         prev_value, prev_date = value, date
-
-
-_UNTRADABLE = {"listed": None, "not_listed": NOT_LISTED, "delisted": DELISTED}
 
 
 def _apply_actions(

@@ -21,7 +21,7 @@ from typing import Any
 
 from trading_assets.kernel.lanes import Lane, LaneFailure, LaneSignal
 from trading_assets.kernel.quality import OK, DataQuality, DataQualityIssue, summarize
-from trading_assets.kernel.ratings import rating_for
+from trading_assets.kernel.ratings import action_rating, lane_from_llm_rating, rating_for
 from trading_assets.kernel.reasons import BOTH_SIGNALS_UNAVAILABLE
 
 __all__ = [
@@ -169,3 +169,10 @@ def _degradation(quant: Lane, llm: Lane) -> tuple[tuple[str, ...], Diagnostics, 
                 "error": error,
             }
     return tuple(codes), diagnostics, summarize(issues, not_configured)
+
+
+def action_signal(side: str) -> MergeResult:
+    """A trade an LLM agent made (a legacy replay's, an llm_trader's) as a decision: an
+    LLM-lane signal of its rating, merged LLM-only. The one home of this rule: replay and
+    llm_trader decide with it and the legacy parity check expects it."""
+    return merge(None, lane_from_llm_rating(action_rating(side)))

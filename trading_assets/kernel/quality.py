@@ -69,6 +69,14 @@ def priority(state: str) -> int:
     return _PRIORITY.get(state, _OTHER)
 
 
+def worst_state(states: Sequence[str]) -> str | None:
+    """The worst of several data_quality states (a day's, over its signals): by
+    `priority`, "ok" below any issue, the first of equals; None when there are none."""
+    if not states:
+        return None
+    return min(states, key=lambda state: (state == OK, priority(state)))
+
+
 def summarize(
     issues: Sequence[DataQualityIssue], not_configured: Sequence[str] = ()
 ) -> DataQuality | None:

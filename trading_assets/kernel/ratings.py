@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from trading_assets.kernel.lanes import RATINGS, LaneSignal
 from trading_assets.kernel.reasons import LLM_UNKNOWN_RATING
+from trading_assets.vocab import Rating
 
-__all__ = ["RATINGS", "STRONG_CONFIDENCE", "lane_from_llm_rating", "rating_for"]
+__all__ = ["RATINGS", "STRONG_CONFIDENCE", "action_rating", "lane_from_llm_rating", "rating_for"]
 
 STRONG_CONFIDENCE = 0.7  # at or above: BUY / SELL; below: OVERWEIGHT / UNDERWEIGHT
 
@@ -34,3 +35,8 @@ def lane_from_llm_rating(text: str) -> LaneSignal:
         # rating stays None: the raw answer is not a valid rating; the reason says why.
         return LaneSignal("llm", 0, 0.5, reason_code=LLM_UNKNOWN_RATING)
     return LaneSignal("llm", known[0], known[1], rating=rating)
+
+
+def action_rating(side: str) -> Rating:
+    """The LLM rating a trade an LLM agent made stands for: a buy is BUY, a sell SELL."""
+    return Rating.BUY if side == "buy" else Rating.SELL

@@ -25,6 +25,7 @@ from trading_assets.legacy.layout import LegacyIssue, LegacyLayout, resolve_root
 from trading_assets.legacy.logs import LogRecord, read_log
 from trading_assets.legacy.positions import PositionLine, read_positions
 from trading_assets.legacy.prices import LegacyPriceSource
+from trading_assets.llm.scrub import environment_secrets
 from trading_assets.store.legacy_import import ModelRows, write_import
 from trading_assets.store.results import ResultStore
 from trading_assets.vocab import SYSTEM_CLOCK, Clock
@@ -92,6 +93,7 @@ def import_legacy(
         _issue_rows(None, [*prices.issues, *global_issues], False),
         [_model_rows(m) for m in models],
         clock.now(),
+        secrets=_known_secrets(layout),
     )
     store.register_models(s for s in specs if registered.get(s.signature) != s.config_hash)
     return ImportReport(
@@ -113,6 +115,27 @@ def _initial_cash(layout: LegacyLayout) -> tuple[float | None, list[LegacyIssue]
         return load_config(layout.config_path).agent_config.initial_cash, []
     except LegacyFormatError as exc:  # the registration lines still say the cash
         return None, [_issue_from(exc, str(layout.config_path), "config_rejected")]
+
+
+def _known_secrets(layout: LegacyLayout) -> list[str]:
+    """The keys the checkout's text may hold, to scrub it of: each model's
+    `openai_api_key` in the legacy config, the secret-looking variables of the checkout's
+    `.env` (OPENAI_API_KEY, ...; AI-Trader reads its keys from there) and of our own
+    environment (often the same key). A key known nowhere here cannot be found."""
+    keys: list[str] = []
+    if layout.config_path is not None:
+        try:
+            models = load_config(layout.config_path).models
+        except LegacyFormatError:  # reported by _initial_cash
+            models = []
+        keys += [m.openai_api_key.get_secret_value() for m in models if m.openai_api_key]
+    dotenv = layout.root / ".env"
+    if dotenv.is_file():
+        lines = dotenv.read_text(encoding="utf-8", errors="replace").splitlines()
+        pairs = (line.removeprefix("export ").partition("=") for line in lines)
+        values = {k.strip(): v.strip().strip("'\"") for k, eq, v in pairs if eq}
+        keys += environment_secrets(values)
+    return sorted({*keys, *environment_secrets(os.environ)})
 
 
 def _read_model(layout: LegacyLayout, signature: str, known: frozenset[str]) -> _Model:

@@ -22,8 +22,9 @@ from typing import Any
 
 import pandas as pd
 
+from trading_assets.kernel.merge import action_signal
+from trading_assets.kernel.ratings import action_rating
 from trading_assets.legacy.positions import PositionLine, final_state_by_date
-from trading_assets.legacy.replay import action_rating, action_signal
 from trading_assets.store.parity import (
     parity_tables,
     record_parity,

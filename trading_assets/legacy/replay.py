@@ -15,29 +15,13 @@ import datetime as dt
 from typing import ClassVar
 
 from trading_assets.agents.base import NO_DECISION, AgentContext, AgentParams, Decision, Signal
-from trading_assets.kernel.merge import MergeResult, merge
-from trading_assets.kernel.ratings import lane_from_llm_rating
+from trading_assets.kernel.merge import action_signal
 from trading_assets.legacy.layout import resolve_root
 from trading_assets.legacy.logs import read_log, reasoning_for_day
 from trading_assets.legacy.positions import actions_by_date, read_positions
 from trading_assets.market.view import PointInTimeView
 from trading_assets.portfolio.orders import Order
 from trading_assets.portfolio.step import PortfolioState
-from trading_assets.vocab import Rating
-
-
-def action_rating(side: str) -> Rating:
-    """The LLM rating a legacy buy or sell stands for."""
-    return Rating.BUY if side == "buy" else Rating.SELL
-
-
-def action_signal(side: str) -> MergeResult:
-    """A legacy buy/sell as a decision: an LLM-lane signal of its rating, merged LLM-only.
-
-    The one home of this rule: the replay agent decides with it and the parity check
-    expects it.
-    """
-    return merge(None, lane_from_llm_rating(action_rating(side)))
 
 
 class Replay:

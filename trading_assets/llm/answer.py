@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from trading_assets.kernel.lanes import RATINGS
 from trading_assets.kernel.reasons import LLM_UNPARSEABLE
 from trading_assets.llm.client import LLMError
+from trading_assets.llm.scrub import scrub
 
 __all__ = ["RATINGS", "CachedAnswer", "LLMAnswer", "parse_answer"]
 ANSWER_FIELDS = frozenset({"rating", "rationale"})
@@ -34,16 +36,23 @@ class LLMAnswer:
 
 @dataclass(frozen=True, slots=True)
 class CachedAnswer:
-    """One answer as cached and stored: created_at is naive UTC (DuckDB TIMESTAMP)."""
+    """One answer as cached and stored: created_at is naive UTC (DuckDB TIMESTAMP).
+    rating and rationale are None for an llm_trader's cached response (the whole chat
+    completion is raw_content)."""
 
-    rating: str
-    rationale: str
+    rating: str | None
+    rationale: str | None
     raw_content: str
     created_at: dt.datetime
 
 
-def parse_answer(content: str, where: str | None = None) -> LLMAnswer:
-    """The rating and rationale in `content`; `where` names the endpoint in errors."""
+def parse_answer(
+    content: str, where: str | None = None, secrets: Sequence[str | None] = ()
+) -> LLMAnswer:
+    """The rating and rationale in `content`; `where` names the endpoint in errors.
+
+    What is cut (the error's preview, a long rationale) is scrubbed of `secrets` first, so
+    no part of a key survives the cut; the rest is scrubbed where it is stored."""
     text = content.strip()
     fenced = _FENCE.match(text)
     if fenced:
@@ -51,19 +60,24 @@ def parse_answer(content: str, where: str | None = None) -> LLMAnswer:
     try:
         payload: Any = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except ValueError as exc:
-        raise _unparseable(f"not JSON ({exc})", content, where) from None
+        raise _unparseable(f"not JSON ({exc})", content, where, secrets) from None
     if not isinstance(payload, dict):
-        raise _unparseable(f"a JSON {type(payload).__name__}, not an object", content, where)
+        raise _unparseable(
+            f"a JSON {type(payload).__name__}, not an object", content, where, secrets
+        )
     if set(payload) != ANSWER_FIELDS:
         raise _unparseable(
-            f"fields {sorted(payload)}, expected exactly rating and rationale", content, where
+            f"fields {sorted(payload)}, expected exactly rating and rationale",
+            content,
+            where,
+            secrets,
         )
     rating, rationale = payload["rating"], payload["rationale"]
     if not isinstance(rating, str) or not isinstance(rationale, str):
-        raise _unparseable("rating and rationale must both be strings", content, where)
+        raise _unparseable("rating and rationale must both be strings", content, where, secrets)
     rationale = rationale.strip()
     if len(rationale) > MAX_RATIONALE_CHARS:
-        rationale = rationale[: MAX_RATIONALE_CHARS - 1] + "…"
+        rationale = scrub(rationale, secrets)[: MAX_RATIONALE_CHARS - 1] + "…"
     return LLMAnswer(rating=rating.strip(), rationale=rationale)
 
 
@@ -74,8 +88,10 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _unparseable(problem: str, content: str, where: str | None) -> LLMError:
-    preview = " ".join(content[:120].split())
+def _unparseable(
+    problem: str, content: str, where: str | None, secrets: Sequence[str | None]
+) -> LLMError:
+    preview = " ".join(scrub(content, secrets)[:120].split())
     return LLMError(
         LLM_UNPARSEABLE,
         f"the answer is {problem}: {preview!r}",

@@ -99,6 +99,22 @@ class HttpChatClient:
             self._http = None
 
     def complete(self, messages: Messages) -> str:
+        body = {
+            "model": self.endpoint.model,
+            "messages": [dict(m) for m in messages],
+            "temperature": self.endpoint.temperature,
+            "response_format": {"type": "json_object"},
+        }
+        return _content(self._send(body), self.endpoint.cache_identity())
+
+    def chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST `body` (a whole chat-completions request, e.g. with `tools`) with the same
+        retries; the response's JSON object, whose choices[0].message is an object."""
+        response = self._send(dict(body))
+        return _payload(response, self.endpoint.cache_identity())
+
+    def _send(self, body: dict) -> httpx.Response:
+        """The successful response to `body`, after bounded retries; raises LLMError."""
         ep = self.endpoint
         where = ep.cache_identity()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -111,12 +127,6 @@ class HttpChatClient:
                 where=where,
                 fix=f"set the environment variable {ep.api_key_env} (or llm.api_key_env)",
             )
-        body = {
-            "model": ep.model,
-            "messages": [dict(m) for m in messages],
-            "temperature": ep.temperature,
-            "response_format": {"type": "json_object"},
-        }
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(ep.max_retries + 1),
             retry=tenacity.retry_if_exception_type(_Retry),
@@ -132,7 +142,7 @@ class HttpChatClient:
             raise exc.failure from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    def _post(self, body: dict, headers: dict[str, str], attempt: int) -> str:
+    def _post(self, body: dict, headers: dict[str, str], attempt: int) -> httpx.Response:
         """One request; a retryable failure raises _Retry (with the server's Retry-After)."""
         ep, where = self.endpoint, self.endpoint.cache_identity()
         try:
@@ -156,7 +166,7 @@ class HttpChatClient:
                 fix="check that the server is running and llm.base_url is right",
             ) from None
         if response.is_success:
-            return _content(response, where)
+            return response
         failure = self._status_failure(response, attempt, where)
         if not failure.retryable:
             raise failure
@@ -239,6 +249,25 @@ def _content(response: httpx.Response, where: str) -> str:
             fix="check that llm.base_url points at an OpenAI-compatible /v1 API",
         )
     return content
+
+
+def _payload(response: httpx.Response, where: str) -> dict[str, Any]:
+    """The chat-completion object of a response whose choices[0].message is an object
+    (content and tool_calls are the caller's to read), or llm_unparseable."""
+    try:
+        payload: Any = response.json()
+        message = payload["choices"][0]["message"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        message = None
+    if not isinstance(message, dict):
+        raise LLMError(
+            LLM_UNPARSEABLE,
+            "the response is not a chat completion with a message "
+            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+            where=where,
+            fix="check that llm.base_url points at an OpenAI-compatible /v1 API",
+        )
+    return payload
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from pydantic import (
     create_model,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from trading_assets.errors import ConfigError
 
@@ -33,14 +35,71 @@ DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 LEGACY_BASE_URL_ENV = "OPENAI_API_BASE"  # the legacy simulator's name for the base URL
 
 
+SECRET_IN_CONFIG = "secret_in_config"  # pydantic error type; its ctx["fix"] says what to do
+_KEY_HOME = "the environment variable that llm.api_key_env names (OPENAI_API_KEY by default)"
+
+
+def _secret_in_config(message: str, fix: str) -> PydanticCustomError:
+    """A refusal that must not echo the value (it may be the key), with its own fix."""
+    return PydanticCustomError(SECRET_IN_CONFIG, message, {"fix": fix})
+
+
 def http_url(value: str | None) -> str | None:
-    """An http(s) base URL with a host (never file:// or a bare path), without its last /."""
+    """An http(s) base URL with a host (never file:// or a bare path), without its last /.
+
+    Refused, without echoing the URL: credentials in it (`https://user:key@host`) and a
+    query or fragment (`?api_key=...`): the URL is stored with the model (`models.spec`)
+    and named in errors, so a key in it would leak; the key belongs in the environment."""
     if value is None:
         return None
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http(s) URL such as http://127.0.0.1:8000/v1")
+    if parts.username is not None or parts.password is not None:
+        raise _secret_in_config(
+            "holds credentials (user:key@host), which would be stored with the model",
+            f"remove them from llm.base_url and put the key in {_KEY_HOME}",
+        )
+    if parts.query or parts.fragment or value.strip().endswith(("?", "#")):
+        raise _secret_in_config(
+            "has a query or fragment (?... or #...), which may hold a key and would be "
+            "stored with the model",
+            f"remove it from llm.base_url; a key goes in {_KEY_HOME}",
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in 0-65535
+    except ValueError:
+        raise ValueError("has an invalid port (use a number in 0-65535)") from None
     return value.strip().rstrip("/")
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Prefixes of common API keys (OpenAI, Anthropic, Groq, Hugging Face, GitHub, Google, xAI,
+# Stripe-style publishable and restricted keys).
+_KEY_PREFIXES = ("sk-", "sk_", "gsk_", "hf_", "ghp_", "github_pat_", "AIza", "xai-", "pk_", "rk_")
+
+
+def env_var_name(value: str) -> str:
+    """`api_key_env`: the name of an environment variable, never the key itself.
+
+    Refused, without echoing the value: anything but letters, digits and `_` (not first a
+    digit), a known key prefix, and a long mixed-case name with digits (how keys look;
+    variable names are usually upper case)."""
+    looks_like_key = value.startswith(_KEY_PREFIXES) or (
+        len(value) >= 24
+        and any(c.islower() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+    if looks_like_key or not _ENV_NAME.fullmatch(value):
+        raise _secret_in_config(
+            "looks like an API key, not the name of an environment variable"
+            if looks_like_key
+            else "is not an environment variable name (letters, digits and _)",
+            "put the key in an environment variable (export OPENAI_API_KEY=...) and that "
+            "variable's name in llm.api_key_env",
+        )
+    return value
 
 
 class LLMEndpoint(BaseModel):
@@ -57,11 +116,19 @@ class LLMEndpoint(BaseModel):
     backoff_seconds: float = Field(default=0.5, ge=0)  # doubles per retry
     retry_after_cap_seconds: float = Field(default=30.0, ge=0)  # caps Retry-After and backoff
     temperature: float = Field(default=0.0, ge=0, le=2)
+    # how many models using this base_url a range run simulates at once (their requests
+    # overlap; a model's own days stay in order): runs/model_day.py
+    max_concurrency: int = Field(default=4, ge=1, le=64)
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         return http_url(value)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_var_name(cls, value: str) -> str:
+        return env_var_name(value)
 
     @property
     def host(self) -> str:
@@ -91,8 +158,16 @@ class LLMEndpoint(BaseModel):
         return f"{self.base_url}/chat/completions"
 
     def cache_identity(self) -> str:
-        """`model@host` (plus temperature when not 0): the cache's model column. No key."""
-        identity = f"{self.model}@{self.host}"
+        """`model@scheme://host:port/path` (plus temperature when not 0): the cache's model
+        column. The URL is normalized (lower-case scheme and host, the scheme's default port
+        written out, no trailing /), so two servers on one host (Ollama on :11434, vLLM on
+        :8000) never share answers, and the same server always has one identity. No key."""
+        parts = urlsplit(self.base_url)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host  # IPv6
+        path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
+        identity = f"{self.model}@{parts.scheme.lower()}://{host}:{port}{path}"
         return identity if self.temperature == 0 else f"{identity}?temperature={self.temperature}"
 
     def fingerprint(self) -> str:
@@ -116,13 +191,29 @@ _NOT_IN_MODELS_CONFIG = ("api_key", "require_api_key", "retry_after_cap_seconds"
 LLMParams = create_model(
     "LLMParams",
     __config__=ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False),
-    __validators__={"_http_url": field_validator("base_url")(lambda cls, v: http_url(v))},
+    __validators__={
+        "_http_url": field_validator("base_url")(lambda cls, v: http_url(v)),
+        "_env_var_name": field_validator("api_key_env")(
+            lambda cls, v: v if v is None else env_var_name(v)
+        ),
+    },
     **{
         name: (info.annotation, ...) if name == "model" else (_optional(info), None)
         for name, info in LLMEndpoint.model_fields.items()
         if name not in _NOT_IN_MODELS_CONFIG
     },
 )
+
+
+def no_inline_key(value: Any) -> Any:
+    """An agent's `llm` params, refused when they carry a key (it would be stored with
+    the model's spec): a before-validator of every agent with an `llm` section."""
+    if isinstance(value, Mapping) and "api_key" in value:
+        raise ValueError(
+            "llm.api_key is not allowed (it would be stored with the "
+            "model): name an environment variable in llm.api_key_env"
+        )
+    return value
 
 
 def endpoint_from_config(config: Mapping[str, Any], environ: Mapping[str, str]) -> LLMEndpoint:

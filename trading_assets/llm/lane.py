@@ -22,7 +22,6 @@ from trading_assets.llm.answer import CachedAnswer, parse_answer
 from trading_assets.llm.client import ChatClient, HttpChatClient, LLMError
 from trading_assets.llm.endpoint import LLMEndpoint
 from trading_assets.llm.prompt import build_messages, prompt_hash
-from trading_assets.llm.scrub import scrub
 from trading_assets.market.view import PointInTimeView
 from trading_assets.vocab import SYSTEM_CLOCK, Clock
 
@@ -81,22 +80,23 @@ class LLMLane:
         messages = build_messages(view, symbol, shares_held)
         key = (self.model, prompt_hash(messages))
         cached = self.cache.get(key)
-        if cached is not None:
+        if cached is not None and cached.rating is not None:
             self._hits += 1
             return lane_from_llm_rating(cached.rating), cached.rationale
         self._misses += 1
         try:
-            # Everything the provider said leaves the lane scrubbed: the answer (cached,
-            # stored as reasoning) and every error (stored as source_diagnostics).
-            content = self._scrub(self.client.complete(messages))
-            answer = parse_answer(content, where=self.model)
+            # The answer and errors go to the store as they are: it scrubs what it writes
+            # (after decoding); parse_answer scrubs only what it cuts (a preview, a long
+            # rationale), so that no part of a key is left by the cut.
+            content = self.client.complete(messages)
+            answer = parse_answer(content, where=self.model, secrets=[self.endpoint.secret()])
         except LLMError as exc:
             self._failures[exc.reason_code] += 1
             failure = LaneFailure(
                 source="llm",
                 reason_code=exc.reason_code,
                 data_quality=_DATA_QUALITY.get(exc.reason_code),
-                error=self._scrub(str(exc)),
+                error=str(exc),
             )
             return failure, None
         entry = CachedAnswer(answer.rating, answer.rationale, content, self._clock.now())
@@ -106,9 +106,6 @@ class LLMLane:
         if lane.reason_code is not None:
             self._unknown += 1
         return lane, answer.rationale
-
-    def _scrub(self, text: str) -> str:
-        return scrub(text, [self.endpoint.secret()])
 
     def new_entries(self) -> LLMCache:
         """Answers cached since construction (a copy), for the store."""

@@ -56,9 +56,13 @@ def build_messages(view: PointInTimeView, symbol: str, shares_held: float) -> li
 
 def prompt_hash(messages: Sequence[Mapping[str, str]]) -> str:
     """sha256 hex of the messages as canonical JSON (sorted keys, no spaces, UTF-8)."""
-    canonical = json.dumps(
-        [dict(m) for m in messages], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    return canonical_hash([dict(m) for m in messages])
+
+
+def canonical_hash(value: Any) -> str:
+    """sha256 hex of `value` as canonical JSON (sorted keys, no spaces, UTF-8): the cache
+    key of a prompt, or of a whole chat-completions request (llm_trader)."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -1,7 +1,9 @@
 """The pure daily step: state(D-1) + orders(D) -> state(D).
 
 Contract (the legacy rules, plus optional costs):
-- orders fill in the given order at D's open, adjusted by the slippage model;
+- orders fill in the given order at D's open, adjusted by the slippage model, and
+  capped to D's low..high range when the caller gives it (as backtrader caps a fill at
+  the bar): slippage never fills a buy above the day's high or a sell below its low;
 - whole shares only; quantity 0 is a no-op; a negative quantity is rejected;
 - no shorting: a sell of more shares than held is rejected (insufficient_shares);
 - cash never goes negative: a buy whose cost plus commission exceeds cash is rejected
@@ -57,9 +59,12 @@ def step(
     opens: Mapping[str, float],
     fees: Fees = NO_FEES,
     untradable: Mapping[str, str] | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[PortfolioState, tuple[OrderResult, ...]]:
     """Fill `orders` at the open; return the end-of-day state and one result per order.
-    `untradable` maps a symbol that cannot trade today to its rejection reason."""
+    `untradable` maps a symbol that cannot trade today to its rejection reason; `ranges`
+    maps a symbol to its (low, high) of the day, the bounds of a fill price (a NaN bound
+    is no bound)."""
     if not orders:
         return state, ()
     cash = state.cash
@@ -70,7 +75,8 @@ def step(
         if reason is not None and order.quantity:
             result = OrderResult(order, "rejected", reason=reason)
         else:
-            result = _fill(order, cash, positions.get(order.symbol, 0), opens, fees)
+            bounds = ranges.get(order.symbol) if ranges else None
+            result = _fill(order, cash, positions.get(order.symbol, 0), opens, fees, bounds)
         cash = apply_fill(result, cash, positions)
         results.append(result)
     return PortfolioState(cash=cash, positions=positions), tuple(results)
@@ -96,7 +102,12 @@ def apply_fill(result: OrderResult, cash: float, positions: dict[str, int]) -> f
 
 
 def _fill(
-    order: Order, cash: float, held: int, opens: Mapping[str, float], fees: Fees
+    order: Order,
+    cash: float,
+    held: int,
+    opens: Mapping[str, float],
+    fees: Fees,
+    bounds: tuple[float, float] | None = None,
 ) -> OrderResult:
     if order.quantity == 0:
         return OrderResult(order, "noop")
@@ -115,7 +126,7 @@ def _fill(
     open_price = opens[order.symbol]
     if not (open_price > 0) or math.isinf(open_price):  # NaN fails the comparison
         return OrderResult(order, "rejected", reason=NO_PRICE)
-    price = fees.slippage.fill_price(order.side, open_price)
+    price = _within(fees.slippage.fill_price(order.side, open_price), bounds)
     commission = fees.commission.cost(order.quantity, price)
     if order.side == "sell" and order.quantity > held:
         return OrderResult(order, "rejected", reason=INSUFFICIENT_SHARES)
@@ -123,6 +134,18 @@ def _fill(
     if _cash_after(order, cash, price, commission) < 0:
         return OrderResult(order, "rejected", reason=INSUFFICIENT_CASH)
     return OrderResult(order, "filled", price=price, commission=commission)
+
+
+def _within(price: float, bounds: tuple[float, float] | None) -> float:
+    """`price` capped to the day's (low, high); a missing (NaN) bound does not cap."""
+    if bounds is None:
+        return price
+    low, high = bounds
+    if high == high and price > high:  # NaN != NaN
+        return high
+    if low == low and price < low:
+        return low
+    return price
 
 
 def _cash_after(order: Order, cash: float, price: float, commission: float) -> float:

@@ -8,40 +8,53 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from trading_assets.store.results import ResultStore
+from trading_assets.analytics.metrics import running_peak
+from trading_assets.store.results import ResultStore, counted_day
 from trading_assets.store.schema import MIGRATIONS
 
 # A day's exposure: the share of its value held in positions (0 for an empty book). The
 # one home of the rule: daily_portfolio stores it and the metrics average it.
 EXPOSURE_SQL = "coalesce(d.positions_value / nullif(d.portfolio_value, 0), 0)"
 
-# Running peak and drawdown per model over its whole history, in one statement.
+# Each counted model-day's value, exposure and positions; the running peak and drawdown
+# are added in Python by analytics/metrics.py's `underwater` (the one home of a drawdown).
 DAILY_PORTFOLIO_SQL = f"""
-CREATE OR REPLACE TABLE daily_portfolio AS
 SELECT d.model, d.date, d.portfolio_value, d.cumulative_return,
-       max(d.portfolio_value) OVER w AS running_peak,
-       1 - d.portfolio_value / max(d.portfolio_value) OVER w AS drawdown,
        {EXPOSURE_SQL} AS exposure,
        coalesce(h.n_positions, 0) AS n_positions,
        d.contract_version
 FROM model_days d
 LEFT JOIN (SELECT model, date, count(*) AS n_positions FROM holdings GROUP BY ALL) h
     USING (model, date)
-WHERE d.status <> 'failed'
-WINDOW w AS (PARTITION BY d.model ORDER BY d.date
-             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+WHERE {counted_day("d")}
 ORDER BY d.model, d.date
 """
+DAILY_PORTFOLIO_COLUMNS = (
+    "model", "date", "portfolio_value", "cumulative_return", "running_peak", "drawdown",
+    "exposure", "n_positions", "contract_version",
+)  # fmt: skip
 
 
 def rebuild_daily_portfolio(store: ResultStore) -> tuple[int, int]:
-    """Rebuild daily_portfolio from every model-day; return (rows, models)."""
+    """Rebuild daily_portfolio from every model-day that counts; return (rows, models).
+    A model's running peak starts at its initial cash (as `max_drawdown`'s does)."""
+    initial = {s.signature: s.initial_cash for s in store.model_specs()}
+    frame = store.query(DAILY_PORTFOLIO_SQL)
+    peaks = [
+        running_peak(group["portfolio_value"], initial.get(model))
+        for model, group in frame.groupby("model", sort=False)
+    ]
+    frame["running_peak"] = pd.concat(peaks) if peaks else pd.Series(dtype=float)
+    frame["drawdown"] = 1.0 - frame["portfolio_value"] / frame["running_peak"]
     with store.connect() as con:
-        con.execute(DAILY_PORTFOLIO_SQL)
-        (rows, models) = con.execute(
-            "SELECT count(*), count(DISTINCT model) FROM daily_portfolio"
-        ).fetchone()
-    return rows, models
+        con.register("incoming", frame[list(DAILY_PORTFOLIO_COLUMNS)])
+        con.execute(
+            "CREATE OR REPLACE TABLE daily_portfolio AS SELECT model, CAST(date AS DATE) AS date, "
+            "portfolio_value, cumulative_return, CAST(running_peak AS DOUBLE) AS running_peak, "
+            "CAST(drawdown AS DOUBLE) AS drawdown, exposure, n_positions, contract_version "
+            "FROM incoming ORDER BY model, date"
+        )
+    return len(frame), int(frame["model"].nunique())
 
 
 def replace_leaderboard(store: ResultStore, frame: pd.DataFrame) -> None:
@@ -51,9 +64,9 @@ def replace_leaderboard(store: ResultStore, frame: pd.DataFrame) -> None:
 
 
 def completed_days(store: ResultStore, models: Sequence[str]) -> int:
-    """How many of `models`' model-days are stored and not failed."""
+    """How many of `models`' model-days are stored and count (store/results.py: counted_day)."""
     frame = store.query(
-        "SELECT count(*) AS n FROM model_days WHERE list_contains(?, model) AND status <> 'failed'",
+        f"SELECT count(*) AS n FROM model_days WHERE list_contains(?, model) AND {counted_day()}",
         [list(models)],
     )
     return int(frame["n"].iloc[0])

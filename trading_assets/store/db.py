@@ -154,7 +154,7 @@ def _read_only(path: Path, wait: StoreWait) -> Iterator[duckdb.DuckDBPyConnectio
         migrate(con)
     else:
         con = _open(path, wait, read_only=True)
-        if _version(con) < MIGRATIONS[-1][0]:  # an older schema: migrate once, read again
+        if _pending(con):  # an older schema: migrate once, read again
             con.close()
             with connect(path, wait=wait):
                 pass
@@ -167,22 +167,23 @@ def _read_only(path: Path, wait: StoreWait) -> Iterator[duckdb.DuckDBPyConnectio
 
 @contextmanager
 def _postgres(url: str, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the PostgreSQL store; the first open in a process migrates it
+    """A connection to the PostgreSQL store, migrated first when a migration is missing
     (one migrator at a time under an advisory lock; a reader asks a writer to)."""
     con = None
     try:
         con = postgres.open_cursor(url, read_only=read_only)
-        current = _version(con)
-        if current < MIGRATIONS[-1][0] and not read_only:
-            with postgres.migration_lock(url):
-                migrate(con, on_postgres=True)  # re-reads the version under the lock
-        elif current < MIGRATIONS[-1][0]:  # a reader: a writer migrates, then it reads
-            con.close()
-            with _postgres(url, read_only=False):
-                pass
-            con = postgres.open_cursor(url, read_only=True)
-        elif current > MIGRATIONS[-1][0]:
-            raise _newer(current)
+        applied = _applied(con)
+        if applied and max(applied) > MIGRATIONS[-1][0]:
+            raise _newer(max(applied))
+        if any(version not in applied for version, _, _ in MIGRATIONS):
+            if not read_only:
+                with postgres.migration_lock(url):
+                    migrate(con, on_postgres=True)  # re-reads what is applied, under the lock
+            else:  # a reader: a writer migrates, then it reads
+                con.close()
+                with _postgres(url, read_only=False):
+                    pass
+                con = postgres.open_cursor(url, read_only=True)
     except BaseException as exc:
         if con is not None:
             con.close()
@@ -258,14 +259,18 @@ def _os_error(exc: BaseException, path: Path | str) -> StoreError:
     return StoreError(f"cannot use the store: {text}", where=str(path), fix=fix)
 
 
-def _version(con: duckdb.DuckDBPyConnection) -> int:
+def _applied(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The versions of the migrations applied to the store (none: a new store)."""
     try:
-        [(current,)] = con.execute(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations"
-        ).fetchall()
+        return {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
     except duckdb.CatalogException:
-        return 0
-    return current
+        return set()
+
+
+def _pending(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any migration is not applied yet (a read-only open then migrates once)."""
+    applied = _applied(con)
+    return any(version not in applied for version, _, _ in MIGRATIONS)
 
 
 def _newer(current: int) -> StoreError:
@@ -285,15 +290,19 @@ def migrate(con: duckdb.DuckDBPyConnection, *, on_postgres: bool = False) -> int
         "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT now())"
     )
     # fetchall: DuckDB refuses register() while a result is only partly fetched
-    [(current,)] = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+    applied = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
     latest = MIGRATIONS[-1][0]
-    if current > latest:
-        raise _newer(current)
+    if applied and max(applied) > latest:
+        raise _newer(max(applied))
+    # every missing version, in order: a store made by a build that had a later
+    # migration but not an earlier one still gets the earlier one
     for version, name, sql in MIGRATIONS:
-        if version > current:
+        if version not in applied:
             if not on_postgres:
                 con.execute("BEGIN")
-            con.execute(POSTGRES_MIGRATIONS.get(version, sql) if on_postgres else sql)
+            if on_postgres:
+                sql = POSTGRES_MIGRATIONS.get(version) or postgres.for_postgres(sql)
+            con.execute(sql)
             con.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
             )

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from trading_assets.errors import StoreError, TradingAssetsError
-from trading_assets.store.results import ResultStore
+from trading_assets.store.results import ResultStore, counted_day
 from trading_assets.vocab import (
     ACTIVE_JOB_STATUSES,
     CONTRACT_VERSION,
-    FINISHED_STATUSES,
     SYSTEM_CLOCK,
     Clock,
     DayStatus,
@@ -32,7 +31,6 @@ from trading_assets.vocab import (
 
 ModelDay = tuple[str, dt.date]
 _ACTIVE = [str(s) for s in ACTIVE_JOB_STATUSES]
-_FINISHED = [str(s) for s in FINISHED_STATUSES]
 
 
 class JobConflictError(TradingAssetsError):
@@ -61,10 +59,7 @@ def unfinished_days(store: ResultStore, days: Sequence[ModelDay]) -> list[ModelD
     """The model-days in `days` without a completed (or degraded) stored result."""
     with store.connect() as con:
         done = set(
-            con.execute(
-                "SELECT model, date FROM model_days WHERE status IN (SELECT unnest(?))",
-                [_FINISHED],
-            ).fetchall()
+            con.execute(f"SELECT model, date FROM model_days WHERE {counted_day()}").fetchall()
         )
     return [d for d in days if d not in done]
 
@@ -136,13 +131,13 @@ def sync_job_days(store: ResultStore, job_id: str, clock: Clock = SYSTEM_CLOCK) 
     with store.connect() as con:
         con.execute(
             "UPDATE job_model_days AS j SET "
-            "status = CASE WHEN md.status IN (SELECT unnest(?)) THEN ? ELSE ? END, "
+            f"status = CASE WHEN {counted_day('md')} THEN ? ELSE ? END, "
             "error = md.error_message, run_id = md.run_id, updated_at = ? "
             "FROM model_days AS md, jobs "
             "WHERE j.job_id = ? AND jobs.job_id = j.job_id AND md.model = j.model "
             "AND md.date = j.date AND md.completed_at >= jobs.created_at",
             [
-                _FINISHED, str(DayStatus.COMPLETED), str(DayStatus.FAILED), clock.now(), job_id,
+                str(DayStatus.COMPLETED), str(DayStatus.FAILED), clock.now(), job_id,
             ],
         )  # fmt: skip
 

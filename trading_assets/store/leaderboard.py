@@ -1,14 +1,17 @@
-"""The leaderboard and per-model results, computed from the v1alpha1 tables."""
+"""The leaderboard and per-model results, from the v1alpha1 tables and `metrics`.
+
+Every per-model figure of the leaderboard (return, annualized return, drawdown, Sharpe,
+days, dates, the benchmark's figures, the parameters) is the `metrics` row's, read as
+is: the leaderboard never computes one again. Only what `metrics` does not hold is read
+here: the agent, the last counted day's value and the degraded and failed day counts.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-
 import pandas as pd
 
-from trading_assets.analytics.metrics import performance
-from trading_assets.store.results import ResultStore
+from trading_assets.store.results import ResultStore, counted_day
+from trading_assets.vocab import DayStatus
 
 LEADERBOARD_COLUMNS = [
     "model",
@@ -24,41 +27,37 @@ LEADERBOARD_COLUMNS = [
     "degraded_days",
     "failed_days",
 ]
+# leaderboard column <- metrics column (the same figure under its leaderboard name)
+FROM_METRICS = {
+    "total_return": "cumulative_return",
+    "annualized_return": "annual_return",
+    "max_drawdown": "max_drawdown",
+    "sharpe": "sharpe",
+    "trading_days": "days",
+    "first_date": "first_date",
+    "last_date": "last_date",
+}
 
 
-def leaderboard(store: ResultStore) -> pd.DataFrame:
-    """One row per model, best total return first; only completed (or degraded) days count."""
+def leaderboard(store: ResultStore, metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per model with a `metrics` row, best total return first: LEADERBOARD_COLUMNS,
+    then every other column of `metrics` (the benchmark's figures, config_hash and the
+    flattened parameters). `metrics`: the metrics table's rows (store/metrics.py:
+    stored_metrics, or runs/metrics.py: compute_metrics(...).frame)."""
     days = store.query(
-        "SELECT d.model, d.date, d.status, d.portfolio_value, d.daily_return, m.agent, m.spec "
-        "FROM model_days d JOIN models m ON m.signature = d.model ORDER BY d.model, d.date"
+        "SELECT m.signature AS model, m.agent, "
+        f"arg_max(d.portfolio_value, d.date) FILTER (WHERE {counted_day('d')}) AS final_value, "
+        "count(*) FILTER (WHERE d.status = ?) AS degraded_days, "
+        "count(*) FILTER (WHERE d.status = ?) AS failed_days "
+        "FROM models m JOIN model_days d ON d.model = m.signature GROUP BY ALL",
+        [str(DayStatus.DEGRADED_SUCCESS), str(DayStatus.FAILED)],
     )
-    rows = []
-    for model, group in days.groupby("model", sort=True):
-        ok = group[group["status"] != "failed"]
-        if ok.empty:
-            continue
-        initial = json.loads(group["spec"].iloc[0])["initial_cash"]
-        values = ok["portfolio_value"].to_numpy(dtype=float)
-        total = values[-1] / initial - 1.0
-        first, last = ok["date"].iloc[0], ok["date"].iloc[-1]
-        figures = performance(ok.set_index("date")["daily_return"])
-        rows.append(
-            {
-                "model": model,
-                "agent": group["agent"].iloc[0],
-                "final_value": float(values[-1]),
-                "total_return": float(total),
-                "annualized_return": figures.annual_return,
-                "max_drawdown": figures.max_drawdown,
-                "sharpe": figures.sharpe,
-                "trading_days": len(ok),
-                "first_date": _iso(first),
-                "last_date": _iso(last),
-                "degraded_days": int((group["status"] == "degraded_success").sum()),
-                "failed_days": int((group["status"] == "failed").sum()),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=LEADERBOARD_COLUMNS)
+    figures = metrics.rename(columns={v: k for k, v in FROM_METRICS.items()})
+    frame = days.merge(figures, on="model", how="inner")
+    for column in ("first_date", "last_date"):
+        frame[column] = [_iso(v) for v in frame[column]]
+    rest = [c for c in frame.columns if c not in LEADERBOARD_COLUMNS]
+    frame = frame.reindex(columns=[*LEADERBOARD_COLUMNS, *rest])
     return frame.sort_values("total_return", ascending=False, ignore_index=True)
 
 
@@ -73,9 +72,5 @@ def model_results(store: ResultStore, model: str, start=None, end=None) -> pd.Da
     )
 
 
-def _day(value) -> dt.date:
-    return pd.Timestamp(value).date()
-
-
-def _iso(value) -> str:
-    return _day(value).isoformat()
+def _iso(value) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()

@@ -6,12 +6,14 @@ the SQL. A re-import of unchanged files changes nothing (not even `imported_at`)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
+from trading_assets.llm.scrub import scrub_all
 from trading_assets.store.results import ResultStore
 
 POSITION_COLS = "model, date, id, action, symbol, amount, cash, positions, source_file, line_no"
@@ -56,9 +58,26 @@ def write_import(
     checkout_issues: list[tuple],
     models: Sequence[ModelRows],
     now: dt.datetime,
+    *,
+    secrets: Sequence[str] = (),
 ) -> dict[str, str]:
     """Write the checkout's issues, then each model in its own transaction; return the
-    registered models' config hashes."""
+    registered models' config hashes.
+
+    secrets: the keys the legacy text may hold (legacy/importer.py says which). Every text
+    of the logs (the legacy agent's own messages: it may have echoed its key) and issues
+    is scrubbed of them and of credential values (`llm/scrub.py`) here, where it is stored.
+    """
+    checkout_issues = scrub_all(checkout_issues, secrets)
+    models = [
+        dataclasses.replace(
+            m,
+            rejection=scrub_all(m.rejection, secrets),
+            logs=scrub_all(m.logs, secrets),
+            issues=scrub_all(m.issues, secrets),
+        )
+        for m in models
+    ]
     with store.connect() as con:
         con.execute("BEGIN")
         _replace_issues(con, "checkout", checkout, checkout_issues, now)

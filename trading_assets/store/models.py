@@ -8,12 +8,15 @@ LLM answers stay, as they are keyed by endpoint, not by model.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
+from trading_assets.config import ModelSpec
 from trading_assets.errors import StoreError
+from trading_assets.store.metrics import expand_params
 from trading_assets.store.results import ResultStore, read_spec
 
 MODEL_COLUMNS = [
@@ -56,11 +59,12 @@ class ChainConflict:
 
 
 def list_models(store: ResultStore) -> pd.DataFrame:
-    """One row per registered model: enabled, last day's status, config hash, days stored."""
+    """One row per registered model: enabled, last day's status, config hash, days stored,
+    then one column per flattened parameter (`fast`, `slow`, `size`, ...)."""
     with store.connect() as con:
         frame = con.execute(
             """
-            SELECT m.signature AS model, m.agent, coalesce(m.enabled, true) AS enabled,
+            SELECT m.signature AS model, m.agent, m.spec, coalesce(m.enabled, true) AS enabled,
                    coalesce(arg_max(d.status, d.date), 'not run') AS status, m.config_hash,
                    count(d.date) AS days,
                    count(d.date) FILTER (WHERE d.status = 'failed') AS failed_days,
@@ -69,7 +73,10 @@ def list_models(store: ResultStore) -> pd.DataFrame:
             GROUP BY ALL ORDER BY model
             """
         ).df()
-    return frame[MODEL_COLUMNS]
+    frame["params"] = [
+        json.dumps(ModelSpec.model_validate_json(spec).flat_params) for spec in frame["spec"]
+    ]
+    return expand_params(frame[[*MODEL_COLUMNS, "params"]]).drop(columns="params")
 
 
 def set_enabled(store: ResultStore, model: str, enabled: bool) -> None:

@@ -39,6 +39,31 @@ def is_postgres(location: str | Path) -> bool:
     return str(location).startswith(SCHEMES)
 
 
+# DuckDB type names PostgreSQL spells otherwise (ALTER TABLE ... ADD COLUMN passes the
+# name through as written; CREATE TABLE is translated by the extension itself)
+_PG_TYPES = {"DOUBLE": "double precision", "FLOAT": "real", "BLOB": "bytea"}
+_ADD_COLUMN = re.compile(
+    r"ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)\s+([A-Za-z]+)((?:\[\])?[^;]*);", re.I
+)
+
+
+def for_postgres(migration: str) -> str:
+    """A migration as PostgreSQL runs it: each `ALTER TABLE t ADD COLUMN c TYPE ...` goes
+    to PostgreSQL itself (postgres_execute, in the migration's transaction) with the
+    type in PostgreSQL's name, since the extension refuses a DEFAULT there and passes
+    DuckDB's type names (DOUBLE) through untranslated; then the extension's cached
+    schema is dropped, so the column is seen. The rest runs as written."""
+
+    def add_column(m: re.Match) -> str:
+        table, column, kind, rest = m.groups()
+        ddl = f"ALTER TABLE {table} ADD COLUMN {column} {_PG_TYPES.get(kind.upper(), kind)}{rest}"
+        quoted = ddl.strip().replace("'", "''")
+        # then DuckDB forgets its cached schema, so later statements see the new column
+        return f"CALL postgres_execute('{ALIAS}', '{quoted}'); CALL pg_clear_cache();"
+
+    return _ADD_COLUMN.sub(add_column, migration)
+
+
 def redacted(url: str) -> str:
     """The URL without its password (for messages)."""
     return _PASSWORD.sub(r"\1:***@", url)

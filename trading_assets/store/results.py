@@ -1,13 +1,15 @@
 """The result store: register models, keep prices, read a model's state, write results.
 
 Writes are idempotent per partition: a model's date range is deleted, then inserted,
-in one transaction. Every SQL value is a bound parameter.
+in one transaction. Every SQL value is a bound parameter. A run's texts (the LLM's
+answers, its errors) are scrubbed of the API key in `write_results`, where they are stored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -16,16 +18,28 @@ import pandas as pd
 from trading_assets.config import ModelSpec, source_id
 from trading_assets.engine.simulate import StartState
 from trading_assets.errors import StoreError
+from trading_assets.llm.answer import CachedAnswer
+from trading_assets.llm.lane import CacheKey
+from trading_assets.llm.scrub import scrub, scrub_all
 from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.db import StoreWait, connect, store_location
+from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.market import load_prices, mark_source_failed, write_market
-from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
+from trading_assets.store.transcripts import TRANSCRIPT_TABLES
+from trading_assets.vocab import (
+    CONTRACT_VERSION,
+    FINISHED_STATUSES,
+    SYSTEM_CLOCK,
+    Clock,
+    DayStatus,
+)
 
 RESULT_TABLES = ("model_days", "orders", "holdings", "signals")
-# what a run writes per model-day: the result tables and the effects of corporate actions
-WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions")
+# what a run writes per model-day: the result tables, the effects of corporate actions
+# and an llm_trader's conversation (store/transcripts.py)
+WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions", *TRANSCRIPT_TABLES)
 
 
 class ResultStore:
@@ -118,15 +132,32 @@ class ResultStore:
         dates: Sequence[dt.date],
         tables: dict[str, list[dict]],
         also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        *,
+        llm_answers: Mapping[CacheKey, CachedAnswer] | None = None,
+        secrets: Sequence[str | None] | None = None,
     ) -> None:
         """Replace `model`'s rows on exactly `dates` (the run's partitions) in every result
-        table, in one transaction; `also` writes more (e.g. new LLM cache entries) inside the
-        same transaction. Dates a run did not reach (after a failed day) lose stale rows."""
+        table, and upsert the run's new LLM answers, in one transaction; `also` writes more
+        (e.g. parity outcomes) inside the same transaction. Dates a run did not reach
+        (after a failed day) lose stale rows.
+
+        secrets: the run's API keys (None: no provider text in the rows). Every text of the
+        rows (unless None) and of the answers (always) is scrubbed of them and of credential
+        values here (`llm/scrub.py`), after the answers were decoded: this is the one way
+        provider text reaches the store."""
         if not dates:
             return
+        if secrets is not None:
+            tables = scrub_all(tables, secrets)
+        answers = {  # the identity too: a key pasted into llm.model (refused at load)
+            (scrub(model_id, secrets or ()), prompt): _scrub_answer(a, secrets or ())
+            for (model_id, prompt), a in (llm_answers or {}).items()
+        }
         with self.connect() as con:
             con.execute("BEGIN")
             write_results(con, model, dates, tables)
+            if answers:
+                save_llm_cache(con, answers)
             if also is not None:
                 also(con)
             con.execute("COMMIT")
@@ -136,9 +167,26 @@ class ResultStore:
             return con.execute(sql, list(params)).df()
 
 
+def _scrub_answer(answer: CachedAnswer, secrets: Sequence[str | None]) -> CachedAnswer:
+    # an llm_trader response has no rating or rationale (None), only its raw content
+    fields = ("rating", "rationale", "raw_content")
+    texts = {f: getattr(answer, f) for f in fields}
+    return dataclasses.replace(
+        answer, **{f: scrub(t, secrets) for f, t in texts.items() if t is not None}
+    )
+
+
 def _next_session(day: dt.date) -> str:
     later = trading_days(day + dt.timedelta(days=1), day + dt.timedelta(days=10))
     return (later[0] if later else day + dt.timedelta(days=1)).isoformat()
+
+
+def counted_day(alias: str = "") -> str:
+    """The SQL condition of a model-day that counts (a figure, a peak, a count of days
+    done): its status is one of vocab.FINISHED_STATUSES. The one definition every query
+    uses; `alias` is the model_days table's alias in the query, if any."""
+    column = f"{alias}.status" if alias else "status"
+    return f"{column} IN ({', '.join(repr(str(s)) for s in FINISHED_STATUSES)})"
 
 
 def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path | str) -> ModelSpec:
@@ -168,9 +216,11 @@ def start_state(
         [spec.signature, date],
     ).fetchone()
     if last is None and spec.start_from is not None:
-        return _continued_state(con, spec, date)
+        return continued_state(con, spec, date)
     if last is None:
-        return StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
+        return StartState(
+            PortfolioState(cash=spec.initial_cash), spec.initial_cash, spec.initial_cash
+        )
     last_date, status, cash, value = last
     where = f"partition {date.isoformat()}|{spec.signature}"
     if previous_day is not None and last_date != previous_day:
@@ -190,51 +240,53 @@ def start_state(
         "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
         [spec.signature, last_date],
     ).fetchall()
-    (peak,) = con.execute(  # for each new day's drawdown (as daily_portfolio's running peak)
-        "SELECT max(portfolio_value) FROM model_days WHERE model = ? AND date < ? "
-        "AND status <> 'failed'",
+    (peak,) = con.execute(  # for each new day's drawdown: the running peak from initial cash
+        f"SELECT max(portfolio_value) FROM model_days WHERE model = ? AND date < ? "
+        f"AND {counted_day()}",
         [spec.signature, date],
     ).fetchone()
+    peak = spec.initial_cash if peak is None else max(peak, spec.initial_cash)
     return StartState(PortfolioState(cash=cash, positions=dict(rows)), value, peak)
 
 
-def _continued_state(con: duckdb.DuckDBPyConnection, spec: ModelSpec, date: dt.date) -> StartState:
-    """The first day of a model that continues another's stored state (`start_from`):
-    that model's cash and holdings at the close of `start_from.date`."""
-    source, day = spec.start_from.model, spec.start_from.date
-    where = f"partition {date.isoformat()}|{spec.signature}"
-    if date <= day:
-        raise StoreError(
-            f"starts from {source}'s state at the close of {day}, so it can only run after it",
-            where=where,
-            fix=f"run {spec.signature} from {_next_session(day)} on "
-            f"(trading-assets backfill --start {_next_session(day)})",
-        )
-    row = con.execute(
-        "SELECT status, cash, portfolio_value FROM model_days WHERE model = ? AND date = ?",
-        [source, day],
+def continued_state(con: duckdb.DuckDBPyConnection, spec: ModelSpec, date: dt.date) -> StartState:
+    """The first day of a model with `start_from`: the other model's last stored
+    end-of-day state before `date` (cash, holdings, value), which must not be failed and
+    must hold only symbols of this model's universe."""
+    source, where = spec.start_from, f"model {spec.signature}: start_from"
+    last = con.execute(
+        "SELECT date, status, cash, portfolio_value FROM model_days "
+        "WHERE model = ? AND date < ? ORDER BY date DESC LIMIT 1",
+        [source, date],
     ).fetchone()
-    if row is None or row[0] == DayStatus.FAILED:
-        state = "failed" if row else "is not stored"
+    if last is None:
         raise StoreError(
-            f"start_from: {source}'s day {day} {state}",
+            f"model {source!r} has no stored day before {date} to start from",
             where=where,
-            fix=f"materialize {day.isoformat()}|{source} first (import-legacy, then backfill "
-            f"--models {source}), or change start_from.date",
+            fix=f"backfill (or import) {source} up to the day before {date}, or remove start_from",
         )
-    holdings = con.execute(
-        "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?", [source, day]
-    ).fetchall()
-    _, cash, value = row
-    outside = sorted(symbol for symbol, _ in holdings if symbol not in spec.universe)
+    last_date, status, cash, value = last
+    if status == DayStatus.FAILED:
+        raise StoreError(
+            f"model {source!r} failed on {last_date}, the day this model would start from",
+            where=where,
+            fix=f"re-run {last_date.isoformat()}|{source} first",
+        )
+    held = dict(
+        con.execute(
+            "SELECT symbol, shares FROM holdings WHERE model = ? AND date = ?",
+            [source, last_date],
+        ).fetchall()
+    )
+    outside = sorted(set(held) - set(spec.universe))
     if outside:
         raise StoreError(
-            f"start_from: {source} holds {', '.join(outside)} on {day}, outside this "
+            f"model {source!r} holds {', '.join(outside)} on {last_date}, outside this "
             "model's universe",
             where=where,
             fix="add them to the universe of the models config",
         )
-    return StartState(PortfolioState(cash=cash, positions=dict(holdings)), value, value)
+    return StartState(PortfolioState(cash=cash, positions=held), value, value)
 
 
 def write_results(

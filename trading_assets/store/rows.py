@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from trading_assets.config import ModelSpec
 from trading_assets.contract.v1alpha1 import decision_row
 from trading_assets.engine.simulate import DayResult
-from trading_assets.kernel.reasons import PARTIAL_DATA, STALE_DATA
-from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock, DayStatus
+from trading_assets.vocab import CONTRACT_VERSION, SYSTEM_CLOCK, Clock
 
 
 def day_rows(
@@ -46,20 +45,11 @@ def day_rows(
 
 
 def _model_day_row(model: str, r: DayResult, initial_cash: float) -> dict:
-    reasons = sorted(
-        {c for s in r.signals for c in s.merged.reason_codes}
-        | ({STALE_DATA} if r.stale_symbols else set())
-        | ({PARTIAL_DATA} if r.missing_symbols else set())
-    )
     err = r.error
-    if err:
-        status = DayStatus.FAILED
-    else:
-        status = DayStatus.DEGRADED_SUCCESS if r.degraded else DayStatus.COMPLETED
     return {
         "model": model,
         "date": r.date,
-        "status": status.value,
+        "status": str(r.status),
         "stage": "decide" if err else "write",
         "progress": 0 if err else 100,
         "cash": r.state.cash,
@@ -71,8 +61,8 @@ def _model_day_row(model: str, r: DayResult, initial_cash: float) -> dict:
         "n_filled": sum(o.status == "filled" for o in r.orders),
         "n_rejected": sum(o.status == "rejected" for o in r.orders),
         "degraded": r.degraded,
-        "reason_codes": [str(c) for c in reasons],
-        "data_quality_state": _quality(r),
+        "reason_codes": list(r.reason_codes),
+        "data_quality_state": r.data_quality_state,
         "error_code": "analysis_failed" if err else None,
         "error_message": str(err) if err else None,
         "error_retryable": True if err else None,
@@ -136,15 +126,6 @@ def _holding_rows(model: str, r: DayResult) -> list[dict]:
         }
         for symbol, shares in r.state.positions.items()
     ]
-
-
-def _quality(r: DayResult) -> str | None:
-    if r.missing_symbols:  # the cause; a stale valuation is one of its effects
-        return PARTIAL_DATA
-    if r.stale_symbols:
-        return STALE_DATA
-    states = [s.merged.data_quality.state for s in r.signals if s.merged.data_quality]
-    return states[0] if states else None
 
 
 def run_rows(

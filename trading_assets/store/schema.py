@@ -1,12 +1,14 @@
 """Versioned schema of the result store. Append a migration; never edit a shipped one.
 
 Every migration runs on both backends: on a DuckDB file, and on PostgreSQL through
-DuckDB's postgres extension (store/postgres.py), which translates DuckDB's DDL. Keep new
-migrations portable: CREATE TABLE with DuckDB types (VARCHAR, DOUBLE, VARCHAR[],
-TIMESTAMPTZ ...), ALTER TABLE ... ADD COLUMN without a DEFAULT (the extension refuses
-one), views whose SQL PostgreSQL also accepts (it receives their text: `count(col)`,
-not `count(*)`, which DuckDB renders as count_star()). A migration that cannot be both
-gets its PostgreSQL form in POSTGRES_MIGRATIONS, under the same number.
+DuckDB's postgres extension (store/postgres.py), which translates DuckDB's CREATE TABLE;
+`ALTER TABLE t ADD COLUMN c TYPE [DEFAULT v]` is handed to PostgreSQL by
+`postgres.for_postgres` (write one column per statement). Keep new migrations portable:
+DuckDB types (VARCHAR, DOUBLE, INTEGER, BIGINT, BOOLEAN, DATE, TIMESTAMP, TIMESTAMPTZ,
+VARCHAR[]), plain DML, views whose SQL PostgreSQL also accepts (it receives their text
+as DuckDB renders it: `count(col)`, not `count(*)`, which becomes count_star()). A
+migration that still cannot be both gets its PostgreSQL form in POSTGRES_MIGRATIONS,
+under the same number. `make test` applies every migration on both.
 """
 
 from __future__ import annotations
@@ -146,6 +148,57 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        7,
+        "metrics: active return, tracking error, information ratio; the model's config",
+        """
+        ALTER TABLE metrics ADD COLUMN active_return DOUBLE;
+        ALTER TABLE metrics ADD COLUMN tracking_error DOUBLE;
+        ALTER TABLE metrics ADD COLUMN information_ratio DOUBLE;
+        ALTER TABLE metrics ADD COLUMN config_hash VARCHAR;
+        ALTER TABLE metrics ADD COLUMN params VARCHAR;
+        """,
+    ),
+    (
+        8,
+        "llm_cache: drop answers under the old model@host identity",
+        # The cache identity became model@scheme://host:port/path (llm/endpoint.py:
+        # cache_identity): an answer cached under model@host cannot be told apart between
+        # two servers on that host, so it is never read again; and it may hold an API key
+        # decoded from a provider's echo (issue 16). Kept: rows of the new identity.
+        """
+        DELETE FROM llm_cache
+        WHERE model NOT LIKE '%@http://%' AND model NOT LIKE '%@https://%';
+        """,
+    ),
+    (
+        9,
+        "llm_trader conversations: reasoning_logs, tool_usage and llm_usage per model-day",
+        """
+        CREATE TABLE reasoning_logs (
+            model VARCHAR NOT NULL, date DATE NOT NULL, seq INTEGER NOT NULL,
+            step INTEGER NOT NULL, role VARCHAR NOT NULL, content VARCHAR, tool_calls VARCHAR,
+            tool_call_id VARCHAR, prompt_tokens INTEGER, completion_tokens INTEGER,
+            total_tokens INTEGER, latency_ms DOUBLE, finish_reason VARCHAR,
+            contract_version VARCHAR NOT NULL, PRIMARY KEY (model, date, seq));
+        CREATE TABLE tool_usage (
+            model VARCHAR NOT NULL, date DATE NOT NULL, seq INTEGER NOT NULL,
+            step INTEGER NOT NULL, tool_call_id VARCHAR NOT NULL, tool_name VARCHAR NOT NULL,
+            arguments VARCHAR, result VARCHAR, error VARCHAR, refusal VARCHAR,
+            latency_ms DOUBLE, contract_version VARCHAR NOT NULL,
+            PRIMARY KEY (model, date, seq));
+        CREATE TABLE llm_usage (
+            model VARCHAR NOT NULL, date DATE NOT NULL, endpoint VARCHAR NOT NULL,
+            steps INTEGER NOT NULL, requests INTEGER NOT NULL, cache_hits INTEGER NOT NULL,
+            prompt_tokens BIGINT NOT NULL, completion_tokens BIGINT NOT NULL,
+            total_tokens BIGINT NOT NULL, latency_ms DOUBLE NOT NULL, cost_usd DOUBLE,
+            tool_calls INTEGER NOT NULL, tool_errors INTEGER NOT NULL,
+            lookahead_refusals INTEGER NOT NULL, confirmed_orders INTEGER NOT NULL,
+            end_reason VARCHAR NOT NULL, final_text VARCHAR, error_code VARCHAR,
+            error_message VARCHAR, contract_version VARCHAR NOT NULL,
+            PRIMARY KEY (model, date));
+        """,
+    ),
+    (
         10,
         "point-in-time documents for get_information",
         """
@@ -157,6 +210,35 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             contract_version VARCHAR NOT NULL, PRIMARY KEY (source, file, line));
         """,
     ),
+    (
+        11,
+        "studies: every trial's figures and daily returns, walk-forward folds",
+        """
+        CREATE TABLE studies (
+            study VARCHAR PRIMARY KEY, spec VARCHAR NOT NULL, trials INTEGER NOT NULL,
+            dropped INTEGER NOT NULL, first_date DATE, last_date DATE, days INTEGER,
+            best_trial VARCHAR, deflated_sharpe DOUBLE, pbo DOUBLE, pbo_splits INTEGER,
+            walk_forward_return DOUBLE, completed_at TIMESTAMP,
+            contract_version VARCHAR NOT NULL);
+        CREATE TABLE study_trials (
+            study VARCHAR NOT NULL, trial VARCHAR NOT NULL, params VARCHAR NOT NULL,
+            config_hash VARCHAR NOT NULL, status VARCHAR NOT NULL, error VARCHAR,
+            final_value DOUBLE, cumulative_return DOUBLE, annual_return DOUBLE,
+            annual_volatility DOUBLE, sharpe DOUBLE, sortino DOUBLE, max_drawdown DOUBLE,
+            calmar DOUBLE, win_rate DOUBLE, filled_orders INTEGER,
+            contract_version VARCHAR NOT NULL, PRIMARY KEY (study, trial));
+        CREATE TABLE study_returns (
+            study VARCHAR NOT NULL, trial VARCHAR NOT NULL, date DATE NOT NULL,
+            daily_return DOUBLE NOT NULL, portfolio_value DOUBLE NOT NULL,
+            PRIMARY KEY (study, trial, date));
+        CREATE TABLE study_folds (
+            study VARCHAR NOT NULL, fold INTEGER NOT NULL, in_sample_start DATE NOT NULL,
+            in_sample_end DATE NOT NULL, out_of_sample_start DATE NOT NULL,
+            out_of_sample_end DATE NOT NULL, pick VARCHAR NOT NULL,
+            in_sample_score DOUBLE NOT NULL, out_of_sample_return DOUBLE NOT NULL,
+            PRIMARY KEY (study, fold));
+        """,
+    ),
 ]
 
 
@@ -164,12 +246,9 @@ def _shipped(version: int) -> str:
     return next(sql for v, _, sql in MIGRATIONS if v == version)
 
 
-# The PostgreSQL form of shipped migrations the extension cannot pass through as they are.
+# The PostgreSQL form of shipped migrations that store/postgres.py: for_postgres cannot
+# translate (a view's SQL goes to PostgreSQL as DuckDB renders it).
 POSTGRES_MIGRATIONS: dict[int, str] = {
-    # ADD COLUMN ... DEFAULT: the column, then its default set by PostgreSQL itself
-    3: "ALTER TABLE models ADD COLUMN enabled BOOLEAN;"
-    " CALL postgres_execute('store', 'ALTER TABLE models ALTER COLUMN enabled SET DEFAULT true');"
-    " UPDATE models SET enabled = true;",
     # the same view: date is NOT NULL, so count(date) counts the rows as count(*) does
     4: _shipped(4).replace("count(*) AS bars", "count(date) AS bars"),
 }

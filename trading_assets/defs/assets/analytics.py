@@ -10,16 +10,18 @@ from trading_assets.defs.metadata import OWNERS, percent_md, png_md, table_metad
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.metrics import MetricsReport, compute_metrics, ranked_leaderboard
 from trading_assets.store.analytics import rebuild_daily_portfolio, replace_leaderboard
-from trading_assets.store.metrics import replace_metrics, stored_metrics
+from trading_assets.store.metrics import param_columns, replace_metrics, stored_metrics
 
 # What the metrics table in the UI shows (every column is in the `metrics` store table).
 SHOWN_METRICS = [
     "model", "cumulative_return", "benchmark_return", "excess_return", "annual_return",
     "annual_volatility", "sharpe", "sortino", "max_drawdown", "calmar", "exposure",
+    "active_return", "tracking_error", "information_ratio", "days", "config_hash",
 ]  # fmt: skip
 SHOWN_LEADERBOARD = [
     "model", "beats_benchmark", "total_return", "benchmark_return", "excess_return",
     "annualized_return", "sharpe", "max_drawdown", "final_value", "trading_days",
+    "information_ratio", "config_hash",
 ]  # fmt: skip
 
 
@@ -36,8 +38,8 @@ class MetricsConfig(dg.Config):
     automation_condition=AFTER_PASSING_CHECKS,
 )
 def daily_portfolio(store: StoreResource) -> dg.MaterializeResult:
-    """Per model-day value, running peak, drawdown and exposure (a full refresh: one SQL
-    statement over every model-day, cheaper than tracking per-partition changes)."""
+    """Per model-day value, running peak, drawdown and exposure (a full refresh over every
+    model-day, cheaper than tracking per-partition changes)."""
     _, models = rebuild_daily_portfolio(store.store())
     return dg.MaterializeResult(
         metadata={"models": models, **table_metadata(store.store(), "daily_portfolio")}
@@ -60,7 +62,8 @@ def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult
     return dg.MaterializeResult(
         metadata={
             "risk_free_rate": config.risk_free_rate,
-            "metrics": percent_md(report.frame[SHOWN_METRICS]),
+            # then the flattened parameters (the columns after `params`)
+            "metrics": percent_md(report.frame[[*SHOWN_METRICS, *param_columns(report.frame)]]),
             **plots(report),
             **table_metadata(store.store(), "metrics"),
         }
@@ -85,7 +88,7 @@ def leaderboard(store: StoreResource) -> dg.MaterializeResult:
         metadata={
             "models": len(board),
             "beat_the_benchmark": ", ".join(beat) or "none",
-            "leaderboard": percent_md(board[SHOWN_LEADERBOARD]),
+            "leaderboard": percent_md(board[[*SHOWN_LEADERBOARD, *param_columns(board)]]),
             **table_metadata(store.store(), "leaderboard"),
         }
     )
@@ -102,7 +105,7 @@ def plots(report: MetricsReport) -> dict[str, dg.MetadataValue]:
     }
     for model, values in report.values.items():
         equity = equity_png(values, report.benchmarks[model], title=f"{model} vs its benchmark")
-        down = drawdown_png(values, title=f"{model} drawdown")
+        down = drawdown_png(values, f"{model} drawdown", report.initial_cash[model])
         out[f"plot_{model}"] = dg.MetadataValue.md(
             f"{png_md(equity, f'{model} equity')}\n\n{png_md(down, f'{model} drawdown')}"
         )

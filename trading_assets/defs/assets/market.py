@@ -11,6 +11,7 @@ from trading_assets.errors import TradingAssetsError
 from trading_assets.runs.market_data import source_for
 from trading_assets.store.coverage import Coverage, write_coverage
 from trading_assets.store.models import enabled_signatures
+from trading_assets.store.studies import study_market_data
 
 
 @dg.asset(
@@ -22,13 +23,15 @@ from trading_assets.store.models import enabled_signatures
 )
 def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """Daily OHLCV bars and corporate actions of each market-data source the registered
-    models use."""
+    models and studies use."""
     result_store = store.store()
     configs = {}
     enabled = set(enabled_signatures(result_store))
     for spec in result_store.model_specs():
         if spec.signature in enabled:  # a disabled model's source is not reloaded
             configs[source_id(spec.market_data)] = spec.market_data
+    for config in study_market_data(result_store):
+        configs[source_id(config)] = config
     summary, failed, histories, spans = [], {}, {}, []
     for key, config in sorted(configs.items()):
         source = source_for(config)

@@ -92,12 +92,17 @@ def model_day(
     )
     for model, outcomes in outcome.parity.items():
         yield from parity_evaluations(model, outcomes)
-    context.log.info(f"{len(context.partition_keys)} partitions:\n{summary_table(outcome)}")
-    figures = {
-        partition_key(day, run.model): meta
-        for run in outcome.runs
-        for day, meta in day_figures(run).items()
-    }
+    # What goes to the instance passes the run's scrub (runs/model_day.py): the failures
+    # and run_range's log lines are scrubbed there, the summary and figures here.
+    summary = outcome.scrub(summary_table(outcome))
+    context.log.info(f"{len(context.partition_keys)} partitions:\n{summary}")
+    figures = outcome.scrub(
+        {
+            partition_key(day, run.model): meta
+            for run in outcome.runs
+            for day, meta in day_figures(run).items()
+        }
+    )
     if outcome.failures:
         # Keep what succeeded visible: record every stored partition, then fail the step.
         for key, meta in sorted(figures.items(), key=lambda item: str(item[0])):
@@ -106,7 +111,7 @@ def model_day(
             )
         raise dg.Failure(
             description="\n".join(outcome.failures),
-            metadata={"models": dg.MetadataValue.md(summary_table(outcome))},
+            metadata={"models": dg.MetadataValue.md(summary)},
         )
     for key in context.partition_keys:
         if key not in figures and not is_trading_day(key_date(key)):

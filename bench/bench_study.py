@@ -1,0 +1,162 @@
+"""1,000 sma_crossover variants on AAPL, IBM and MSFT over the bundled history: a study
+end to end (every trial simulated and stored) beside vectorbt's time for the same grid.
+
+Ours: `trading-assets study run` on a fresh embedded instance and store (load the
+prices, run the study asset in-process: every trial through the per-day engine, every
+trial's figures and daily returns stored, DSR, PBO). vectorbt: the same 1,000 variants
+as one `Portfolio.from_signals` over 3,000 columns grouped by variant (cash shared in a
+group), after one untimed run that compiles numba; raw prices (`corporate_actions:
+ignore` on our side, as vectorbt trades them). Prints both times, peak RSS, and how many
+final values are equal; asserts nothing.
+
+    python bench/bench_study.py              # 1,000 variants: fast 2..41 x slow 50..290/10
+    python bench/bench_study.py --small      # 40 variants, a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for trading_assets_tests
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = Path(sys.executable).parent / "trading-assets"
+CASH, SIZE = 100_000.0, 100
+UNIVERSE = ("AAPL", "IBM", "MSFT")
+
+
+def grid(small: bool) -> tuple[list[int], list[int]]:
+    return (
+        (list(range(2, 6)), list(range(50, 150, 10)))
+        if small
+        else (
+            list(range(2, 42)),
+            list(range(50, 300, 10)),
+        )
+    )
+
+
+def config(fast: list[int], slow: list[int]) -> str:
+    return (
+        f"initial_cash: {CASH:.0f}\nuniverse: [{', '.join(UNIVERSE)}]\n"
+        "market_data: {source: bundled}\ncorporate_actions: ignore\nstudies:\n"
+        "  - name: bench\n    agent: sma_crossover\n"
+        f"    params: {{fast: {fast}, slow: {slow}, size: {SIZE}}}\n"
+    )
+
+
+def ours(fast: list[int], slow: list[int]) -> tuple[float, dict[str, float]]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-study-"))
+    home = tmp / "home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    (tmp / "grid.yaml").write_text(config(fast, slow))
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    store = tmp / "store.duckdb"
+    started = time.perf_counter()
+    run = subprocess.run(
+        [str(CLI), "study", "run", "--config", str(tmp / "grid.yaml"), "--store", str(store)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if run.returncode:
+        sys.exit(run.stderr)
+    shown = subprocess.run(
+        [str(CLI), "study", "show", "bench", "--format", "json", "--store", str(store)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    finals = {t["trial"]: t["final_value"] for t in json.loads(shown.stdout)["trials"]}
+    shutil.rmtree(tmp)
+    return seconds, finals
+
+
+def vectorbt_grid(fast: list[int], slow: list[int]) -> tuple[float, dict[str, float]]:
+    import vectorbt as vbt
+
+    from trading_assets.market.sources import BundledSource
+    from trading_assets_tests.peers import vectorbt_signals
+
+    history = BundledSource().load()
+    pairs = [(f, s) for f in fast for s in slow]
+
+    def run() -> pd.Series:
+        parts = [vectorbt_signals(history, UNIVERSE, f, s) for f, s in pairs]
+        cols = pd.MultiIndex.from_tuples(
+            [(i, sym) for i in range(len(pairs)) for sym in UNIVERSE], names=["variant", "symbol"]
+        )
+
+        def wide(name: str) -> pd.DataFrame:
+            return pd.DataFrame(
+                np.hstack([getattr(p, name).to_numpy() for p in parts]),
+                index=parts[0].close.index,
+                columns=cols,
+            )
+
+        pf = vbt.Portfolio.from_signals(
+            close=wide("close"),
+            entries=wide("entries"),
+            exits=wide("exits"),
+            price=wide("open"),
+            size=float(SIZE),
+            size_type="amount",
+            direction="longonly",
+            accumulate=False,
+            init_cash=CASH,
+            cash_sharing=True,
+            group_by="variant",
+            fees=0.0,
+            slippage=0.0,
+            allow_partial=False,
+            freq="1D",
+        )
+        return pf.value().iloc[-1]
+
+    run()  # numba compiles (or loads its cache): excluded
+    started = time.perf_counter()
+    last = run()
+    seconds = time.perf_counter() - started
+    return seconds, {f"bench-fast{f}-slow{s}": float(last[i]) for i, (f, s) in enumerate(pairs)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", action="store_true")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    fast, slow = grid(args.small)
+    n = len(fast) * len(slow)
+    print(f"{n} sma_crossover variants (fast {fast[0]}..{fast[-1]}, slow {slow[0]}..{slow[-1]}),")
+    print(f"size {SIZE}, {', '.join(UNIVERSE)}, bundled history 2000-03-01..2013-03-01")
+    t_ours, ours_final = ours(fast, slow)
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    t_vbt, vbt_final = vectorbt_grid(fast, slow)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    equal = sum(1 for k, v in vbt_final.items() if abs(ours_final.get(k, np.nan) - v) < 0.005)
+    print(f"  ours: study run end to end, every trial stored   {t_ours:8.2f} s")
+    print(f"  vectorbt: one from_signals over the grid (warm)   {t_vbt:8.2f} s")
+    print(f"  ours / vectorbt                                   {t_ours / t_vbt:8.1f}x (goal: 3x)")
+    print(f"  peak RSS: study command {child:.0f} MiB, this process (vectorbt) {own:.0f} MiB")
+    print(f"  final values equal to the cent: {equal} of {n}")
+
+
+if __name__ == "__main__":
+    main()

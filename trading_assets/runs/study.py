@@ -1,0 +1,205 @@
+"""Run a study: every trial through the same engine and rules as `model_day` (point in
+time, corporate actions, fees), in memory, then its figures, the overfitting guards and
+the walk-forward over all trials, stored in one transaction.
+
+A trial is a full ModelSpec from a fresh start with `initial_cash` over every trading
+day of its market data; promoted (`store/studies.py: promote_trial`), it is registered
+as that same spec, so `model_day` gives the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from trading_assets.agents.base import AgentContext
+from trading_assets.agents.registry import create_agent
+from trading_assets.analytics.metrics import performance
+from trading_assets.analytics.overfitting import PBO, deflated_sharpe, pbo_cscv
+from trading_assets.analytics.walk_forward import WalkForward, make_folds, walk_forward
+from trading_assets.config import ModelSpec, StudySpec, source_id
+from trading_assets.engine.fees import fees_from_config
+from trading_assets.engine.simulate import StartState, simulate
+from trading_assets.errors import TradingAssetsError
+from trading_assets.market.calendar import is_trading_day
+from trading_assets.market.history import PriceHistory
+from trading_assets.portfolio.step import PortfolioState
+from trading_assets.store.results import ResultStore
+from trading_assets.store.studies import StudyRows, write_study
+from trading_assets.vocab import DayStatus
+
+
+@dataclass(frozen=True)
+class Trial:
+    spec: ModelSpec
+    returns: pd.Series  # daily returns by date, the days it completed
+    values: pd.Series  # end-of-day portfolio value by date
+    filled_orders: int
+    error: str | None  # the failed day's reason; its later days are not simulated
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    spec: StudySpec
+    trials: tuple[Trial, ...]
+    figures: pd.DataFrame  # one row per trial (study_trials' columns)
+    deflated_sharpe: float | None
+    pbo: PBO | None
+    walk: WalkForward | None
+
+    @property
+    def best(self) -> str | None:
+        ok = self.figures.dropna(subset=["sharpe"])
+        return None if ok.empty else str(ok.loc[ok["sharpe"].idxmax(), "trial"])
+
+
+def run_trial(
+    spec: ModelSpec, history: PriceHistory, dates: list[dt.date], services: Mapping[str, Any]
+) -> Trial:
+    context = AgentContext(signature=spec.signature, universe=spec.universe, services=services)
+    start = StartState(PortfolioState(cash=spec.initial_cash), spec.initial_cash)
+    agent = create_agent(spec.agent, spec.params, context)
+    days = list(
+        simulate(agent, history, dates, start, fees_from_config(spec.fees), spec.corporate_actions)
+    )
+    done = [d for d in days if not d.failed]
+    index = pd.Index([d.date for d in done], name="date")
+    failed = next((d for d in days if d.failed), None)
+    return Trial(
+        spec,
+        pd.Series([d.daily_return for d in done], index=index, dtype=float),
+        pd.Series([d.value for d in done], index=index, dtype=float),
+        sum(1 for d in done for o in d.orders if o.status == "filled"),
+        None if failed is None else str(failed.error),
+    )
+
+
+def run_study(
+    store: ResultStore,
+    study: StudySpec,
+    services: Mapping[str, Any] | None = None,
+    clock_now: dt.datetime | None = None,
+) -> StudyResult:
+    """Simulate every trial of `study` on its market data's trading days; store it all."""
+    first = study.trials[0]
+    history = store.load_prices(source_id(first.market_data), first.universe)
+    dates = [
+        d
+        for d in history.dates
+        if is_trading_day(d)
+        and (study.start is None or d >= study.start)
+        and (study.end is None or d <= study.end)
+    ]
+    if not dates:
+        raise TradingAssetsError(
+            f"study {study.name}: no trading day with bars",
+            where=source_id(first.market_data),
+            fix="materialize market_prices for the study's market data first",
+        )
+    trials = tuple(run_trial(t, history, dates, services or {}) for t in study.trials)
+    result = _summarize(study, trials)
+    write_study(store, _rows(result, dates), clock_now or dt.datetime.now(dt.UTC))
+    return result
+
+
+def _summarize(study: StudySpec, trials: tuple[Trial, ...]) -> StudyResult:
+    figures = pd.DataFrame([_figures(t) for t in trials])
+    complete = [t for t in trials if t.error is None and len(t.returns) > 1]
+    matrix = pd.DataFrame({t.spec.signature: t.returns for t in complete})
+    dsr = pbo = walk = None
+    if len(complete) >= 2:
+        per_day = matrix.mean() / matrix.std(ddof=1).where(matrix.std(ddof=1) > 0)
+        per_day = per_day.fillna(0.0)
+        best = matrix[per_day.idxmax()]
+        dsr = deflated_sharpe(
+            float(per_day.max()),
+            len(best),
+            len(complete),
+            float(per_day.var(ddof=1)),
+            skew=float(stats.skew(best)),
+            kurtosis=float(stats.kurtosis(best, fisher=False)),
+        )
+        if len(matrix) >= study.pbo_blocks:
+            pbo = pbo_cscv(matrix.to_numpy(), study.pbo_blocks)
+    if study.walk_forward is not None and complete:
+        wf = study.walk_forward
+        folds = make_folds(list(matrix.index), wf.in_sample, wf.out_of_sample, wf.mode)
+        walk = walk_forward(matrix, folds)
+    return StudyResult(study, trials, figures, dsr, pbo, walk)
+
+
+def _figures(trial: Trial) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "trial": trial.spec.signature,
+        "params": json.dumps(dict(trial.spec.model_dump(mode="json")["params"]), sort_keys=True),
+        "config_hash": trial.spec.config_hash,
+        "status": DayStatus.FAILED if trial.error else DayStatus.COMPLETED,
+        "error": trial.error,
+        "final_value": float(trial.values.iloc[-1]) if len(trial.values) else None,
+        "filled_orders": trial.filled_orders,
+    }
+    keys = ("cumulative_return", "annual_return", "annual_volatility", "sharpe", "sortino")
+    keys += ("max_drawdown", "calmar", "win_rate")
+    if len(trial.returns):
+        perf = performance(trial.returns)
+        row |= {k: getattr(perf, k) for k in keys}
+    else:
+        row |= dict.fromkeys(keys)
+    return row
+
+
+def _rows(result: StudyResult, dates: list[dt.date]) -> StudyRows:
+    returns = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "trial": t.spec.signature,
+                    "date": t.returns.index,
+                    "daily_return": t.returns.to_numpy(),
+                    "portfolio_value": t.values.to_numpy(),
+                }
+            )
+            for t in result.trials
+        ],
+        ignore_index=True,
+    )
+    folds = pd.DataFrame(
+        [
+            {
+                "fold": i,
+                "in_sample_start": f.fold.in_sample[0],
+                "in_sample_end": f.fold.in_sample[1],
+                "out_of_sample_start": f.fold.out_of_sample[0],
+                "out_of_sample_end": f.fold.out_of_sample[1],
+                "pick": f.pick,
+                "in_sample_score": f.in_sample_score,
+                "out_of_sample_return": f.out_of_sample_return,
+            }
+            for i, f in enumerate(result.walk.folds if result.walk else ())
+        ]
+    )
+    stitched = result.walk.stitched if result.walk else None
+    summary = {
+        "study": result.spec.name,
+        "spec": result.spec.model_dump_json(),
+        "trials": len(result.trials),
+        "dropped": result.spec.dropped,
+        "first_date": dates[0],
+        "last_date": dates[-1],
+        "days": len(dates),
+        "best_trial": result.best,
+        "deflated_sharpe": result.deflated_sharpe,
+        "pbo": result.pbo.probability if result.pbo else None,
+        "pbo_splits": result.pbo.splits if result.pbo else None,
+        "walk_forward_return": (
+            float(np.prod(1.0 + stitched.to_numpy()) - 1.0) if stitched is not None else None
+        ),
+    }
+    return StudyRows(summary, result.figures, returns, folds)

@@ -1,0 +1,177 @@
+"""A study: every trial of a grid through the engine, every trial's figures and daily
+returns kept, the overfitting guards and walk-forward stored with it, and a promoted
+trial equal to the same model run through `model_day`, row for row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pytest
+
+from trading_assets.config import load_config, study_specs
+from trading_assets.defs.definitions import defs
+from trading_assets.defs.resources.store import StoreResource
+from trading_assets.market.calendar import trading_days
+from trading_assets.market.sources import BundledSource
+from trading_assets.runs.study import run_study
+from trading_assets.store.results import ResultStore
+from trading_assets.store.studies import (
+    study_folds,
+    study_returns,
+    study_summary,
+    study_trials,
+    trial_spec,
+)
+
+START, END = dt.date(2011, 1, 3), dt.date(2012, 12, 31)
+DAYS = trading_days(START, END)
+CONFIG = f"""
+universe: [AAPL, IBM, MSFT]
+studies:
+  - name: sma-grid
+    agent: sma_crossover
+    params: {{fast: [5, 10, 20], slow: [20, 50], size: 50}}
+    constraints: ["fast < slow"]
+    start: {START}
+    end: {END}
+    walk_forward: {{in_sample: 250, out_of_sample: 63}}
+    pbo_blocks: 8
+"""
+TRIALS = [
+    "sma-grid-fast5-slow20",
+    "sma-grid-fast5-slow50",
+    "sma-grid-fast10-slow20",
+    "sma-grid-fast10-slow50",
+    "sma-grid-fast20-slow50",
+]
+
+
+@pytest.fixture(scope="module")
+def studied(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("study")
+    (tmp / "models.yaml").write_text(CONFIG)
+    [spec] = study_specs(load_config(tmp / "models.yaml"), tmp / "models.yaml")
+    store = ResultStore(tmp / "store.duckdb")
+    store.write_prices("bundled", BundledSource().load())
+    result = run_study(store, spec)
+    return store, spec, result
+
+
+def test_study_expands_the_grid_and_counts_what_the_constraint_dropped(studied):
+    _, spec, _ = studied
+    assert [t.signature for t in spec.trials] == TRIALS
+    assert spec.dropped == 1  # fast 20, slow 20
+
+
+def test_study_keeps_every_trials_figures_with_parameter_columns(studied):
+    store, _, _ = studied
+    trials = study_trials(store, "sma-grid")
+    assert sorted(trials["trial"]) == sorted(TRIALS)
+    assert {"fast", "slow", "size", "sharpe", "final_value", "config_hash"} <= set(trials)
+    row = trials.set_index("trial").loc["sma-grid-fast10-slow50"]
+    assert (row["fast"], row["slow"], row["size"]) == (10, 50, 50)
+    assert list(trials["sharpe"]) == sorted(trials["sharpe"], reverse=True)  # best first
+
+
+def test_study_keeps_every_trials_daily_returns_over_its_period(studied):
+    store, _, _ = studied
+    returns = study_returns(store, "sma-grid")
+    assert sorted(returns.columns) == sorted(TRIALS)
+    assert [d.date() if hasattr(d, "date") else d for d in returns.index] == DAYS  # 502 days
+
+
+def test_study_stores_the_guards_and_the_walk_forward(studied):
+    store, _, result = studied
+    summary = study_summary(store, "sma-grid")
+    assert summary["trials"] == 5 and summary["dropped"] == 1 and summary["days"] == len(DAYS)
+    assert 0.0 <= summary["deflated_sharpe"] <= 1.0
+    assert summary["pbo_splits"] == 70  # C(8, 4)
+    folds = study_folds(store, "sma-grid")
+    # 502 days, 250 in sample, 63 out: folds start at 0, 63, 126, 189 (189 + 250 < 502)
+    assert len(folds) == 4
+    assert set(folds["pick"]) <= set(TRIALS)
+    assert summary["best_trial"] == result.best
+
+
+def test_promoted_trial_through_model_day_equals_the_study_row_for_row(studied):
+    store, _, _ = studied
+    trial = "sma-grid-fast10-slow50"
+    spec = trial_spec(store, "sma-grid", trial)
+    store.register_models([spec])
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("models", [trial])
+        result = dg.materialize(
+            [defs.get_assets_def(dg.AssetKey("model_day"))],
+            instance=instance,
+            resources={**defs.resources, "store": StoreResource(path=str(store.path))},
+            tags={
+                "dagster/asset_partition_range_start": f"{START}|{trial}",
+                "dagster/asset_partition_range_end": f"{END}|{trial}",
+            },
+        )
+        assert result.success
+    days = store.query(
+        "SELECT date, portfolio_value, daily_return FROM model_days WHERE model = ? ORDER BY date",
+        [trial],
+    )
+    kept = store.query(
+        "SELECT date, portfolio_value, daily_return FROM study_returns "
+        "WHERE study = 'sma-grid' AND trial = ? ORDER BY date",
+        [trial],
+    )
+    assert len(days) == len(DAYS)
+    assert days.to_dict("records") == kept.to_dict("records")
+    [registered] = store.query("SELECT config_hash FROM models WHERE signature = ?", [trial])[
+        "config_hash"
+    ]
+    assert registered == spec.config_hash
+
+
+@pytest.mark.slow
+def test_study_cli_runs_the_asset_and_shows_every_trial_with_its_parameters(tmp_path, monkeypatch):
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(repo / "dagster.yaml", home / "dagster.yaml")
+    (tmp_path / "grid.yaml").write_text(CONFIG)
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    cli = [str(Path(sys.executable).parent / "trading-assets")]
+    store = str(tmp_path / "s.duckdb")
+
+    def run(*args):
+        return subprocess.run(
+            [*cli, *args, "--store", store], env=env, capture_output=True, text=True, timeout=300
+        )
+
+    done = run("study", "run", "--config", str(tmp_path / "grid.yaml"))
+    assert done.returncode == 0, done.stderr
+    assert "sma-grid" in done.stdout.splitlines()[1]
+    shown = run("study", "show", "sma-grid", "--format", "json")
+    payload = json.loads(shown.stdout)
+    assert payload["study"]["trials"] == 5
+    assert {(t["fast"], t["slow"]) for t in payload["trials"]} == {
+        (5, 20),
+        (5, 50),
+        (10, 20),
+        (10, 50),
+        (20, 50),
+    }
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        [event] = instance.fetch_materializations(dg.AssetKey("study"), limit=1).records
+        meta = event.asset_materialization.metadata
+        assert event.partition_key == "sma-grid"
+        assert meta["trials"].value == 5
+        assert "| sma-grid-" in meta["top_20_trials"].value
+        assert meta["heatmap_sharpe"].value.startswith("![Sharpe heat map](data:image/png;base64,")
+    promoted = run("study", "promote", "sma-grid", "sma-grid-fast10-slow50")
+    assert promoted.returncode == 0, promoted.stderr
+    assert promoted.stdout.startswith("sma-grid-fast10-slow50: registered as a model")
