@@ -12,6 +12,10 @@ export DAGSTER_EVENT_BATCH_SIZE := 1000
 # Debian's chromium, driven headless by the browser test (Playwright never downloads one)
 CHROMIUM ?= /usr/bin/chromium
 
+# the store-level modules, run a second time against PostgreSQL (the local server)
+STORE_TESTS := $(addprefix trading_assets_tests/,test_store.py test_store_corporate_actions.py \
+	test_jobs_store.py test_contract.py test_documents.py test_notebook.py test_never_poison.py)
+
 .PHONY: demo test test-fast test-py312 lint ui bench clean
 
 $(STAMP): pyproject.toml constraints.txt
@@ -32,12 +36,14 @@ $(CHROMIUM):
 	@[ "$$(id -u)" = 0 ] || { echo "$(CHROMIUM) is missing: run 'sudo apt-get install -y chromium' (or set CHROMIUM=/path/to/chromium)"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-## test: set up and run the whole suite (slow end-to-end and browser tests included), then lint
+## test: set up and run the whole suite (slow end-to-end and browser tests included), then lint;
+## then the store-level tests again on a PostgreSQL store
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check trading_assets trading_assets_tests bench
 	$(BIN)/ruff format --check trading_assets trading_assets_tests bench
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+	$(BIN)/pytest --store-backend=postgres $(STORE_TESTS)
 
 ## test-fast: the suite without the slow end-to-end tests
 test-fast: $(STAMP)

@@ -4,6 +4,10 @@
   module's MODELS (real Dagster, nothing mocked);
 - every test starts without the developer's TA_* migration flags;
 - `table_rows`: a store table as a list of dicts, as DuckDB returns them;
+- `stores`: fresh store locations of the backend under test: DuckDB files by default,
+  PostgreSQL databases on the local server with `pytest --store-backend=postgres`
+  (`make test` runs the store-level modules both ways); tests that are about the DuckDB
+  file itself are marked `duckdb_file` and skipped on PostgreSQL;
 - the definitions load with no store in the environment (set before any test module
   imports them), so the date partitions have their default span whatever the
   developer's own store (and its coverage sidecar, defs/partitions.py) holds.
@@ -12,7 +16,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 os.environ["TRADING_ASSETS_STORE"] = str(
@@ -23,7 +29,106 @@ import dagster as dg
 import pytest
 
 from trading_assets.defs.partitions import MODELS_PARTITION
+from trading_assets.store import postgres
 from trading_assets.store.results import ResultStore
+
+PG_SERVER = os.environ.get("TA_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--store-backend",
+        choices=["duckdb", "postgres"],
+        default="duckdb",
+        help="the result store backend the store-level tests use (default: duckdb)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "duckdb_file: about the DuckDB file backend itself")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--store-backend") == "postgres":
+        skip = pytest.mark.skip(reason="about the DuckDB file (--store-backend=postgres)")
+        for item in items:
+            if "duckdb_file" in item.keywords:
+                item.add_marker(skip)
+
+
+class Stores:
+    """Fresh store locations (nothing stored yet) of one backend; databases made on the
+    PostgreSQL server are dropped when the test ends."""
+
+    def __init__(self, backend: str, folder: Path):
+        self.backend, self.folder, self._made = backend, folder, []
+
+    def new(self, name: str = "store") -> Path | str:
+        if self.backend == "duckdb":
+            return self.folder / f"{name}.duckdb"
+        return self._database(name, template=None)
+
+    def copy(self, location: Path | str, name: str = "copy") -> Path | str:
+        """A new store holding what `location` holds now."""
+        if self.backend == "duckdb":
+            target = self.folder / f"{name}.duckdb"
+            shutil.copy(location, target)
+            return target
+        postgres.release(str(location))  # PostgreSQL copies only a database nobody uses
+        return self._database(name, template=str(location).rsplit("/", 1)[1])
+
+    def _database(self, name: str, template: str | None) -> str:
+        import psycopg2
+
+        database = f"ta_{name}_{uuid.uuid4().hex[:10]}"
+        admin = psycopg2.connect(PG_SERVER)
+        admin.autocommit = True
+        try:
+            clause = f' TEMPLATE "{template}"' if template else ""
+            admin.cursor().execute(f'CREATE DATABASE "{database}"{clause}')
+        finally:
+            admin.close()
+        url = PG_SERVER.rsplit("/", 1)[0] + "/" + database
+        self._made.append(url)
+        return url
+
+    def drop_all(self) -> None:
+        import psycopg2
+
+        admin = psycopg2.connect(PG_SERVER)
+        admin.autocommit = True
+        try:
+            for url in self._made:
+                postgres.release(url)
+                name = url.rsplit("/", 1)[1]
+                admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            admin.close()
+
+
+def _stores(request, folder: Path):
+    made = Stores(request.config.getoption("--store-backend"), folder)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture
+def stores(request, tmp_path):
+    yield from _stores(request, tmp_path)
+
+
+@pytest.fixture
+def pg_stores(tmp_path):
+    """PostgreSQL stores whatever --store-backend says (tests of that backend itself)."""
+    made = Stores("postgres", tmp_path)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture(scope="module")
+def module_stores(request, tmp_path_factory):
+    """`stores` for module-scoped fixtures (e.g. a template store copied per test)."""
+    yield from _stores(request, tmp_path_factory.mktemp("stores"))
 
 
 @pytest.fixture(autouse=True)

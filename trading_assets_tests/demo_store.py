@@ -14,7 +14,7 @@ from trading_assets.store.results import ResultStore, model_dates
 
 
 def build_demo_store(
-    path: Path, start: dt.date | None = None, end: dt.date | None = None
+    path: Path | str, start: dt.date | None = None, end: dt.date | None = None
 ) -> ResultStore:
     store = ResultStore(path)
     specs = model_specs(load_config(resources.files("trading_assets") / "configs" / "demo.yaml"))

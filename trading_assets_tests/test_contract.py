@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import get_args
 
-import duckdb
 import jsonschema
 import pytest
 from pydantic import ValidationError
@@ -27,7 +26,7 @@ from trading_assets.contract.v1alpha1 import (
 from trading_assets.kernel.lanes import LaneFailure, LaneSignal
 from trading_assets.kernel.merge import merge
 from trading_assets.kernel.ratings import RATINGS, lane_from_llm_rating
-from trading_assets.store.db import migrate
+from trading_assets.store.db import connect
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "contracts"
 DAY = dt.date(2025, 10, 2)
@@ -52,11 +51,10 @@ def schema(name: str) -> dict:
 
 
 @pytest.fixture
-def con():
-    connection = duckdb.connect(":memory:")
-    migrate(connection)  # the store's own DDL: the converters must match its columns
-    yield connection
-    connection.close()
+def con(stores):
+    # the store's own DDL, on the backend under test: the converters must match its columns
+    with connect(stores.new()) as connection:
+        yield connection
 
 
 def roundtrip(con, table: str, row: dict) -> dict:
@@ -120,6 +118,7 @@ def test_decision_row_with_any_merge_has_exactly_the_store_columns(con):
         c
         for (c,) in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'signals' "
+            "AND table_catalog = current_database() AND table_schema = current_schema() "
             "ORDER BY ordinal_position"
         ).fetchall()
     ]

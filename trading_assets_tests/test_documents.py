@@ -150,8 +150,8 @@ def test_search_without_a_time_zone_is_refused(tmp_path):
         index.search("apple", before=dt.datetime(2025, 10, 1, 13, 30))
 
 
-def test_store_keeps_each_document_with_provenance_and_replaces_a_source_whole(tmp_path):
-    store = ResultStore(tmp_path / "s.duckdb")
+def test_store_keeps_each_document_with_provenance_and_replaces_a_source_whole(tmp_path, stores):
+    store = ResultStore(stores.new())
     docs = load_documents(write_jsonl(tmp_path / "docs", ROWS))
     ingested = dt.datetime(2025, 10, 5, 8, 0, tzinfo=UTC)
     assert write_documents(store, "news", docs, ingested) == 4

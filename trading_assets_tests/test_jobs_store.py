@@ -1,6 +1,6 @@
-"""Jobs in the result store (real DuckDB files): what a user of the legacy job API relies
-on - a job's model-days and status, overlap refusal naming the running job, outcomes
-taken from the stored model-days."""
+"""Jobs in the result store (a real store of the backend under test): what a user of the
+legacy job API relies on - a job's model-days and status, overlap refusal naming the
+running job, outcomes taken from the stored model-days."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ D1, D2, D3 = dt.date(2012, 1, 3), dt.date(2012, 1, 4), dt.date(2012, 1, 5)
 
 
 @pytest.fixture
-def store(tmp_path):
-    return ResultStore(tmp_path / "store.duckdb")
+def store(stores):
+    return ResultStore(stores.new())
 
 
 def _store_day(store: ResultStore, model: str, date: dt.date, status: str, error=None) -> None:
@@ -86,10 +86,11 @@ def test_final_status_follows_the_legacy_rule(completed, failed, interrupted, st
     assert final_status(completed, failed, interrupted) == status
 
 
-def test_health_reports_instance_daemon_and_a_writable_store(tmp_path):
+def test_health_reports_instance_daemon_and_a_writable_store(tmp_path, stores):
     from trading_assets_tests.e2e import CLI
 
     project = sqlite_project(tmp_path)
+    project.store = stores.new()
     done = subprocess.run(
         [str(CLI), "health", "--format", "json"],
         env=project.env(),

@@ -1,7 +1,7 @@
 """Never poison, never splice: a model is registered only once its market data validates,
 a model whose data no longer loads fails its own day (the others run), a changed config
 never splices into a stored chain, and `trading-assets models` manages what is registered.
-Real DuckDB stores and real folder sources (CSV files) throughout."""
+Real stores of the backend under test and real folder sources (CSV files) throughout."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from trading_assets_tests.conftest import table_rows
 from trading_assets_tests.folder_models import TABLES, days, folder, load_prices, spec
 
 
-def test_a_model_whose_folder_is_gone_fails_its_own_day_and_the_other_runs(tmp_path):
-    store = ResultStore(tmp_path / "s.duckdb")
+def test_a_model_whose_folder_is_gone_fails_its_own_day_and_the_other_runs(tmp_path, stores):
+    store = ResultStore(stores.new())
     good, gone = folder(tmp_path, "good"), folder(tmp_path, "gone")
     registration = register_validated(store, [spec("good", good), spec("gone", gone)])
     assert [s.signature for s in registration.registered] == ["good", "gone"]
@@ -40,8 +40,8 @@ def test_a_model_whose_folder_is_gone_fails_its_own_day_and_the_other_runs(tmp_p
     assert [line.split(":")[0] for line in outcome.failures] == ["gone"]
 
 
-def test_register_validated_registers_only_models_whose_data_loads(tmp_path):
-    store = ResultStore(tmp_path / "s.duckdb")
+def test_register_validated_registers_only_models_whose_data_loads(tmp_path, stores):
+    store = ResultStore(stores.new())
     good = folder(tmp_path, "good")
     registration = register_validated(
         store,
@@ -57,8 +57,10 @@ def test_register_validated_registers_only_models_whose_data_loads(tmp_path):
     assert store.model_signatures() == ["good"]  # nothing half-registered poisons the store
 
 
-def test_a_changed_config_on_a_sub_range_is_refused_then_resimulated_from_its_first_day(tmp_path):
-    store = ResultStore(tmp_path / "s.duckdb")
+def test_a_changed_config_on_a_sub_range_is_refused_then_resimulated_from_its_first_day(
+    tmp_path, stores
+):
+    store = ResultStore(stores.new())
     path = folder(tmp_path, "p")
     old, new = spec("m", path), spec("m", path, cash=20_000.0)
     register_validated(store, [old])
@@ -94,8 +96,8 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_models_command_lists_disables_and_removes(tmp_path, capsys):
-    store = ResultStore(tmp_path / "s.duckdb")
+def test_models_command_lists_disables_and_removes(tmp_path, capsys, stores):
+    store = ResultStore(stores.new())
     path = folder(tmp_path, "p")
     register_validated(store, [spec("a", path), spec("b", path)])
     load_prices(store)

@@ -1,7 +1,8 @@
 """docs/notebooks/explore_results.ipynb runs top to bottom against a freshly built store
-(the demo models simulated in-process over 2012) and shows what it promises: the
-leaderboard in the store's order with percentages, three plots, and one model-day's
-orders and decisions. It must also leave the store closed for the next writer."""
+of the backend under test (the demo models simulated in-process over 2012) and shows
+what it promises: the leaderboard in the store's order with percentages, three plots,
+and one model-day's orders and decisions. It must also leave the store closed for the
+next writer."""
 
 from __future__ import annotations
 
@@ -22,12 +23,15 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "explore
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    store = build_demo_store(
-        tmp_path_factory.mktemp("nb") / "store.duckdb", dt.date(2012, 1, 3), dt.date(2012, 12, 31)
-    )
+def executed(module_stores):
+    store = build_demo_store(module_stores.new("nb"), dt.date(2012, 1, 3), dt.date(2012, 12, 31))
+    return store, execute_notebook(store.path)
+
+
+def execute_notebook(store: Path | str) -> dict:
+    """The notebook run top to bottom on `store`: its cells by tag."""
     patch = pytest.MonkeyPatch()
-    patch.setenv("TRADING_ASSETS_STORE", str(store.path))
+    patch.setenv("TRADING_ASSETS_STORE", str(store))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
@@ -37,7 +41,7 @@ def executed(tmp_path_factory):
     )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
     patch.undo()
-    return store, {tag: c for c in notebook.cells for tag in c.metadata.get("tags", [])}
+    return {tag: c for c in notebook.cells for tag in c.metadata.get("tags", [])}
 
 
 def text(cell) -> str:

@@ -1,5 +1,6 @@
-"""The DuckDB result store: migrations, models, idempotent model-day writes, the chain of
-states between runs, a foreign process holding the file, and the leaderboard.
+"""The result store (either backend: --store-backend): migrations, models, idempotent
+model-day writes, the chain of states between runs, a foreign process holding the file
+(DuckDB), and the leaderboard.
 
 Prices come from the bundled source; ranges are a few January 2012 sessions so the
 module stays fast. One template store (prices written once) is copied per test.
@@ -11,12 +12,10 @@ import datetime as dt
 import json
 import math
 import re
-import shutil
 import subprocess
 import sys
 import time
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -57,17 +56,15 @@ SMA = spec("sma", "sma_crossover", {"fast": 2, "slow": 5, "size": 10})
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "store.duckdb"
+def template(module_stores):
+    path = module_stores.new("template")
     ResultStore(path).write_prices("bundled", BundledSource().load())
     return path
 
 
 @pytest.fixture
-def store(template, tmp_path) -> ResultStore:
-    path = tmp_path / "store.duckdb"
-    shutil.copy(template, path)
-    result = ResultStore(path)
+def store(template, stores) -> ResultStore:
+    result = ResultStore(stores.copy(template))
     result.register_models([BH, SMA])
     return result
 
@@ -104,11 +101,16 @@ def migration_tables(upto: int | None = None) -> set[str]:
 
 
 def store_tables(store: ResultStore) -> set[str]:
-    return set(store.query("SELECT table_name FROM information_schema.tables")["table_name"])
+    return set(
+        store.query(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = current_schema()"
+        )["table_name"]
+    )
 
 
-def test_store_with_new_file_creates_every_table_and_records_version_1(tmp_path):
-    store = ResultStore(tmp_path / "new" / "s.duckdb")
+def test_store_with_new_file_creates_every_table_and_records_version_1(stores):
+    store = ResultStore(stores.new())
     assert {"models", "prices", *RESULT_TABLES} <= migration_tables(upto=1)
     assert migration_tables() | {"schema_migrations"} <= store_tables(store)
     migrations = store.query("SELECT version, name FROM schema_migrations ORDER BY version")
@@ -117,8 +119,8 @@ def test_store_with_new_file_creates_every_table_and_records_version_1(tmp_path)
     assert migrations["name"].tolist() == [name for _, name, _ in MIGRATIONS]
 
 
-def test_store_with_version_1_file_upgrades_to_latest_on_open(tmp_path, monkeypatch):
-    path = tmp_path / "s.duckdb"
+def test_store_with_version_1_file_upgrades_to_latest_on_open(stores, monkeypatch):
+    path = stores.new()
     with monkeypatch.context() as patch:
         patch.setattr(store_db, "MIGRATIONS", MIGRATIONS[:1])
         old = ResultStore(path)
@@ -131,21 +133,21 @@ def test_store_with_version_1_file_upgrades_to_latest_on_open(tmp_path, monkeypa
     assert store.model_spec("bh") == BH  # data from before the upgrade is kept
 
 
-def test_store_with_reopened_file_does_not_reapply_migrations(tmp_path):
-    store = ResultStore(tmp_path / "s.duckdb")
+def test_store_with_reopened_file_does_not_reapply_migrations(stores):
+    path = stores.new()
+    store = ResultStore(path)
     first = store.query("SELECT * FROM schema_migrations")
     store.register_models([BH])
-    again = ResultStore(tmp_path / "s.duckdb")
+    again = ResultStore(path)
     pd.testing.assert_frame_equal(again.query("SELECT * FROM schema_migrations"), first)
     assert again.model_signatures() == ["bh"]
 
 
-def test_store_with_newer_schema_version_raises_store_error(tmp_path):
-    path = tmp_path / "s.duckdb"
-    ResultStore(path).register_models([BH])
-    con = duckdb.connect(str(path))
-    con.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')")
-    con.close()
+def test_store_with_newer_schema_version_raises_store_error(stores):
+    path = stores.new()
+    ResultStore(path).query(
+        "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')"
+    )
     with pytest.raises(StoreError) as info:
         ResultStore(path).model_signatures()
     assert "99" in str(info.value) and "newer" in str(info.value)
@@ -217,11 +219,10 @@ def test_run_model_with_fresh_model_starts_from_initial_cash(store):
     assert store.start_state(BH, DAYS[0], None).state.cash == 100_000.0
 
 
-def test_run_model_with_range_split_in_two_runs_equals_one_run(store, template, tmp_path):
+def test_run_model_with_range_split_in_two_runs_equals_one_run(store, template, stores):
     run_model(store, "sma", DAYS[:6])
     run_model(store, "sma", DAYS[6:])
-    other = ResultStore(tmp_path / "other.duckdb")
-    shutil.copy(template, other.path)
+    other = ResultStore(stores.copy(template, "other"))
     other.register_models([SMA])
     run_model(other, "sma", DAYS)
     assert_same(snapshot(store, "sma"), snapshot(other, "sma"))
@@ -273,10 +274,8 @@ def test_run_model_with_previous_trading_day_missing_names_partition_and_fix(sto
     assert len(rows(store, "model_days", "bh")) == 3
 
 
-def gappy_store(template, tmp_path, missing: dt.date) -> ResultStore:
-    path = tmp_path / "gappy.duckdb"
-    shutil.copy(template, path)
-    store = ResultStore(path)
+def gappy_store(template, stores, missing: dt.date) -> ResultStore:
+    store = ResultStore(stores.copy(template, "gappy"))
     frame = store.load_prices("bundled").to_frame()
     frame = frame[frame["date"] != missing]
     store.write_prices("bundled", PriceHistory.from_frame(frame, source="bundled"))
@@ -285,9 +284,9 @@ def gappy_store(template, tmp_path, missing: dt.date) -> ResultStore:
 
 
 def test_run_model_with_day_missing_from_prices_stores_failure_and_keeps_earlier_days(
-    template, tmp_path
+    template, stores
 ):
-    store = gappy_store(template, tmp_path, DAYS[2])
+    store = gappy_store(template, stores, DAYS[2])
     run = run_model(store, "bh", DAYS[:5])
     assert run.completed_dates == DAYS[:2]
     assert run.failure is not None and run.failure.date == DAYS[2]
@@ -300,8 +299,8 @@ def test_run_model_with_day_missing_from_prices_stores_failure_and_keeps_earlier
     assert len(rows(store, "holdings", "bh")) == 3 * 2  # none for the failed day
 
 
-def test_run_model_with_previous_day_failed_raises_and_says_rerun_it(template, tmp_path):
-    store = gappy_store(template, tmp_path, DAYS[2])
+def test_run_model_with_previous_day_failed_raises_and_says_rerun_it(template, stores):
+    store = gappy_store(template, stores, DAYS[2])
     run_model(store, "bh", DAYS[:3])
     with pytest.raises(StoreError) as info:
         run_model(store, "bh", [DAYS[3]])
@@ -330,6 +329,7 @@ def hold_file(path, seconds: float) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.duckdb_file
 def test_store_with_foreign_process_holding_file_retries_then_fails_clearly(store, monkeypatch):
     run_model(store, "bh", DAYS[:3])
     before = snapshot(store, "bh")
@@ -351,6 +351,7 @@ def test_store_with_foreign_process_holding_file_retries_then_fails_clearly(stor
     assert len(rows(store, "model_days", "bh")) == 4
 
 
+@pytest.mark.duckdb_file
 def test_store_with_foreign_process_leaving_soon_waits_and_succeeds(store, monkeypatch):
     monkeypatch.setattr(store_db, "WAIT_TIMEOUT_S", 20.0)
     holder = hold_file(store.path, 1.0)
@@ -375,8 +376,8 @@ def day(model: str, date: dt.date, status: str, value: float | None, ret: float 
     }
 
 
-def test_leaderboard_with_hand_checked_values_returns_documented_columns(tmp_path):
-    store = ResultStore(tmp_path / "lb.duckdb")
+def test_leaderboard_with_hand_checked_values_returns_documented_columns(stores):
+    store = ResultStore(stores.new("lb"))
     store.register_models(
         [spec("up", "buy_and_hold", cash=1000.0), spec("down", "bollinger", cash=1000.0)]
     )
@@ -436,13 +437,14 @@ def test_leaderboard_with_real_run_matches_stored_values(store):
     assert initial["initial_cash"] == 100_000.0
 
 
-def test_leaderboard_with_empty_store_has_columns_and_no_rows(tmp_path):
-    empty = ResultStore(tmp_path / "empty.duckdb")
+def test_leaderboard_with_empty_store_has_columns_and_no_rows(stores):
+    empty = ResultStore(stores.new("empty"))
     board = leaderboard(empty, stored_metrics(empty))
     assert list(board.columns)[: len(LEADERBOARD_COLUMNS)] == LEADERBOARD_COLUMNS
     assert board.empty
 
 
+@pytest.mark.duckdb_file
 def test_store_lock_held_elsewhere_times_out_naming_the_lock_file(tmp_path):
     from trading_assets.store.db import StoreWait, file_lock
 

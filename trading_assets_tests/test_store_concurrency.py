@@ -51,6 +51,7 @@ RUN_WORKER = textwrap.dedent("""
             print("FAILED", failure, flush=True)
 """)
 MODELS = ("m1", "m2", "m3", "m4")
+pytestmark = pytest.mark.duckdb_file  # the file lock (PostgreSQL: test_store_postgres.py)
 
 
 def start(code: str, *args: str) -> subprocess.Popen:

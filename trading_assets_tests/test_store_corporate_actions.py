@@ -6,7 +6,6 @@ consecutive model-days is explained by an order or an action row."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections import defaultdict
 
 import pandas as pd
@@ -48,9 +47,8 @@ MODELS = (
 
 
 @pytest.fixture
-def store(template, tmp_path) -> ResultStore:
-    shutil.copy(template, tmp_path / "store.duckdb")
-    result = ResultStore(tmp_path / "store.duckdb")
+def store(template, stores) -> ResultStore:
+    result = ResultStore(stores.copy(template))
     result.register_models(MODELS)
     return result
 

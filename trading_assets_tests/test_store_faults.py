@@ -22,6 +22,8 @@ from trading_assets.store.metrics import replace_metrics
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.folder_models import days, folder, load_prices, spec
 
+pytestmark = pytest.mark.duckdb_file  # PostgreSQL's read-only store: test_store_postgres.py
+
 
 @contextlib.contextmanager
 def tmpfs(path: Path, size: str = "16m"):

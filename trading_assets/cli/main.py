@@ -21,9 +21,9 @@ def _date(text: str) -> dt.date:
 def _store_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
-        type=Path,
         default=None,
-        help="DuckDB result store (default: $TRADING_ASSETS_STORE or .data/trading_assets.duckdb)",
+        help="result store: a DuckDB file or a postgresql:// URL "
+        "(default: $TRADING_ASSETS_STORE or .data/trading_assets.duckdb)",
     )
 
 
@@ -192,14 +192,14 @@ READ_ONLY = {"leaderboard", "results", "status", "parity"}
 def _dispatch(args: argparse.Namespace) -> int:
     import os
 
+    from trading_assets.store.db import StoreWait, store_location
+    from trading_assets.store.results import ResultStore
     from trading_assets.vocab import DEFAULT_STORE_PATH, STORE_ENV
 
-    path = Path(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)
+    path = store_location(args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE_PATH)
     # Before the definitions load (cli.backfill imports them): the date partitions span
     # what this store's market data covers, and the runs' resources read the same store.
-    os.environ[STORE_ENV] = str(path.resolve())
-    from trading_assets.store.db import StoreWait
-    from trading_assets.store.results import ResultStore
+    os.environ[STORE_ENV] = str(path)
 
     read_only = args.command in READ_ONLY or getattr(args, "action", None) in ("list", "show")
     # a busy store is waited for; say who holds it rather than hang silently

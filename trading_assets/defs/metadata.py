@@ -48,7 +48,7 @@ def table_metadata(store: ResultStore, table: str) -> dict:
     return {
         "dagster/column_schema": column_schema(columns),
         "dagster/row_count": rows,
-        "dagster/table_name": f"duckdb.{table}",
+        "dagster/table_name": f"{store.backend}.{table}",
     }
 
 

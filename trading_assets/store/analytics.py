@@ -97,7 +97,8 @@ def migrated_columns(table: str) -> tuple[tuple[str, str], ...]:
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> tuple[tuple[str, str], ...]:
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_name = ? ORDER BY ordinal_position",
+        "WHERE table_name = ? AND table_catalog = current_database() "
+        "AND table_schema = current_schema() ORDER BY ordinal_position",
         [table],
     ).fetchall()
     return tuple((name, kind) for name, kind in rows)

@@ -1,4 +1,7 @@
-"""Opening the DuckDB file: one writer process at a time, readers read-only.
+"""Opening the store: a DuckDB file (the default) or a PostgreSQL database (a
+`postgresql://` URL: store/postgres.py, no file lock, many writers at once).
+
+A DuckDB file has one writer process at a time, readers read-only.
 
 DuckDB never waits: a second read-write opener, or any opener while a writer holds
 the file, fails at once (and read-only openers exclude writers). So every open here
@@ -29,7 +32,8 @@ import duckdb
 from filelock import FileLock, Timeout
 
 from trading_assets.errors import StoreError
-from trading_assets.store.schema import MIGRATIONS
+from trading_assets.store import postgres
+from trading_assets.store.schema import MIGRATIONS, POSTGRES_MIGRATIONS
 
 WAIT_TIMEOUT_S = 900.0  # long: a backfill's writes are short, but a notebook may linger
 REPORT_EVERY_S = 30.0
@@ -106,14 +110,25 @@ def lock_holder(lock_path: Path) -> int | None:
     return None
 
 
+def store_location(location: str | Path) -> Path | str:
+    """A store location as the store keeps it: a PostgreSQL URL as given, a DuckDB
+    file's path resolved."""
+    return str(location) if postgres.is_postgres(location) else Path(location).resolve()
+
+
 @contextmanager
 def connect(
-    path: Path, *, read_only: bool = False, wait: StoreWait = NO_WAIT_REPORT
+    path: Path | str, *, read_only: bool = False, wait: StoreWait = NO_WAIT_REPORT
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection to the store, migrated to the latest schema.
 
     read_only: for commands that only read; works on a read-only file or file system,
-    and a missing store reads as an empty one."""
+    and a missing store reads as an empty one. A PostgreSQL URL opens that database."""
+    if postgres.is_postgres(path):
+        with _postgres(str(path), read_only) as con:
+            yield con
+        return
+    path = Path(path)
     if read_only:
         with _read_only(path, wait) as con:
             yield con
@@ -158,6 +173,54 @@ def _read_only(path: Path, wait: StoreWait) -> Iterator[duckdb.DuckDBPyConnectio
         con.close()
 
 
+@contextmanager
+def _postgres(url: str, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the PostgreSQL store, migrated first when a migration is missing
+    (one migrator at a time under an advisory lock; a reader asks a writer to)."""
+    con = None
+    try:
+        con = postgres.open_cursor(url, read_only=read_only)
+        applied = _applied(con)
+        if applied and max(applied) > MIGRATIONS[-1][0]:
+            raise _newer(max(applied))
+        if any(version not in applied for version, _, _ in MIGRATIONS):
+            if not read_only:
+                with postgres.migration_lock(url):
+                    migrate(con, on_postgres=True)  # re-reads what is applied, under the lock
+            else:  # a reader: a writer migrates, then it reads
+                con.close()
+                with _postgres(url, read_only=False):
+                    pass
+                con = postgres.open_cursor(url, read_only=True)
+    except BaseException as exc:
+        if con is not None:
+            con.close()
+        if isinstance(exc, duckdb.Error):
+            raise _postgres_error(exc, url) from None
+        raise
+    try:
+        yield con
+    except duckdb.Error as exc:  # e.g. a read-only role or server, a full disk
+        if _refused_by_os(exc):
+            raise _postgres_error(exc, url) from None
+        raise
+    finally:
+        con.close()
+
+
+def _postgres_error(exc: BaseException, url: str) -> StoreError:
+    where = postgres.redacted(url)
+    if _refused_by_os(exc):
+        return _os_error(exc, where)
+    text = postgres.redacted(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return StoreError(
+        f"cannot use the PostgreSQL store: {text}",
+        where=where,
+        fix="check the URL (postgresql://user@host:port/database), that the server is "
+        "running and the database exists (createdb)",
+    )
+
+
 def _open(path: Path, wait: StoreWait, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     deadline, started, reported = wait.deadline(), time.monotonic(), time.monotonic()
     while True:
@@ -192,7 +255,7 @@ def _damaged(exc: BaseException) -> bool:
     return any(word in str(exc).lower() for word in _DAMAGE)
 
 
-def _os_error(exc: BaseException, path: Path) -> StoreError:
+def _os_error(exc: BaseException, path: Path | str) -> StoreError:
     """The file system refused a read or write: one line naming the path and the fix."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror:
@@ -214,17 +277,32 @@ def _os_error(exc: BaseException, path: Path) -> StoreError:
     return StoreError(f"cannot use the store: {text}", where=str(path), fix=fix)
 
 
+def _applied(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The versions of the migrations applied to the store (none: a new store)."""
+    try:
+        return {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    except duckdb.CatalogException:
+        return set()
+
+
 def _pending(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether any migration is not applied yet (a read-only open then migrates once)."""
-    try:
-        applied = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    except duckdb.CatalogException:
-        return True
+    applied = _applied(con)
     return any(version not in applied for version, _, _ in MIGRATIONS)
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply pending migrations; return the schema version."""
+def _newer(current: int) -> StoreError:
+    return StoreError(
+        f"store schema version {current} is newer than this trading_assets ({MIGRATIONS[-1][0]})",
+        fix="upgrade trading_assets, or point --store at another file",
+    )
+
+
+def migrate(con: duckdb.DuckDBPyConnection, *, on_postgres: bool = False) -> int:
+    """Apply pending migrations; return the schema version. On PostgreSQL (the caller
+    holds the migration lock) all pending migrations run in one transaction."""
+    if on_postgres:
+        con.execute("BEGIN")
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP DEFAULT now())"
@@ -233,18 +311,21 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     applied = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
     latest = MIGRATIONS[-1][0]
     if applied and max(applied) > latest:
-        raise StoreError(
-            f"store schema version {max(applied)} is newer than this trading_assets ({latest})",
-            fix="upgrade trading_assets, or point --store at another file",
-        )
+        raise _newer(max(applied))
     # every missing version, in order: a store made by a build that had a later
     # migration but not an earlier one still gets the earlier one
     for version, name, sql in MIGRATIONS:
         if version not in applied:
-            con.execute("BEGIN")
+            if not on_postgres:
+                con.execute("BEGIN")
+            if on_postgres:
+                sql = POSTGRES_MIGRATIONS.get(version) or postgres.for_postgres(sql)
             con.execute(sql)
             con.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
             )
-            con.execute("COMMIT")
+            if not on_postgres:
+                con.execute("COMMIT")
+    if on_postgres:
+        con.execute("COMMIT")
     return latest

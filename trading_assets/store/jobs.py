@@ -258,18 +258,29 @@ def list_jobs(store: ResultStore) -> pd.DataFrame:
     )
 
 
+POSTGRES_WRITABLE = (
+    "SELECT * FROM postgres_query('store', 'SELECT NOT pg_is_in_recovery() "
+    "AND current_setting(''transaction_read_only'') = ''off'' "
+    "AND has_table_privilege(''model_days'', ''INSERT'')')"
+)
+
+
 def probe_store(store: ResultStore) -> dict:
-    """Reachable (opens, migrates) and writable (a checkpoint writes the file)."""
+    """Reachable (opens, migrates) and writable (a checkpoint writes the file; on
+    PostgreSQL: the server takes writes and our role may insert)."""
     out = {"path": str(store.path), "reachable": False, "writable": False, "error": None}
     try:
         with store.connect() as con:
             out["reachable"] = True
-            con.execute("CHECKPOINT")
-            out["writable"] = True
+            if store.backend == "postgres":
+                [(out["writable"],)] = con.execute(POSTGRES_WRITABLE).fetchall()
+            else:
+                con.execute("CHECKPOINT")
+                out["writable"] = True
     except (StoreError, OSError) as exc:
         out["error"] = str(exc)
     except Exception as exc:  # DuckDB's own IO errors on a read-only or full disk
         out["error"] = f"{type(exc).__name__}: {exc}"
-    if store.path.parent.exists():
+    if store.backend == "duckdb" and store.path.parent.exists():
         out["free_mb"] = shutil.disk_usage(store.path.parent).free // 2**20
     return out

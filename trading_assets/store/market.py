@@ -69,7 +69,7 @@ def source_load_error(con: duckdb.DuckDBPyConnection, source: str) -> str | None
     return row[0] if row else None
 
 
-def load_prices(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> PriceHistory:
+def load_prices(con: duckdb.DuckDBPyConnection, source: str, path: Path | str) -> PriceHistory:
     """A source's bars with its corporate actions (None when it has none, or when they
     were not stored: see `has_corporate_actions`)."""
     frame = con.execute(

@@ -106,7 +106,8 @@ def remove_model(store: ResultStore, model: str) -> dict[str, int]:
             r[0]
             for r in con.execute(
                 "SELECT DISTINCT table_name FROM information_schema.columns "
-                "WHERE column_name = 'model' AND table_schema = 'main' ORDER BY 1"
+                "WHERE column_name = 'model' AND table_catalog = current_database() "
+                "AND table_schema = current_schema() ORDER BY 1"
             ).fetchall()
             if r[0] not in _NOT_BY_MODEL
         ]

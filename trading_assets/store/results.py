@@ -24,7 +24,7 @@ from trading_assets.llm.scrub import scrub, scrub_all
 from trading_assets.market.calendar import all_trading_days, trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.portfolio.step import PortfolioState
-from trading_assets.store.db import StoreWait, connect
+from trading_assets.store.db import StoreWait, connect, store_location
 from trading_assets.store.llm_cache import save_llm_cache
 from trading_assets.store.market import load_prices, mark_source_failed, write_market
 from trading_assets.store.transcripts import TRANSCRIPT_TABLES
@@ -43,13 +43,19 @@ WRITTEN_TABLES = (*RESULT_TABLES, "model_day_actions", *TRANSCRIPT_TABLES)
 
 
 class ResultStore:
-    """The store at `path`. read_only: for commands that only read (works on a read-only
+    """The store at `path`: a DuckDB file, or a PostgreSQL database's URL
+    (`postgresql://...`). read_only: for commands that only read (works on a read-only
     file); wait: how long opens wait for a busy store and where that is reported."""
 
     def __init__(self, path: str | Path, *, read_only: bool = False, wait: StoreWait | None = None):
-        self.path = Path(path).resolve()
+        self.path = store_location(path)
         self.read_only = read_only
         self.wait = wait or StoreWait()
+
+    @property
+    def backend(self) -> str:
+        """ "postgres" for a PostgreSQL URL, else "duckdb" (a file)."""
+        return "postgres" if isinstance(self.path, str) else "duckdb"
 
     def connect(self):
         return connect(self.path, read_only=self.read_only, wait=self.wait)
@@ -64,18 +70,20 @@ class ResultStore:
             for spec in specs:
                 if known.get(spec.signature) == spec.model_dump_json():
                     continue
-                con.execute(
-                    "INSERT OR REPLACE INTO models (signature, agent, spec, config_hash, "
-                    "registered_at, contract_version) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        spec.signature,
-                        spec.agent,
-                        spec.model_dump_json(),
-                        spec.config_hash,
-                        now,
-                        CONTRACT_VERSION,
-                    ],
-                )
+                values = [spec.agent, spec.model_dump_json(), spec.config_hash, now]
+                if spec.signature in known:  # a changed spec; `enabled` stays as it was
+                    con.execute(
+                        "UPDATE models SET agent = ?, spec = ?, config_hash = ?, "
+                        "registered_at = ?, contract_version = ? WHERE signature = ?",
+                        [*values, CONTRACT_VERSION, spec.signature],
+                    )
+                else:  # a plain INSERT: `enabled` takes its default on both backends
+                    con.execute(
+                        "INSERT INTO models (agent, spec, config_hash, registered_at, "
+                        "contract_version, signature) VALUES (?, ?, ?, ?, ?, ?)",
+                        [*values, CONTRACT_VERSION, spec.signature],
+                    )
+                known[spec.signature] = spec.config_hash
 
     def model_spec(self, signature: str) -> ModelSpec:
         with self.connect() as con:
@@ -182,7 +190,7 @@ def counted_day(alias: str = "") -> str:
     return f"{column} IN ({', '.join(repr(str(s)) for s in FINISHED_STATUSES)})"
 
 
-def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path) -> ModelSpec:
+def read_spec(con: duckdb.DuckDBPyConnection, signature: str, path: Path | str) -> ModelSpec:
     """A registered model's spec on an open connection (store connections cannot nest)."""
     rows = con.execute("SELECT spec FROM models WHERE signature = ?", [signature]).fetchall()
     if not rows:
