@@ -41,8 +41,8 @@ def test_webserver_after_backfill_shows_lineage_runs_and_checks(tmp_path):
         }
         assert deps["model_day"] == {"market_prices", "model_day"}
         assert deps["daily_portfolio"] == {"model_day"}
-        assert deps["metrics"] == {"daily_portfolio"}
-        assert deps["leaderboard"] == {"metrics"}
+        assert deps["metrics"] == {"daily_portfolio", "market_prices"}
+        assert deps["leaderboard"] == {"metrics", "model_day"}
         statuses = [r["status"] for r in data["runsOrError"]["results"]]
         assert statuses and set(statuses) == {"SUCCESS"}
         checks = data["assetNodeOrError"]["assetChecksOrError"]["checks"]

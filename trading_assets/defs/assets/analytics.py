@@ -5,6 +5,7 @@ import dagster as dg
 from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
 from trading_assets.analytics.plots import comparison_png, drawdown_png, equity_png
 from trading_assets.analytics.tearsheet import round_trips, tearsheet_md
+from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
 from trading_assets.defs.metadata import OWNERS, percent_md, png_md, table_metadata, tags
@@ -50,12 +51,16 @@ def daily_portfolio(store: StoreResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    deps=[daily_portfolio],
+    # reads the model-days (through daily_portfolio) and the prices (the benchmark)
+    deps=[daily_portfolio, market_prices],
     group_name="analytics",
     kinds={"duckdb", "python"},
     owners=OWNERS,
     tags=tags("analytics"),
-    automation_condition=dg.AutomationCondition.eager(),
+    # new prices alone change no figure until the model-days that use them are stored
+    automation_condition=dg.AutomationCondition.eager().ignore(
+        dg.AssetSelection.assets(market_prices)
+    ),
 )
 def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult:
     """Each model's return, risk and trading figures against an equal-weight buy-and-hold
@@ -75,12 +80,14 @@ def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult
 
 
 @dg.asset(
-    deps=[metrics],
+    # reads every figure from metrics, and the final value and day counts from model_days
+    deps=[metrics, model_day],
     group_name="analytics",
     kinds={"duckdb"},
     owners=OWNERS,
     tags=tags("analytics"),
-    automation_condition=dg.AutomationCondition.eager(),
+    # waits for metrics: a new model-day alone must not rank figures metrics lacks
+    automation_condition=dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(model_day)),
 )
 def leaderboard(store: StoreResource) -> dg.MaterializeResult:
     """Every model ranked by its excess return over its benchmark (best first), from the
