@@ -39,7 +39,7 @@ def test_webserver_after_backfill_shows_lineage_runs_and_checks(tmp_path):
             "/".join(n["assetKey"]["path"]): {"/".join(d["path"]) for d in n["dependencyKeys"]}
             for n in data["assetNodes"]
         }
-        assert deps["model_day"] == {"market_prices", "model_day"}
+        assert deps["model_day"] == {"market_prices", "documents", "model_day"}
         assert deps["daily_portfolio"] == {"model_day"}
         assert deps["metrics"] == {"daily_portfolio", "market_prices"}
         assert deps["leaderboard"] == {"metrics", "model_day"}

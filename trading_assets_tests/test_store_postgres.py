@@ -17,10 +17,12 @@ import pytest
 
 from trading_assets.defs.partitions import date_partitions_of
 from trading_assets.errors import StoreError
+from trading_assets.runs.metrics import compute_metrics
 from trading_assets.runs.model_day import run_range
 from trading_assets.runs.registration import register_validated
 from trading_assets.store import postgres
 from trading_assets.store.copy import copy_store
+from trading_assets.store.metrics import replace_metrics
 from trading_assets.store.results import ResultStore
 from trading_assets.store.schema import MIGRATIONS
 from trading_assets_tests.conftest import table_rows
@@ -125,6 +127,7 @@ def test_openers_racing_on_a_new_database_apply_each_migration_once(pg_stores):
 def test_read_only_server_serves_read_commands_and_refuses_a_write_in_one_line(pg_stores, tmp_path):
     store = registered(pg_stores.new(), tmp_path)
     run_range(store, {"m1": days(5)})
+    replace_metrics(store, compute_metrics(store).frame)  # what the metrics asset does
     postgres.release(store.path)
     name = store.path.rsplit("/", 1)[1]
     admin = psycopg2.connect(store.path.rsplit("/", 1)[0] + "/postgres")
