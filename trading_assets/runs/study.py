@@ -5,13 +5,17 @@ the walk-forward over all trials, stored in one transaction.
 A trial is a full ModelSpec from a fresh start with `initial_cash` over every trading
 day of its market data; promoted (`store/studies.py: promote_trial`), it is registered
 as that same spec, so `model_day` gives the same rows.
+
+Trials of a built-in quant agent with a fast path (engine/vectorized.py: sma_crossover)
+run many at once, FAST_CHUNK trials per array, with the same floats as the per-day
+engine; every other trial (LLM agents, plugins) goes through the per-day engine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +31,7 @@ from trading_assets.analytics.walk_forward import WalkForward, make_folds, walk_
 from trading_assets.config import ModelSpec, StudySpec, source_id
 from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.simulate import StartState, simulate
+from trading_assets.engine.vectorized import has_fast_path, simulate_many
 from trading_assets.errors import TradingAssetsError
 from trading_assets.market.calendar import is_trading_day
 from trading_assets.market.history import PriceHistory
@@ -34,6 +39,9 @@ from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.results import ResultStore
 from trading_assets.store.studies import StudyRows, write_study
 from trading_assets.vocab import DayStatus
+
+FAST_CHUNK = 250  # trials per array on the fast path: (days x trials) floats stay small
+RETURNS_CHUNK = 100  # trials per bulk insert of study_returns
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,47 @@ def run_trial(
     )
 
 
+def run_trials(
+    specs: Sequence[ModelSpec],
+    history: PriceHistory,
+    dates: list[dt.date],
+    services: Mapping[str, Any],
+) -> tuple[Trial, ...]:
+    """Every spec's Trial, in order: the fast path for the agents that have one (in
+    chunks of trials with the same fees and corporate actions), the per-day engine for
+    the rest and for a fast trial the engine would fail on a day (it gives the reason)."""
+    done: dict[int, Trial] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, spec in enumerate(specs):
+        if has_fast_path(spec):
+            groups.setdefault((spec.fees.model_dump_json(), spec.corporate_actions), []).append(i)
+    index = pd.Index(dates, name="date")
+    for members in groups.values():
+        for at in range(0, len(members), FAST_CHUNK):
+            chunk = members[at : at + FAST_CHUNK]
+            first = specs[chunk[0]]
+            fast = simulate_many(
+                [specs[i] for i in chunk],
+                history,
+                dates,
+                fees_from_config(first.fees),
+                first.corporate_actions,
+            )
+            for i, f in zip(chunk, fast, strict=True):
+                if not f.needs_engine:
+                    done[i] = Trial(
+                        specs[i],
+                        pd.Series(f.returns, index=index, dtype=float),
+                        pd.Series(f.values, index=index, dtype=float),
+                        f.filled_orders,
+                        None,
+                    )
+    return tuple(
+        done[i] if i in done else run_trial(spec, history, dates, services)
+        for i, spec in enumerate(specs)
+    )
+
+
 def run_study(
     store: ResultStore,
     study: StudySpec,
@@ -103,7 +152,7 @@ def run_study(
             where=source_id(first.market_data),
             fix="materialize market_prices for the study's market data first",
         )
-    trials = tuple(run_trial(t, history, dates, services or {}) for t in study.trials)
+    trials = run_trials(study.trials, history, dates, services or {})
     result = _summarize(study, trials)
     write_study(store, _rows(result, dates), clock_now or dt.datetime.now(dt.UTC))
     return result
@@ -155,21 +204,25 @@ def _figures(trial: Trial) -> dict[str, Any]:
     return row
 
 
+def _returns(trials: Sequence[Trial]) -> Iterator[pd.DataFrame]:
+    """study_returns' rows, RETURNS_CHUNK trials per frame (one bulk insert each), so
+    a 1,000-trial study never holds its 3 million rows as Python objects at once."""
+    for at in range(0, len(trials), RETURNS_CHUNK):
+        chunk = trials[at : at + RETURNS_CHUNK]
+        yield pd.DataFrame(
+            {
+                "trial": np.repeat(
+                    [t.spec.signature for t in chunk], [len(t.returns) for t in chunk]
+                ),
+                "date": np.concatenate([t.returns.index.to_numpy() for t in chunk]),
+                "daily_return": np.concatenate([t.returns.to_numpy() for t in chunk]),
+                "portfolio_value": np.concatenate([t.values.to_numpy() for t in chunk]),
+            }
+        )
+
+
 def _rows(result: StudyResult, dates: list[dt.date]) -> StudyRows:
-    returns = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "trial": t.spec.signature,
-                    "date": t.returns.index,
-                    "daily_return": t.returns.to_numpy(),
-                    "portfolio_value": t.values.to_numpy(),
-                }
-            )
-            for t in result.trials
-        ],
-        ignore_index=True,
-    )
+    returns = _returns(result.trials)
     folds = pd.DataFrame(
         [
             {
