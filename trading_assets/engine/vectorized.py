@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from trading_assets.agents.base import parse_params
 from trading_assets.agents.quant import SmaCrossover
@@ -33,7 +34,13 @@ from trading_assets.engine.simulate import forward_filled_closes
 from trading_assets.market.history import PriceHistory
 from trading_assets.market.view import crossovers, split_adjusted
 from trading_assets.portfolio.actions import apply_corporate_actions
-from trading_assets.portfolio.costs import CommissionModel
+from trading_assets.portfolio.costs import (
+    CommissionModel,
+    NoCommission,
+    PercentCommission,
+    PerShareCommission,
+)
+from trading_assets.portfolio.orders import Side
 from trading_assets.portfolio.step import Fees, PortfolioState, _within
 
 # agent name -> the class whose decide() the fast path reproduces (a plugin cannot take
@@ -61,160 +68,211 @@ def simulate_many(
     dates: Sequence[dt.date],
     fees: Fees,
     corporate_actions: CorporateActionsMode = "apply",
+    chunk: int = 250,
 ) -> list[FastTrial]:
     """`simulate` of each spec (all of one fast agent, with these fees and corporate
-    actions) from a fresh start over `dates`, as arrays."""
+    actions) from a fresh start over `dates`, as arrays, `chunk` trials at a time (so
+    the arrays of one chunk are what is held besides the results)."""
     names = {s.agent for s in specs}
     if names != {SmaCrossover.name}:
         raise ValueError(f"no fast path for agents {sorted(names)}")
     if corporate_actions == "ignore":  # as simulate() does
         history = history.with_actions(None)
     params = [parse_params(SmaCrossover, s.agent, s.params, where=s.signature) for s in specs]
-    rows = np.array([history.index_of(d) for d in dates])
-    pairs = sorted({(p.fast, p.slow) for p in params})
-    pair_of = {pair: i for i, pair in enumerate(pairs)}
-    cross = np.stack([_crossover_by_day(history, rows, f, s) for f, s in pairs])
-    return _walk(
-        history,
-        rows,
-        lambda t: cross[[pair_of[(p.fast, p.slow)] for p in params], t],
-        np.array([p.size for p in params], dtype=np.int64),
-        np.array([s.initial_cash for s in specs], dtype=float),
-        fees,
-    )
+    rows = np.array([history.index_of(d) for d in dates], dtype=np.int64)
+    epochs = _epochs(history, rows)
+    buy, sell = (_fill_prices(history, rows, side, fees) for side in ("buy", "sell"))
+    closes = np.ascontiguousarray(forward_filled_closes(history)[rows])
+    bounds = [*_action_days(history, rows), len(rows)]
+    out: list[FastTrial] = []
+    for at in range(0, len(specs), chunk):  # (trials x days) arrays of `chunk` trials
+        part = params[at : at + chunk]
+        pairs = sorted({(p.fast, p.slow) for p in part})
+        pair_of = {pair: i for i, pair in enumerate(pairs)}
+        n_sym = len(history.symbols)
+        cross = np.stack([_crossover_by_day(epochs, rows, n_sym, *p) for p in pairs])
+        state = _State.fresh([s.initial_cash for s in specs[at : at + chunk]], n_sym, len(rows))
+        pair_idx = np.array([pair_of[(p.fast, p.slow)] for p in part], dtype=np.int64)
+        sizes = np.array([p.size for p in part], dtype=np.int64)
+        prev_value = state.cash.copy()
+        for t0, t1 in zip([0, *bounds[:-1]], bounds, strict=True):
+            if t0 and history.actions is not None:
+                prev = history.dates[rows[t0 - 1]]
+                state.cash = _corporate_actions(history, int(rows[t0]), prev, state)
+            if t1 > t0:
+                _sma_days(
+                    t0, t1, cross, pair_idx, sizes, buy, sell, closes,
+                    *_commission_terms(fees.commission),
+                    state.cash, state.shares, state.stamp, state.filled, state.broken,
+                    prev_value, state.values, state.returns,
+                )  # fmt: skip
+        out += [
+            FastTrial(
+                state.values[k], state.returns[k], int(state.filled[k]), bool(state.broken[k])
+            )
+            for k in range(len(part))
+        ]
+    return out
 
 
-def _crossover_by_day(history: PriceHistory, rows: np.ndarray, fast: int, slow: int):
+@dataclass
+class _State:
+    """Every trial's portfolio (one row per trial), updated in place day by day."""
+
+    cash: np.ndarray
+    shares: np.ndarray  # (trials, symbols), whole shares
+    stamp: np.ndarray  # when each symbol entered the positions dict (_NOT_HELD: not in it)
+    filled: np.ndarray
+    broken: np.ndarray
+    values: np.ndarray  # (trials, days)
+    returns: np.ndarray
+
+    @classmethod
+    def fresh(cls, cash: list[float], n_sym: int, n_days: int) -> _State:
+        n = len(cash)
+        return cls(
+            cash=np.array(cash, dtype=float),
+            shares=np.zeros((n, n_sym), dtype=np.int64),
+            stamp=np.full((n, n_sym), _NOT_HELD, dtype=np.int64),
+            filled=np.zeros(n, dtype=np.int64),
+            broken=np.zeros(n, dtype=np.bool_),
+            values=np.empty((n, n_days)),
+            returns=np.empty((n, n_days)),
+        )
+
+
+def _epochs(history: PriceHistory, rows: np.ndarray) -> list[tuple[PriceHistory, np.ndarray]]:
+    """The histories the views of the simulated days see (one per set of splits on or
+    before the day: market/view.py split_adjusted), each with its days' positions."""
+    adjusted = [split_adjusted(history, int(r)) for r in rows]
+    return [
+        (h, np.array([a is h for a in adjusted])) for h in {id(a): a for a in adjusted}.values()
+    ]
+
+
+def _crossover_by_day(epochs, rows: np.ndarray, n_sym: int, fast: int, slow: int) -> np.ndarray:
     """(days, symbols): what `PointInTimeView(history, D).crossover_row(fast, slow)` gives
     on each simulated day D: the crossovers of the history in D's shares, at D-1."""
-    out = np.full((len(rows), len(history.symbols)), np.nan)
-    adjusted = [split_adjusted(history, int(r)) for r in rows]
-    for h in {id(a): a for a in adjusted}.values():
-        mine = np.array([a is h for a in adjusted]) & (rows > 0)
+    out = np.full((len(rows), n_sym), np.nan)
+    for h, days in epochs:
+        mine = days & (rows > 0)
         out[mine] = crossovers(h, fast, slow)[rows[mine] - 1]
     return out
 
 
-def _walk(
-    history: PriceHistory,
-    rows: np.ndarray,
-    signals: Callable[[int], np.ndarray],
-    sizes: np.ndarray,
-    cash: np.ndarray,
-    fees: Fees,
-) -> list[FastTrial]:
-    """The day loop of `simulate` for sma_crossover's decide(), over all trials at once."""
-    n, n_sym = len(cash), len(history.symbols)
-    shares = np.zeros((n, n_sym), dtype=np.int64)
-    stamp = np.full((n, n_sym), _NOT_HELD, dtype=np.int64)  # positions dict order
-    filled = np.zeros(n, dtype=np.int64)
-    broken = np.zeros(n, dtype=bool)
-    values = np.empty((len(rows), n))
-    returns = np.empty((len(rows), n))
-    prev_value = cash.copy()
+def _fill_prices(history: PriceHistory, rows: np.ndarray, side: Side, fees: Fees) -> np.ndarray:
+    """(days, symbols): the fill price of any order of `side` on each day, the same for
+    every trial (portfolio/step.py `_fill`: untradable, no_price, then the slippage model
+    and the low..high cap of `_within`); NaN where every such order is rejected. The open
+    is the view's: D's own row is never split-adjusted, so it is the raw open."""
     first, last = history.listing_rows()
-    closes = forward_filled_closes(history)
-    prev_date: dt.date | None = None
+    out = np.full((len(rows), len(history.symbols)), np.nan)
     for t, row in enumerate(rows.tolist()):
-        if history.actions is not None and shares.any():
-            cash = _corporate_actions(history, row, prev_date, shares, stamp, cash)
-        cross = signals(t)
-        for j in range(n_sym):
-            held = shares[:, j].copy()  # the holding decide() saw
-            # SmaCrossover.decide: buy `size` when flat on a cross up, sell all on a cross down
-            for side, wants, quantity in (
-                ("buy", (cross[:, j] > 0) & (held == 0), sizes),
-                ("sell", (cross[:, j] < 0) & (held > 0), held),
-            ):
-                if not wants.any():
-                    continue
-                price = _fill_price(history, row, j, side, fees, first, last)
-                if price is None:  # not listed / no price: every such order is rejected
-                    continue
-                q = quantity[wants]
-                after = _cash_after(
-                    side, cash[wants], price, q, _commission(fees.commission, q, price)
-                )
-                ok = after >= 0  # a sell never exceeds the holding here (it sells `held`)
-                who = np.flatnonzero(wants)[ok]
-                cash[who] = after[ok]
-                filled[who] += 1
-                left = held[who] + (q[ok] if side == "buy" else -q[ok])
-                stamp[who] = _restamp(stamp[who], held[who], left, j, t * n_sym + j)
-                shares[who, j] = left
-        value = cash + _positions_value(shares, stamp, closes[row], broken)
-        values[t] = value
-        # daily_return = value / prev_value - 1.0 if prev_value else 0.0 (simulate)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            returns[t] = np.where(prev_value != 0, value / prev_value - 1.0, 0.0)
-        prev_value, prev_date = value, history.dates[row]
+        for j in range(len(history.symbols)):
+            if first[j] < 0 or not first[j] <= row <= last[j]:  # PointInTimeView.listing
+                continue
+            open_price = float(history.open[row, j])
+            if not (open_price > 0) or math.isinf(open_price):
+                continue
+            bounds = (float(history.low[row, j]), float(history.high[row, j]))  # _day_range
+            out[t, j] = _within(fees.slippage.fill_price(side, open_price), bounds)
+    return out
+
+
+_NO_COMMISSION, _PERCENT, _PER_SHARE = 0, 1, 2
+
+
+def _commission_terms(model: CommissionModel) -> tuple[int, float, float]:
+    """The commission model as (kind, rate or per-share, minimum) for `_commission`."""
+    if isinstance(model, NoCommission):
+        return _NO_COMMISSION, 0.0, 0.0
+    if isinstance(model, PercentCommission):
+        return _PERCENT, model.rate, 0.0
+    if isinstance(model, PerShareCommission):
+        return _PER_SHARE, model.per_share, model.minimum
+    raise ValueError(f"no fast path for commission model {type(model).__name__}")
+
+
+@njit(cache=True)
+def _commission(kind: int, rate: float, minimum: float, quantity: int, price: float) -> float:
+    """portfolio/costs.py `cost` of each commission model, restated for the kernel."""
+    if kind == _PERCENT:
+        return rate * quantity * price  # PercentCommission.cost
+    if kind == _PER_SHARE:
+        return max(rate * quantity, minimum)  # PerShareCommission.cost
+    return 0.0
+
+
+@njit(cache=True)
+def _sma_days(
+    t0, t1, cross, pair_idx, sizes, buy, sell, closes, kind, rate, minimum,
+    cash, shares, stamp, filled, broken, prev_value, values, returns,
+):  # fmt: skip
+    """Days t0..t1-1 of every trial: SmaCrossover.decide, portfolio/step.py `step` for
+    its orders (in symbol order), then simulate._valuation and the daily return."""
+    n_sym = shares.shape[1]
+    for k in range(len(cash)):
+        p, c = pair_idx[k], cash[k]
+        for t in range(t0, t1):
+            for j in range(n_sym):
+                signal, held = cross[p, t, j], shares[k, j]
+                if signal > 0 and held == 0:  # decide(): buy `size` when flat
+                    price, q = buy[t, j], sizes[k]
+                    if price == price:  # NaN: rejected (not listed, no price)
+                        # step._cash_after; a buy taking cash below 0 is rejected
+                        after = c - (price * q + _commission(kind, rate, minimum, q, price))
+                        if after >= 0:
+                            c, shares[k, j], stamp[k, j] = after, q, t * n_sym + j
+                            filled[k] += 1
+                elif signal < 0 and held > 0:  # decide(): sell the whole position
+                    price = sell[t, j]
+                    if price == price:
+                        after = c + (price * held - _commission(kind, rate, minimum, held, price))
+                        if after >= 0:
+                            c, shares[k, j], stamp[k, j] = after, 0, _NOT_HELD
+                            filled[k] += 1
+            # simulate._valuation: shares x close added from 0.0 in positions-dict order
+            total, done = 0.0, 0
+            while True:
+                nxt, best = -1, _NOT_HELD
+                for j in range(n_sym):
+                    if shares[k, j] > 0 and stamp[k, j] < best and (done >> j) & 1 == 0:
+                        nxt, best = j, stamp[k, j]
+                if nxt < 0:
+                    break
+                done |= 1 << nxt
+                if closes[t, nxt] != closes[t, nxt]:  # no close at all: the engine fails
+                    broken[k] = True
+                total += shares[k, nxt] * closes[t, nxt]
+            value = c + total
+            values[k, t] = value
+            returns[k, t] = value / prev_value[k] - 1.0 if prev_value[k] != 0 else 0.0
+            prev_value[k] = value
+        cash[k] = c
+
+
+def _action_days(history: PriceHistory, rows: np.ndarray) -> list[int]:
+    """The simulated days (positions in rows) with a split or dividend since the day
+    before (simulate._apply_actions' `between`); the kernel stops before each."""
+    if history.actions is None:
+        return []
+    dates = history.dates
     return [
-        FastTrial(values[:, k], returns[:, k], int(filled[k]), bool(broken[k])) for k in range(n)
+        t
+        for t in range(1, len(rows))
+        if history.actions.between(dates[rows[t - 1]], dates[rows[t]])
     ]
 
 
-def _fill_price(
-    history: PriceHistory,
-    row: int,
-    j: int,
-    side: str,
-    fees: Fees,
-    first: np.ndarray,
-    last: np.ndarray,
-) -> float | None:
-    """The fill price of any order of `side` in column j today, the same for every trial
-    (portfolio/step.py `_fill`: untradable, no_price, slippage, the low..high cap); None
-    when every such order is rejected. The open is the view's: in D's shares, D's own row
-    is never adjusted, so it is the raw open."""
-    if first[j] < 0 or not first[j] <= row <= last[j]:  # PointInTimeView.listing
-        return None
-    open_price = float(history.open[row, j])
-    if not (open_price > 0) or math.isinf(open_price):
-        return None
-    bounds = (float(history.low[row, j]), float(history.high[row, j]))  # simulate._day_range
-    return _within(fees.slippage.fill_price(side, open_price), bounds)  # type: ignore[arg-type]
-
-
-def _commission(model: CommissionModel, quantity: np.ndarray, price: float) -> np.ndarray:
-    """`model.cost` per order, called once per distinct quantity (the model is the rule)."""
-    distinct, where = np.unique(quantity, return_inverse=True)
-    return np.array([model.cost(int(q), price) for q in distinct], dtype=float)[where]
-
-
-def _cash_after(
-    side: str, cash: np.ndarray, price: float, quantity: np.ndarray, commission: np.ndarray
-) -> np.ndarray:
-    """portfolio/step.py `_cash_after` in array form (the same expression, so the same floats)."""
-    notional = price * quantity
-    return cash - (notional + commission) if side == "buy" else cash + (notional - commission)
-
-
-def _restamp(
-    stamp: np.ndarray, before: np.ndarray, after: np.ndarray, j: int, now: int
-) -> np.ndarray:
-    """The positions dict's order (step.apply_fill, actions.apply_corporate_actions): a
-    symbol enters at the end when first held, leaves when its shares reach 0."""
-    stamp = stamp.copy()
-    stamp[:, j] = np.where(after == 0, _NOT_HELD, np.where(before == 0, now, stamp[:, j]))
-    return stamp
-
-
 def _corporate_actions(
-    history: PriceHistory,
-    row: int,
-    prev_date: dt.date | None,
-    shares: np.ndarray,
-    stamp: np.ndarray,
-    cash: np.ndarray,
+    history: PriceHistory, row: int, prev_date: dt.date, state: _State
 ) -> np.ndarray:
     """simulate._apply_actions: the splits and dividends with ex-date in (previous day, D],
     each through `apply_corporate_actions` once per distinct holding (in place on shares
     and stamp; returns the cash)."""
     assert history.actions is not None
-    after = prev_date
-    if after is None:
-        after = history.dates[row - 1] if row else history.dates[0] - dt.timedelta(days=1)
-    pending = history.actions.between(after, history.dates[row])
+    shares, stamp, cash = state.shares, state.stamp, state.cash
+    pending = history.actions.between(prev_date, history.dates[row])
     if not pending:
         return cash
     symbols = history.symbols
@@ -227,9 +285,9 @@ def _corporate_actions(
             j = history.symbol_index(symbol)
             held = shares[:, j].copy()  # the holdings before this action
             for q in np.unique(held[held > 0]).tolist():
-                state = PortfolioState(cash=0.0, positions={symbol: q})
+                probe = PortfolioState(cash=0.0, positions={symbol: q})
                 _, (effect,) = apply_corporate_actions(
-                    state, {symbol: todays[symbol]}, prev_closes, opens
+                    probe, {symbol: todays[symbol]}, prev_closes, opens
                 )
                 who = held == q
                 cash[who] += effect.dividend_cash + effect.fraction_cash
@@ -237,20 +295,3 @@ def _corporate_actions(
                     stamp[who, j] = _NOT_HELD
                 shares[who, j] = effect.shares_after
     return cash
-
-
-def _positions_value(
-    shares: np.ndarray, stamp: np.ndarray, closes: np.ndarray, broken: np.ndarray
-) -> np.ndarray:
-    """simulate._valuation: the sum of shares x (forward-filled) close over the held
-    symbols, added in the positions dict's order from 0.0, as the engine's loop adds them.
-    A held symbol without any close marks its trial `broken` (the engine fails the day)."""
-    held = shares > 0
-    broken |= (held & np.isnan(closes)).any(axis=1)
-    part = np.where(held, shares * np.where(np.isnan(closes), 0.0, closes), 0.0)
-    order = np.argsort(stamp, axis=1, kind="stable")
-    part = np.take_along_axis(part, order, axis=1)
-    total = np.zeros(len(shares))
-    for j in range(part.shape[1]):
-        total = total + part[:, j]  # not-held symbols sort last and add 0.0: no change
-    return total

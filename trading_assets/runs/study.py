@@ -105,25 +105,24 @@ def run_trials(
             groups.setdefault((spec.fees.model_dump_json(), spec.corporate_actions), []).append(i)
     index = pd.Index(dates, name="date")
     for members in groups.values():
-        for at in range(0, len(members), FAST_CHUNK):
-            chunk = members[at : at + FAST_CHUNK]
-            first = specs[chunk[0]]
-            fast = simulate_many(
-                [specs[i] for i in chunk],
-                history,
-                dates,
-                fees_from_config(first.fees),
-                first.corporate_actions,
-            )
-            for i, f in zip(chunk, fast, strict=True):
-                if not f.needs_engine:
-                    done[i] = Trial(
-                        specs[i],
-                        pd.Series(f.returns, index=index, dtype=float),
-                        pd.Series(f.values, index=index, dtype=float),
-                        f.filled_orders,
-                        None,
-                    )
+        first = specs[members[0]]
+        fast = simulate_many(
+            [specs[i] for i in members],
+            history,
+            dates,
+            fees_from_config(first.fees),
+            first.corporate_actions,
+            chunk=FAST_CHUNK,
+        )
+        for i, f in zip(members, fast, strict=True):
+            if not f.needs_engine:
+                done[i] = Trial(
+                    specs[i],
+                    pd.Series(f.returns, index=index, copy=False),
+                    pd.Series(f.values, index=index, copy=False),
+                    f.filled_orders,
+                    None,
+                )
     return tuple(
         done[i] if i in done else run_trial(spec, history, dates, services)
         for i, spec in enumerate(specs)
