@@ -46,7 +46,6 @@ from trading_assets.portfolio.step import Fees, PortfolioState, _within
 # agent name -> the class whose decide() the fast path reproduces (a plugin cannot take
 # the name: built-ins win in agents/registry.py)
 FAST_AGENTS: dict[str, type] = {SmaCrossover.name: SmaCrossover}
-_NOT_HELD = np.iinfo(np.int64).max  # insertion stamp of a symbol not in the positions dict
 
 
 def has_fast_path(spec: ModelSpec) -> bool:
@@ -60,6 +59,8 @@ class FastTrial:
     returns: np.ndarray  # daily return per simulated date
     filled_orders: int
     needs_engine: bool  # the engine would fail a day: run this trial through it instead
+    # with `record`: each fill as (day position, symbol, side, quantity, price, commission)
+    trades: tuple[tuple[int, str, str, int, float, float], ...] = ()
 
 
 def simulate_many(
@@ -69,10 +70,12 @@ def simulate_many(
     fees: Fees,
     corporate_actions: CorporateActionsMode = "apply",
     chunk: int = 250,
+    record: bool = False,
 ) -> list[FastTrial]:
     """`simulate` of each spec (all of one fast agent, with these fees and corporate
     actions) from a fresh start over `dates`, as arrays, `chunk` trials at a time (so
-    the arrays of one chunk are what is held besides the results)."""
+    the arrays of one chunk are what is held besides the results); `record` keeps every
+    fill (for tests: days x symbols slots per trial)."""
     names = {s.agent for s in specs}
     if names != {SmaCrossover.name}:
         raise ValueError(f"no fast path for agents {sorted(names)}")
@@ -92,6 +95,7 @@ def simulate_many(
         n_sym = len(history.symbols)
         cross = np.stack([_crossover_by_day(epochs, rows, n_sym, *p) for p in pairs])
         state = _State.fresh([s.initial_cash for s in specs[at : at + chunk]], n_sym, len(rows))
+        book = np.zeros((len(part), len(rows) * n_sym if record else 0, 5))
         pair_idx = np.array([pair_of[(p.fast, p.slow)] for p in part], dtype=np.int64)
         sizes = np.array([p.size for p in part], dtype=np.int64)
         prev_value = state.cash.copy()
@@ -103,8 +107,9 @@ def simulate_many(
                 _sma_days(
                     t0, t1, cross, pair_idx, sizes, buy, sell, closes,
                     *_commission_terms(fees.commission),
-                    state.cash, state.shares, state.stamp, state.filled, state.broken,
-                    prev_value, state.values, state.returns,
+                    state.cash, state.shares, state.order, state.count, state.filled,
+                    state.broken,
+                    prev_value, state.values, state.returns, book,
                 )  # fmt: skip
         out += [
             FastTrial(
@@ -121,7 +126,8 @@ class _State:
 
     cash: np.ndarray
     shares: np.ndarray  # (trials, symbols), whole shares
-    stamp: np.ndarray  # when each symbol entered the positions dict (_NOT_HELD: not in it)
+    order: np.ndarray  # (trials, symbols): the positions dict's keys in order, `count` used
+    count: np.ndarray
     filled: np.ndarray
     broken: np.ndarray
     values: np.ndarray  # (trials, days)
@@ -133,7 +139,8 @@ class _State:
         return cls(
             cash=np.array(cash, dtype=float),
             shares=np.zeros((n, n_sym), dtype=np.int64),
-            stamp=np.full((n, n_sym), _NOT_HELD, dtype=np.int64),
+            order=np.zeros((n, n_sym), dtype=np.int64),
+            count=np.zeros(n, dtype=np.int64),
             filled=np.zeros(n, dtype=np.int64),
             broken=np.zeros(n, dtype=np.bool_),
             values=np.empty((n, n_days)),
@@ -206,7 +213,7 @@ def _commission(kind: int, rate: float, minimum: float, quantity: int, price: fl
 @njit(cache=True)
 def _sma_days(
     t0, t1, cross, pair_idx, sizes, buy, sell, closes, kind, rate, minimum,
-    cash, shares, stamp, filled, broken, prev_value, values, returns,
+    cash, shares, order, count, filled, broken, prev_value, values, returns, book,
 ):  # fmt: skip
     """Days t0..t1-1 of every trial: SmaCrossover.decide, portfolio/step.py `step` for
     its orders (in symbol order), then simulate._valuation and the daily return."""
@@ -220,35 +227,62 @@ def _sma_days(
                     price, q = buy[t, j], sizes[k]
                     if price == price:  # NaN: rejected (not listed, no price)
                         # step._cash_after; a buy taking cash below 0 is rejected
-                        after = c - (price * q + _commission(kind, rate, minimum, q, price))
+                        fee = _commission(kind, rate, minimum, q, price)
+                        after = c - (price * q + fee)
                         if after >= 0:
-                            c, shares[k, j], stamp[k, j] = after, q, t * n_sym + j
+                            c, shares[k, j] = after, q
+                            order[k, count[k]] = j  # enters the positions dict last
+                            count[k] += 1
+                            _book(book, k, filled[k], t, j, q, price, fee)
                             filled[k] += 1
                 elif signal < 0 and held > 0:  # decide(): sell the whole position
                     price = sell[t, j]
                     if price == price:
-                        after = c + (price * held - _commission(kind, rate, minimum, held, price))
+                        fee = _commission(kind, rate, minimum, held, price)
+                        after = c + (price * held - fee)
                         if after >= 0:
-                            c, shares[k, j], stamp[k, j] = after, 0, _NOT_HELD
+                            _book(book, k, filled[k], t, j, -held, price, fee)
+                            c, shares[k, j] = after, 0
+                            _leave(order, count, k, j)
                             filled[k] += 1
             # simulate._valuation: shares x close added from 0.0 in positions-dict order
-            total, done = 0.0, 0
-            while True:
-                nxt, best = -1, _NOT_HELD
-                for j in range(n_sym):
-                    if shares[k, j] > 0 and stamp[k, j] < best and (done >> j) & 1 == 0:
-                        nxt, best = j, stamp[k, j]
-                if nxt < 0:
-                    break
-                done |= 1 << nxt
-                if closes[t, nxt] != closes[t, nxt]:  # no close at all: the engine fails
+            total = 0.0
+            for i in range(count[k]):
+                j = order[k, i]
+                if closes[t, j] != closes[t, j]:  # no close at all: the engine fails
                     broken[k] = True
-                total += shares[k, nxt] * closes[t, nxt]
+                total += shares[k, j] * closes[t, j]
             value = c + total
             values[k, t] = value
             returns[k, t] = value / prev_value[k] - 1.0 if prev_value[k] != 0 else 0.0
             prev_value[k] = value
         cash[k] = c
+
+
+@njit(cache=True)
+def _leave(order, count, k, j):
+    """Symbol j leaves trial k's positions dict; the others keep their order."""
+    i = 0
+    while order[k, i] != j:
+        i += 1
+    order[k, i : count[k] - 1] = order[k, i + 1 : count[k]].copy()
+    count[k] -= 1
+
+
+@njit(cache=True)
+def _book(book, k, i, t, j, quantity, price, commission):
+    """Record fill i of trial k (a buy's quantity > 0, a sell's < 0) when recording."""
+    if book.shape[1]:
+        book[k, i, 0], book[k, i, 1], book[k, i, 2] = t, j, quantity
+        book[k, i, 3], book[k, i, 4] = price, commission
+
+
+def _trades(book: np.ndarray, symbols: tuple[str, ...]):
+    """The recorded fills as (day position, symbol, side, quantity, price, commission)."""
+    return tuple(
+        (int(t), symbols[int(j)], "buy" if q > 0 else "sell", int(abs(q)), price, fee)
+        for t, j, q, price, fee in book.tolist()
+    )
 
 
 def _action_days(history: PriceHistory, rows: np.ndarray) -> list[int]:
@@ -268,10 +302,10 @@ def _corporate_actions(
     history: PriceHistory, row: int, prev_date: dt.date, state: _State
 ) -> np.ndarray:
     """simulate._apply_actions: the splits and dividends with ex-date in (previous day, D],
-    each through `apply_corporate_actions` once per distinct holding (in place on shares
-    and stamp; returns the cash)."""
+    each through `apply_corporate_actions` once per distinct holding (in place on the
+    shares and the positions' order; returns the cash)."""
     assert history.actions is not None
-    shares, stamp, cash = state.shares, state.stamp, state.cash
+    shares, cash = state.shares, state.cash
     pending = history.actions.between(prev_date, history.dates[row])
     if not pending:
         return cash
@@ -291,7 +325,8 @@ def _corporate_actions(
                 )
                 who = held == q
                 cash[who] += effect.dividend_cash + effect.fraction_cash
-                if not effect.shares_after:
-                    stamp[who, j] = _NOT_HELD
+                if not effect.shares_after:  # the symbol leaves the positions dict
+                    for k in np.flatnonzero(who).tolist():
+                        _leave(state.order, state.count, k, j)
                 shares[who, j] = effect.shares_after
     return cash
