@@ -113,7 +113,11 @@ def simulate_many(
                 )  # fmt: skip
         out += [
             FastTrial(
-                state.values[k], state.returns[k], int(state.filled[k]), bool(state.broken[k])
+                state.values[k],
+                state.returns[k],
+                int(state.filled[k]),
+                bool(state.broken[k]),
+                _trades(book[k, : state.filled[k]], history.symbols) if record else (),
             )
             for k in range(len(part))
         ]
