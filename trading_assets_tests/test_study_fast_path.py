@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from trading_assets.agents.base import AgentContext
 from trading_assets.agents.registry import create_agent
+from trading_assets.analytics.metrics import STUDY_FIGURES, performance, study_figures
 from trading_assets.config import load_config, study_specs
 from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.simulate import StartState, simulate
@@ -179,3 +181,19 @@ def test_a_study_runs_fast_trials_and_the_others_through_the_engine_alike(tmp_pa
         assert got.values.to_dict() == want.values.to_dict()
         assert got.returns.to_dict() == want.returns.to_dict()
         assert got.filled_orders == want.filled_orders
+
+
+def test_the_figures_of_many_trials_at_once_are_performances_own(tmp_path, bundled):
+    """study_figures (one batch for a study's trials) gives performance()'s floats, and
+    None where a figure is undefined (an all-cash trial: no volatility, no winning day)."""
+    history, dates = bundled
+    trials = specs(
+        tmp_path, FEES["percent"], "apply", "{fast: [2, 9], slow: [30], size: [50, 9000]}"
+    )
+    done = run_trials(trials, history, dates, {})
+    batch = study_figures(pd.DataFrame({t.spec.signature: t.returns for t in done}))
+    for trial in done:
+        want = performance(trial.returns)
+        assert dict(batch.loc[trial.spec.signature]) == {k: getattr(want, k) for k in STUDY_FIGURES}
+    idle = batch.loc["g-fast2-slow30-size9000"]  # 9,000 shares never fit the cash
+    assert idle["sharpe"] is None and idle["win_rate"] is None and idle["max_drawdown"] == 0.0

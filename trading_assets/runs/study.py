@@ -25,7 +25,7 @@ from scipy import stats
 
 from trading_assets.agents.base import AgentContext
 from trading_assets.agents.registry import create_agent
-from trading_assets.analytics.metrics import performance
+from trading_assets.analytics.metrics import STUDY_FIGURES, performance, study_figures
 from trading_assets.analytics.overfitting import PBO, deflated_sharpe, pbo_cscv
 from trading_assets.analytics.walk_forward import WalkForward, make_folds, walk_forward
 from trading_assets.config import ModelSpec, StudySpec, source_id
@@ -158,7 +158,7 @@ def run_study(
 
 
 def _summarize(study: StudySpec, trials: tuple[Trial, ...]) -> StudyResult:
-    figures = pd.DataFrame([_figures(t) for t in trials])
+    figures = _all_figures(trials, max((len(t.returns) for t in trials), default=0))
     complete = [t for t in trials if t.error is None and len(t.returns) > 1]
     matrix = pd.DataFrame({t.spec.signature: t.returns for t in complete})
     dsr = pbo = walk = None
@@ -183,7 +183,21 @@ def _summarize(study: StudySpec, trials: tuple[Trial, ...]) -> StudyResult:
     return StudyResult(study, trials, figures, dsr, pbo, walk)
 
 
-def _figures(trial: Trial) -> dict[str, Any]:
+def _all_figures(trials: tuple[Trial, ...], days: int) -> pd.DataFrame:
+    """study_trials' rows: the figures of the trials that ran every day in one batch
+    (analytics/metrics.py study_figures: the same floats as `performance`), the others
+    one by one."""
+    whole = [t for t in trials if t.error is None and len(t.returns) == days]
+    batch = (
+        study_figures(pd.DataFrame({i: t.returns.to_numpy() for i, t in enumerate(whole)}))
+        if whole
+        else None
+    )
+    rows = {id(t): dict(batch.iloc[i]) for i, t in enumerate(whole)} if batch is not None else {}
+    return pd.DataFrame([_figures(t, rows.get(id(t))) for t in trials])
+
+
+def _figures(trial: Trial, figures: dict[str, Any] | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "trial": trial.spec.signature,
         "params": json.dumps(dict(trial.spec.model_dump(mode="json")["params"]), sort_keys=True),
@@ -193,13 +207,13 @@ def _figures(trial: Trial) -> dict[str, Any]:
         "final_value": float(trial.values.iloc[-1]) if len(trial.values) else None,
         "filled_orders": trial.filled_orders,
     }
-    keys = ("cumulative_return", "annual_return", "annual_volatility", "sharpe", "sortino")
-    keys += ("max_drawdown", "calmar", "win_rate")
-    if len(trial.returns):
+    if figures is not None:
+        row |= figures
+    elif len(trial.returns):
         perf = performance(trial.returns)
-        row |= {k: getattr(perf, k) for k in keys}
+        row |= {k: getattr(perf, k) for k in STUDY_FIGURES}
     else:
-        row |= dict.fromkeys(keys)
+        row |= dict.fromkeys(STUDY_FIGURES)
     return row
 
 
