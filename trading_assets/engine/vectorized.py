@@ -1,5 +1,5 @@
 """Many variants of a built-in quant agent at once: the per-day engine's walk
-(engine/simulate.py) with the trials as a numpy axis, for studies.
+(engine/simulate.py) for every trial in a numba kernel (trials x days), for studies.
 
 Equal to `simulate` float for float on a fresh start: the same signals (the view's own
 cached `crossovers` on the split-adjusted history of each day, point in time), the same
