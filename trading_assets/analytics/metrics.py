@@ -243,3 +243,49 @@ def with_percentages(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
         for column in shown.columns.intersection(_SHORT_RUN_COLUMNS):
             shown[column] = shown[column].astype(object).where(~short, SHORT_RUN)
     return shown
+
+
+STUDY_FIGURES = (
+    "cumulative_return", "annual_return", "annual_volatility", "sharpe", "sortino",
+    "max_drawdown", "calmar", "win_rate",
+)  # fmt: skip
+
+
+def study_figures(returns: pd.DataFrame, risk_free: float = DEFAULT_RISK_FREE) -> pd.DataFrame:
+    """`performance`'s STUDY_FIGURES of many models at once, one row per column of
+    `returns` (daily returns over the same dates, no gaps): the same empyrical calls on
+    a 2-D array, column by column in memory (Fortran order), so each column is reduced
+    as `performance` reduces its series (trading_assets_tests/test_study_fast_path.py
+    compares them)."""
+    r = np.asfortranarray(returns.to_numpy(dtype=float))
+    if not len(r):
+        raise ValueError("no daily returns: a model needs at least one stored day")
+    daily_rf = risk_free / PERIODS_PER_YEAR
+    a = PERIODS_PER_YEAR
+    mdd = ep.max_drawdown(r)
+    annual = ep.annual_return(r, annualization=a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        calmar = np.where(mdd < 0, annual / np.abs(mdd), np.nan)  # ep.calmar_ratio
+    moved = (r != 0).sum(axis=0)
+    figures = {
+        "cumulative_return": ep.cum_returns_final(r),
+        "annual_return": annual,
+        "annual_volatility": ep.annual_volatility(r, annualization=a),
+        "sharpe": ep.sharpe_ratio(r, risk_free=daily_rf, annualization=a),
+        "sortino": ep.sortino_ratio(r, required_return=daily_rf, annualization=a),
+        "max_drawdown": np.where(mdd < 0, -mdd, 0.0),  # drawdown(): 0.0 without a fall
+        "calmar": calmar,
+        "win_rate": np.where(moved > 0, (r > 0).sum(axis=0) / np.maximum(moved, 1), np.nan),
+    }
+    values = {k: np.asarray(v, dtype=float) for k, v in figures.items()}
+    frame = pd.DataFrame(  # an undefined figure is None, as _finite makes it
+        {
+            k: [float(x) if math.isfinite(x) else None for x in v.tolist()]
+            for k, v in values.items()
+        },
+        dtype=object,
+    )
+    if len(r) < MIN_DAYS_TO_ANNUALIZE:
+        frame[[c for c in ANNUALIZED_RETURNS if c in frame]] = None
+    frame.index = returns.columns
+    return frame

@@ -5,13 +5,17 @@ the walk-forward over all trials, stored in one transaction.
 A trial is a full ModelSpec from a fresh start with `initial_cash` over every trading
 day of its market data; promoted (`store/studies.py: promote_trial`), it is registered
 as that same spec, so `model_day` gives the same rows.
+
+Trials of a built-in quant agent with a fast path (engine/vectorized.py: sma_crossover)
+run many at once, FAST_CHUNK trials per array, with the same floats as the per-day
+engine; every other trial (LLM agents, plugins) goes through the per-day engine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +25,13 @@ from scipy import stats
 
 from trading_assets.agents.base import AgentContext
 from trading_assets.agents.registry import create_agent
-from trading_assets.analytics.metrics import performance
+from trading_assets.analytics.metrics import STUDY_FIGURES, performance, study_figures
 from trading_assets.analytics.overfitting import PBO, deflated_sharpe, pbo_cscv
 from trading_assets.analytics.walk_forward import WalkForward, make_folds, walk_forward
 from trading_assets.config import ModelSpec, StudySpec, source_id
 from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.simulate import StartState, simulate
+from trading_assets.engine.vectorized import has_fast_path, simulate_many
 from trading_assets.errors import TradingAssetsError
 from trading_assets.market.calendar import is_trading_day
 from trading_assets.market.history import PriceHistory
@@ -34,6 +39,9 @@ from trading_assets.portfolio.step import PortfolioState
 from trading_assets.store.results import ResultStore
 from trading_assets.store.studies import StudyRows, write_study
 from trading_assets.vocab import DayStatus
+
+FAST_CHUNK = 250  # trials per array on the fast path: (days x trials) floats stay small
+RETURNS_CHUNK = 100  # trials per bulk insert of study_returns
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,46 @@ def run_trial(
     )
 
 
+def run_trials(
+    specs: Sequence[ModelSpec],
+    history: PriceHistory,
+    dates: list[dt.date],
+    services: Mapping[str, Any],
+) -> tuple[Trial, ...]:
+    """Every spec's Trial, in order: the fast path for the agents that have one (in
+    chunks of trials with the same fees and corporate actions), the per-day engine for
+    the rest and for a fast trial the engine would fail on a day (it gives the reason)."""
+    done: dict[int, Trial] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, spec in enumerate(specs):
+        if has_fast_path(spec):
+            groups.setdefault((spec.fees.model_dump_json(), spec.corporate_actions), []).append(i)
+    index = pd.Index(dates, name="date")
+    for members in groups.values():
+        first = specs[members[0]]
+        fast = simulate_many(
+            [specs[i] for i in members],
+            history,
+            dates,
+            fees_from_config(first.fees),
+            first.corporate_actions,
+            chunk=FAST_CHUNK,
+        )
+        for i, f in zip(members, fast, strict=True):
+            if not f.needs_engine:
+                done[i] = Trial(
+                    specs[i],
+                    pd.Series(f.returns, index=index, copy=False),
+                    pd.Series(f.values, index=index, copy=False),
+                    f.filled_orders,
+                    None,
+                )
+    return tuple(
+        done[i] if i in done else run_trial(spec, history, dates, services)
+        for i, spec in enumerate(specs)
+    )
+
+
 def run_study(
     store: ResultStore,
     study: StudySpec,
@@ -103,14 +151,14 @@ def run_study(
             where=source_id(first.market_data),
             fix="materialize market_prices for the study's market data first",
         )
-    trials = tuple(run_trial(t, history, dates, services or {}) for t in study.trials)
+    trials = run_trials(study.trials, history, dates, services or {})
     result = _summarize(study, trials)
     write_study(store, _rows(result, dates), clock_now or dt.datetime.now(dt.UTC))
     return result
 
 
 def _summarize(study: StudySpec, trials: tuple[Trial, ...]) -> StudyResult:
-    figures = pd.DataFrame([_figures(t) for t in trials])
+    figures = _all_figures(trials, max((len(t.returns) for t in trials), default=0))
     complete = [t for t in trials if t.error is None and len(t.returns) > 1]
     matrix = pd.DataFrame({t.spec.signature: t.returns for t in complete})
     dsr = pbo = walk = None
@@ -135,7 +183,21 @@ def _summarize(study: StudySpec, trials: tuple[Trial, ...]) -> StudyResult:
     return StudyResult(study, trials, figures, dsr, pbo, walk)
 
 
-def _figures(trial: Trial) -> dict[str, Any]:
+def _all_figures(trials: tuple[Trial, ...], days: int) -> pd.DataFrame:
+    """study_trials' rows: the figures of the trials that ran every day in one batch
+    (analytics/metrics.py study_figures: the same floats as `performance`), the others
+    one by one."""
+    whole = [t for t in trials if t.error is None and len(t.returns) == days]
+    batch = (
+        study_figures(pd.DataFrame({i: t.returns.to_numpy() for i, t in enumerate(whole)}))
+        if whole
+        else None
+    )
+    rows = {id(t): dict(batch.iloc[i]) for i, t in enumerate(whole)} if batch is not None else {}
+    return pd.DataFrame([_figures(t, rows.get(id(t))) for t in trials])
+
+
+def _figures(trial: Trial, figures: dict[str, Any] | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "trial": trial.spec.signature,
         "params": json.dumps(dict(trial.spec.model_dump(mode="json")["params"]), sort_keys=True),
@@ -145,31 +207,35 @@ def _figures(trial: Trial) -> dict[str, Any]:
         "final_value": float(trial.values.iloc[-1]) if len(trial.values) else None,
         "filled_orders": trial.filled_orders,
     }
-    keys = ("cumulative_return", "annual_return", "annual_volatility", "sharpe", "sortino")
-    keys += ("max_drawdown", "calmar", "win_rate")
-    if len(trial.returns):
+    if figures is not None:
+        row |= figures
+    elif len(trial.returns):
         perf = performance(trial.returns)
-        row |= {k: getattr(perf, k) for k in keys}
+        row |= {k: getattr(perf, k) for k in STUDY_FIGURES}
     else:
-        row |= dict.fromkeys(keys)
+        row |= dict.fromkeys(STUDY_FIGURES)
     return row
 
 
+def _returns(trials: Sequence[Trial]) -> Iterator[pd.DataFrame]:
+    """study_returns' rows, RETURNS_CHUNK trials per frame (one bulk insert each), so
+    a 1,000-trial study never holds its 3 million rows as Python objects at once."""
+    for at in range(0, len(trials), RETURNS_CHUNK):
+        chunk = trials[at : at + RETURNS_CHUNK]
+        yield pd.DataFrame(
+            {
+                "trial": np.repeat(
+                    [t.spec.signature for t in chunk], [len(t.returns) for t in chunk]
+                ),
+                "date": np.concatenate([t.returns.index.to_numpy() for t in chunk]),
+                "daily_return": np.concatenate([t.returns.to_numpy() for t in chunk]),
+                "portfolio_value": np.concatenate([t.values.to_numpy() for t in chunk]),
+            }
+        )
+
+
 def _rows(result: StudyResult, dates: list[dt.date]) -> StudyRows:
-    returns = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "trial": t.spec.signature,
-                    "date": t.returns.index,
-                    "daily_return": t.returns.to_numpy(),
-                    "portfolio_value": t.values.to_numpy(),
-                }
-            )
-            for t in result.trials
-        ],
-        ignore_index=True,
-    )
+    returns = _returns(result.trials)
     folds = pd.DataFrame(
         [
             {
