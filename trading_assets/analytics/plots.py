@@ -138,7 +138,7 @@ def stability_png(trials: pd.DataFrame, params: list[str], metrics: list[str], t
     parameter varies over a few values, one line per value. A stable parameter region is
     a flat, narrow band; a lone peak is a lucky trial."""
     fig = Figure(
-        figsize=(4.6 * len(params), 0.4 + 3.0 * len(metrics)), dpi=DPI, layout="constrained"
+        figsize=(5.6 * len(params), 0.4 + 3.0 * len(metrics)), dpi=DPI, layout="constrained"
     )
     fig.suptitle(title, x=0.01, ha="left", fontsize="medium")
     axes = fig.subplots(len(metrics), len(params), squeeze=False)
@@ -183,4 +183,5 @@ def _stability_panel(ax, trials: pd.DataFrame, param: str, others: list[str], me
     ax.spines[["top", "right"]].set_visible(False)
     if metric in PERCENT_METRICS:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.legend(frameon=False, fontsize="x-small")
+    # outside the panel: inside, it hides the trials an analyst is looking for
+    ax.legend(frameon=False, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
