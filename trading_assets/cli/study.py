@@ -102,6 +102,8 @@ def _celery() -> bool:
 def _run_study_job(instance, store: ResultStore, name: str, workers: int, per_chunk) -> None:
     """The study's partition through study_job: its chunks spread over `workers` local
     processes, or over Celery workers (TRADING_ASSETS_STUDY_EXECUTOR=celery)."""
+    import os
+
     import dagster as dg
 
     from trading_assets.cli.backfill import _root_error
@@ -116,6 +118,9 @@ def _run_study_job(instance, store: ResultStore, name: str, workers: int, per_ch
     }
     if per_chunk is not None:
         config |= chunk_config(per_chunk)
+    # each step's process imports the code location anew: its Dagster beta/preview
+    # notices would fill the terminal (this process hides them: cli/output.py)
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
     with dg.execute_job(
         dg.reconstructable(study_job_def),
         instance,
