@@ -84,7 +84,7 @@ def test_chunked_run_stores_the_same_trials_returns_and_guards_as_in_process(run
 
 
 def test_multiprocess_run_has_one_step_per_chunk_each_in_its_own_process(runs, monkeypatch):
-    home, _, _ = runs
+    home, _, spread = runs
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
         [run] = [
@@ -114,3 +114,8 @@ def test_multiprocess_run_has_one_step_per_chunk_each_in_its_own_process(runs, m
         assert sorted(r.data["trial"] for r in table.value.records) == sorted(TRIALS)
         assert {"fast", "slow", "sharpe"} <= {c.name for c in table.value.schema.columns}
         assert json.dumps(table.value.records[0].data)  # plain values: the UI can sort them
+        stored = spread.query("SELECT trial, sharpe FROM study_trials").set_index("trial")
+        for record in table.value.records:
+            assert record.data["sharpe"] == stored.loc[record.data["trial"], "sharpe"]
+        stability = event.asset_materialization.metadata["stability"].value
+        assert stability.startswith("![Parameter stability](data:image/png;base64,")
