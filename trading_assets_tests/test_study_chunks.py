@@ -19,8 +19,6 @@ import pytest
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.test_study import CONFIG, TRIALS
 
-pytestmark = pytest.mark.slow  # two CLI runs, five processes: about 2 minutes
-
 REPO = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "trading-assets")
 
@@ -71,6 +69,7 @@ def _stored(store: ResultStore) -> dict:
     return {"trials": trials, "returns": returns, "folds": folds, "guards": guards}
 
 
+@pytest.mark.slow  # two CLI runs, five step processes: about 2 minutes
 def test_chunked_run_stores_the_same_trials_returns_and_guards_as_in_process(runs):
     _, here, spread = runs
     a, b = _stored(here), _stored(spread)
@@ -83,6 +82,7 @@ def test_chunked_run_stores_the_same_trials_returns_and_guards_as_in_process(run
     assert 0.0 <= guards["deflated_sharpe"] <= 1.0
 
 
+@pytest.mark.slow
 def test_multiprocess_run_has_one_step_per_chunk_each_in_its_own_process(runs, monkeypatch):
     home, _, spread = runs
     monkeypatch.setenv("DAGSTER_HOME", str(home))
@@ -119,3 +119,27 @@ def test_multiprocess_run_has_one_step_per_chunk_each_in_its_own_process(runs, m
             assert record.data["sharpe"] == stored.loc[record.data["trial"], "sharpe"]
         stability = event.asset_materialization.metadata["stability"].value
         assert stability.startswith("![Parameter stability](data:image/png;base64,")
+
+
+def test_unknown_study_executor_is_one_line_naming_the_variable_and_the_choices(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "TRADING_ASSETS_STUDY_EXECUTOR": "dask"}
+    (tmp_path / "grid.yaml").write_text(CONFIG)
+    done = subprocess.run(
+        [
+            CLI,
+            "study",
+            "run",
+            "--config",
+            str(tmp_path / "grid.yaml"),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("error:")]
+    assert "TRADING_ASSETS_STUDY_EXECUTOR='dask' is not an executor" in line
+    assert "local, celery" in line and "Traceback" not in done.stderr

@@ -20,11 +20,11 @@ from trading_assets.errors import TradingAssetsError
 
 STUDY_JOB = "study_job"
 EXECUTOR_ENV = "TRADING_ASSETS_STUDY_EXECUTOR"
-EXECUTORS = ("multiprocess", "in_process", "celery")
+EXECUTORS = ("local", "celery")  # local: in-process or multiprocess, as run config says
 
 
 def study_executor() -> dg.ExecutorDefinition:
-    name = os.environ.get(EXECUTOR_ENV, "") or "multiprocess"
+    name = os.environ.get(EXECUTOR_ENV, "") or "local"
     if name not in EXECUTORS:
         raise TradingAssetsError(
             f"{EXECUTOR_ENV}={name!r} is not an executor",
@@ -41,7 +41,7 @@ def study_executor() -> dg.ExecutorDefinition:
                 fix="install dagster-celery (constraints.txt) or unset the variable",
             ) from e
         return celery_executor
-    # in_process or multiprocess: one executor, the run config picks (default: as named)
+    # local: one executor for both, the run config picks (multiprocess when it says nothing)
     return dg.multi_or_in_process_executor
 
 
