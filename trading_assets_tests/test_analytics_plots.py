@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from trading_assets.analytics.plots import DPI, SIZE, comparison_png, drawdown_png, equity_png
+from trading_assets.analytics.plots import (
+    DPI,
+    SIZE,
+    comparison_png,
+    drawdown_png,
+    equity_png,
+    stability_png,
+)
 
 DATES = pd.bdate_range("2012-01-02", periods=120)
 MODEL_BLUE = (0x1F, 0x77, 0xB4)  # matplotlib's first colour (tab:blue)
@@ -66,3 +73,24 @@ def test_comparison_png_with_three_models_draws_each_in_its_colour():
 def test_plots_with_empty_series_name_it():
     with pytest.raises(ValueError, match="'ghost' has no values"):
         equity_png(pd.Series([], dtype=float, name="ghost"))
+
+
+def grid(slows: list[int]) -> pd.DataFrame:
+    rows = [(f, s) for f in (5, 10, 20) for s in slows]
+    frame = pd.DataFrame(rows, columns=["fast", "slow"])
+    frame["sharpe"] = frame["fast"] * 0.01 - frame["slow"] * 0.002
+    frame["cumulative_return"] = frame["sharpe"] * 2
+    return frame
+
+
+def test_stability_png_draws_a_panel_per_metric_and_parameter_with_the_others_spread():
+    band = (0xDD, 0xEB, 0xF4)  # tab:blue at 15 % over white
+    orange = (0xFF, 0x99, 0x3E)  # tab:orange at 80 %: the second value of the other parameter
+    spread = pixels(
+        stability_png(grid([50, 100]), ["fast", "slow"], ["sharpe", "cumulative_return"], "t")
+    )
+    assert spread.shape == (640, 1120, 3)  # two metrics by two parameters
+    assert count(spread, band, tol=6) > 20_000  # slow moves Sharpe at every fast: a band
+    assert count(spread, orange) > 200  # one line per slow value (and per fast value)
+    alone = pixels(stability_png(grid([50]), ["fast"], ["sharpe"], "t"))
+    assert count(alone, band, tol=6) < 500  # nothing else varies: no spread to show

@@ -126,3 +126,62 @@ def heatmap_png(trials: pd.DataFrame, x: str, y: str, value: str, title: str) ->
             ax.text(col, row, f"{cell:.2f}", ha="center", va="center", fontsize="small")
     fig.colorbar(image, ax=ax, label=value)
     return _png(fig)
+
+
+PERCENT_METRICS = {"cumulative_return", "annual_return", "annual_volatility", "max_drawdown"}
+LINES_UP_TO = 6  # one line per value of the other parameter up to this many values
+
+
+def stability_png(trials: pd.DataFrame, params: list[str], metrics: list[str], title: str) -> bytes:
+    """Each metric against each varying parameter (one panel per pair): the median over
+    the other parameters' values, their min-max band, and, when exactly one other
+    parameter varies over a few values, one line per value. A stable parameter region is
+    a flat, narrow band; a lone peak is a lucky trial."""
+    fig = Figure(
+        figsize=(5.6 * len(params), 0.4 + 3.0 * len(metrics)), dpi=DPI, layout="constrained"
+    )
+    fig.suptitle(title, x=0.01, ha="left", fontsize="medium")
+    axes = fig.subplots(len(metrics), len(params), squeeze=False)
+    for row, metric in enumerate(metrics):
+        for col, param in enumerate(params):
+            _stability_panel(
+                axes[row][col], trials, param, [p for p in params if p != param], metric
+            )
+    return _png(fig)
+
+
+def _stability_panel(ax, trials: pd.DataFrame, param: str, others: list[str], metric: str) -> None:
+    values = sorted(trials[param].dropna().unique())
+    place = {v: i for i, v in enumerate(values)}  # categories too (a string parameter)
+    by = trials.groupby(param)[metric]
+    x = [place[v] for v in values]
+    ax.fill_between(
+        x,
+        by.min().loc[values],
+        by.max().loc[values],
+        color="tab:blue",
+        alpha=0.15,
+        linewidth=0,
+        label="min-max",
+    )
+    if len(others) == 1 and trials[others[0]].nunique() <= LINES_UP_TO:
+        for other, group in trials.groupby(others[0]):
+            line = group.dropna(subset=[metric]).sort_values(param)
+            ax.plot(
+                [place[v] for v in line[param]],
+                line[metric],
+                marker=".",
+                linewidth=0.9,
+                alpha=0.8,
+                label=f"{others[0]}={other}",
+            )
+    ax.plot(x, by.median().loc[values], color="black", marker="o", linewidth=1.6, label="median")
+    ax.set_xticks(x, [str(v) for v in values])
+    ax.set_xlabel(param)
+    ax.set_ylabel(metric)
+    ax.grid(True, color="0.9", linewidth=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    if metric in PERCENT_METRICS:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    # outside the panel: inside, it hides the trials an analyst is looking for
+    ax.legend(frameon=False, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -24,6 +24,18 @@ def add_parser(sub) -> None:
     p.add_argument("name", nargs="?", help="the study (show, promote; run: only this one)")
     p.add_argument("trial", nargs="?", help="promote: the trial's signature")
     p.add_argument("--config", help="run: the models YAML with a `studies:` section")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="run: local processes for the study's chunks (1: in this process)",
+    )
+    p.add_argument(
+        "--trials-per-chunk",
+        type=int,
+        default=None,
+        help="run: trials one step simulates (default 50)",
+    )
     p.add_argument("--top", type=int, default=None, help="show: only the N best trials")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
@@ -70,10 +82,61 @@ def _run(args: argparse.Namespace, store: ResultStore) -> int:
     rows = []
     for spec in specs:
         instance.add_dynamic_partitions(STUDIES_PARTITION, [spec.name])
-        materialize_here(instance, store, [study_asset], partition_key=spec.name)
+        if args.workers <= 1 and args.trials_per_chunk is None and not _celery():
+            materialize_here(instance, store, [study_asset], partition_key=spec.name)
+        else:
+            _run_study_job(instance, store, spec.name, args.workers, args.trials_per_chunk)
         rows.append(study_summary(store, spec.name))
     print(render(_summary_frame(rows), args.format))
     return 0
+
+
+def _celery() -> bool:
+    import os
+
+    from trading_assets.defs.study_job import EXECUTOR_ENV
+
+    return os.environ.get(EXECUTOR_ENV) == "celery"
+
+
+def _run_study_job(instance, store: ResultStore, name: str, workers: int, per_chunk) -> None:
+    """The study's partition through study_job: its chunks spread over `workers` local
+    processes, or over Celery workers (TRADING_ASSETS_STUDY_EXECUTOR=celery)."""
+    import os
+
+    import dagster as dg
+
+    from trading_assets.cli.backfill import _root_error
+    from trading_assets.cli.range_runs import QUIET
+    from trading_assets.defs.definitions import study_job_def
+    from trading_assets.defs.study_job import chunk_config, executor_config
+
+    config = {
+        **QUIET,
+        **executor_config(workers),
+        "resources": {"store": {"config": {"path": str(store.path)}}},
+    }
+    if per_chunk is not None:
+        config |= chunk_config(per_chunk)
+    # each step's process imports the code location anew: its Dagster beta/preview
+    # notices would fill the terminal (this process hides them: cli/output.py)
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    with dg.execute_job(
+        dg.reconstructable(study_job_def),
+        instance,
+        run_config=config,
+        tags={"dagster/partition": name, "trading_assets/cli": "study"},
+        raise_on_error=False,
+    ) as result:
+        if not result.success:
+            cause = _root_error(result)
+            if cause and " Fix: " in cause:
+                raise TradingAssetsError(cause)
+            raise TradingAssetsError(
+                f"failed: {cause}" if cause else "failed",
+                where=f"study {name} (run {result.run_id[:8]})",
+                fix="see the run's logs in the UI",
+            )
 
 
 def _show(args: argparse.Namespace, store: ResultStore) -> int:

@@ -23,6 +23,7 @@ from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
+from trading_assets.defs.study_job import STUDY_JOB, study_job
 
 ASSETS = [market_prices, documents, model_day, daily_portfolio, metrics, leaderboard, study]
 
@@ -40,9 +41,15 @@ def resources() -> dict:
 defs = dg.Definitions(
     assets=dg.with_source_code_references(ASSETS),
     asset_checks=[],
-    jobs=[register_models_job],
+    jobs=[register_models_job, study_job],
     schedules=[market_prices_daily, trading_day_close],
     sensors=[models_config_sensor, new_models_sensor, new_prices_sensor, trading_day_automation],
     resources=resources(),
     executor=dg.in_process_executor,
 )
+
+
+def study_job_def() -> dg.JobDefinition:
+    """study_job resolved, for `dg.reconstructable`: a multiprocess or Celery run reloads
+    it in each step's process (`trading-assets study run --workers N`)."""
+    return defs.resolve_job_def(STUDY_JOB)

@@ -136,6 +136,15 @@ def run_study(
     clock_now: dt.datetime | None = None,
 ) -> StudyResult:
     """Simulate every trial of `study` on its market data's trading days; store it all."""
+    history, dates = study_days(store, study)
+    trials = run_trials(study.trials, history, dates, services or {})
+    result = _summarize(study, trials)
+    write_study(store, _rows(result, dates), clock_now or dt.datetime.now(dt.UTC))
+    return result
+
+
+def study_days(store: ResultStore, study: StudySpec) -> tuple[PriceHistory, list[dt.date]]:
+    """The study's market data and its trading days with bars within start..end."""
     first = study.trials[0]
     history = store.load_prices(source_id(first.market_data), first.universe)
     dates = [
@@ -151,8 +160,38 @@ def run_study(
             where=source_id(first.market_data),
             fix="materialize market_prices for the study's market data first",
         )
-    trials = run_trials(study.trials, history, dates, services or {})
-    result = _summarize(study, trials)
+    return history, dates
+
+
+def run_chunk(
+    store: ResultStore,
+    study: StudySpec,
+    indices: Sequence[int],
+    services: Mapping[str, Any] | None = None,
+) -> tuple[Trial, ...]:
+    """Simulate some of the study's trials (by their place in `study.trials`): one chunk
+    of a study spread over processes or hosts (defs/assets/study.py)."""
+    history, dates = study_days(store, study)
+    return run_trials([study.trials[i] for i in indices], history, dates, services or {})
+
+
+def store_study(
+    store: ResultStore,
+    study: StudySpec,
+    trials: Sequence[Trial],
+    clock_now: dt.datetime | None = None,
+) -> StudyResult:
+    """The guards and walk-forward over every trial of `study`, stored with the trials, in
+    one transaction (as run_study does): the collect step of a chunked study."""
+    expected = [t.signature for t in study.trials]
+    if [t.spec.signature for t in trials] != expected:
+        raise TradingAssetsError(
+            f"study {study.name}: the chunks hold {len(trials)} trials, its spec {len(expected)}",
+            where=f"study {study.name}",
+            fix="re-run the study's partition (its spec changed during the run?)",
+        )
+    _, dates = study_days(store, study)
+    result = _summarize(study, tuple(trials))
     write_study(store, _rows(result, dates), clock_now or dt.datetime.now(dt.UTC))
     return result
 

@@ -1,0 +1,73 @@
+"""study_job: the `study` asset's partitions as a job whose executor spreads the chunks.
+
+A study is one partition; each chunk of its trials is a step (defs/assets/study.py), so
+the executor decides where chunks run: in the launching process (`in_process`), in
+parallel local processes (`multiprocess`, the default of Dagster's
+multi_or_in_process_executor; run config `execution: {config: {multiprocess:
+{max_concurrent: N}}}`), or on Celery workers of other hosts when
+TRADING_ASSETS_STUDY_EXECUTOR=celery (dagster-celery's executor; the workers need the
+code, the store URL and an IO manager on storage they all reach).
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from trading_assets.defs.assets.study import study, study_partitions
+from trading_assets.errors import TradingAssetsError
+
+STUDY_JOB = "study_job"
+EXECUTOR_ENV = "TRADING_ASSETS_STUDY_EXECUTOR"
+EXECUTORS = ("local", "celery")  # local: in-process or multiprocess, as run config says
+
+
+def study_executor() -> dg.ExecutorDefinition:
+    name = os.environ.get(EXECUTOR_ENV, "") or "local"
+    if name not in EXECUTORS:
+        raise TradingAssetsError(
+            f"{EXECUTOR_ENV}={name!r} is not an executor",
+            where=EXECUTOR_ENV,
+            fix=f"set it to one of {', '.join(EXECUTORS)} (or unset it)",
+        )
+    if name == "celery":
+        try:
+            from dagster_celery import celery_executor
+        except ImportError as e:
+            raise TradingAssetsError(
+                f"{EXECUTOR_ENV}=celery but dagster-celery is not installed",
+                where=EXECUTOR_ENV,
+                fix="install dagster-celery (constraints.txt) or unset the variable",
+            ) from e
+        return celery_executor
+    # local: one executor for both, the run config picks (multiprocess when it says nothing)
+    return dg.multi_or_in_process_executor
+
+
+def executor_config(workers: int) -> dict:
+    """The run config of study_job's executor for `workers` local processes (1: in the
+    launching process); empty under Celery, whose executor has its own config."""
+    if os.environ.get(EXECUTOR_ENV) == "celery":
+        return {}
+    if workers <= 1:
+        return {"execution": {"config": {"in_process": {}}}}
+    return {"execution": {"config": {"multiprocess": {"max_concurrent": workers}}}}
+
+
+def chunk_config(trials_per_chunk: int) -> dict:
+    """The run config of the study's planning op (the graph-backed asset's op path)."""
+    return {
+        "ops": {
+            "study": {"ops": {"plan_study": {"config": {"trials_per_chunk": trials_per_chunk}}}}
+        }
+    }
+
+
+study_job = dg.define_asset_job(
+    STUDY_JOB,
+    selection=[study],
+    partitions_def=study_partitions,
+    executor_def=study_executor(),
+    description="One study's trials in chunks, spread by the executor; then its guards.",
+)
