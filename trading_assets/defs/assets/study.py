@@ -16,7 +16,7 @@ import pandas as pd
 
 from trading_assets.analytics.plots import heatmap_png
 from trading_assets.defs.assets.market import market_prices
-from trading_assets.defs.metadata import OWNERS, png_md, table_metadata, tags
+from trading_assets.defs.metadata import labels, png_md, table_metadata
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.study import StudyResult, run_study
@@ -30,10 +30,8 @@ TOP = 20  # trials shown in the UI; every trial is in study_trials
 @dg.asset(
     deps=[market_prices],
     partitions_def=study_partitions,
-    group_name="studies",
+    **labels("studies"),
     kinds={"duckdb", "python"},
-    owners=OWNERS,
-    tags=tags("studies"),
 )
 def study(
     context: dg.AssetExecutionContext, store: StoreResource, merge_kernel: MergeKernel
