@@ -154,3 +154,22 @@ def table_rows(store: ResultStore, table: str, order_by: str | None = None) -> l
         cursor = con.execute(f"SELECT * FROM {table}{order}")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def materialize_model_days(
+    instance: dg.DagsterInstance, store: ResultStore, model: str, first, last
+) -> dg.ExecuteInProcessResult:
+    """One in-process range run of `model_day` over `model`'s days first..last (dates or
+    ISO strings), with the project's resources and `store` as the store."""
+    from trading_assets.defs.definitions import defs
+    from trading_assets.defs.resources.store import StoreResource
+
+    return dg.materialize(
+        [defs.get_assets_def(dg.AssetKey("model_day"))],
+        instance=instance,
+        resources={**defs.resources, "store": StoreResource(path=str(store.path))},
+        tags={
+            "dagster/asset_partition_range_start": f"{first}|{model}",
+            "dagster/asset_partition_range_end": f"{last}|{model}",
+        },
+    )

@@ -74,6 +74,15 @@ def write_config(tmp_path: Path, text: str) -> Path:
     return path
 
 
+# two models on the bundled AAPL and MSFT bars: the e2e backfills' usual config
+TWO_MODELS = """
+initial_cash: 100000
+universe: [AAPL, MSFT]
+market_data: {source: bundled}
+models:
+  - {signature: sma-fast, agent: sma_crossover, params: {fast: 5, slow: 20, size: 50}}
+  - {signature: hold, agent: buy_and_hold}
+"""
 IBM_HOLD = "universe: [IBM]\nmodels:\n  - {signature: ibm-hold, agent: buy_and_hold}\n"
 
 

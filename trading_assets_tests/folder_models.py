@@ -14,6 +14,8 @@ from trading_assets.config import MarketDataConfig, ModelSpec
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.sources import BundledSource
+from trading_assets.runs.model_day import run_range
+from trading_assets.runs.registration import register_validated
 from trading_assets.store.results import ResultStore
 
 TABLES = ("model_days", "orders", "holdings", "signals")
@@ -62,3 +64,13 @@ def days(n: int) -> list[dt.date]:
     from trading_assets.market.calendar import trading_days
 
     return trading_days(FIRST, LAST)[:n]
+
+
+def stored_model(tmp_path: Path, n_days: int = 5) -> ResultStore:
+    """A DuckDB store with model `a` (buy and hold on a folder source) and its first
+    `n_days` days stored."""
+    store = ResultStore(tmp_path / "s.duckdb")
+    register_validated(store, [spec("a", folder(tmp_path, "p"))])
+    load_prices(store)
+    run_range(store, {"a": days(n_days)})
+    return store

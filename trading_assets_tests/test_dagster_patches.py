@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +14,9 @@ import pytest
 
 import trading_assets
 from trading_assets import dagster_patches
+from trading_assets.dagster_patches.backfills import cancel_backfill
 from trading_assets.dagster_patches.chain_mapping import MultiPartitionMapping
+from trading_assets.dagster_patches.check_targets import Target, latest_materializations
 from trading_assets.dagster_patches.event_log import BatchedSqliteEventLogStorage
 from trading_assets.dagster_patches.partition_metadata import add_partition_metadata
 
@@ -132,3 +135,89 @@ def test_event_log_relies_on_stock_methods_that_still_exist():
     ):
         assert callable(getattr(SqliteEventLogStorage, name, None)), name
     assert issubclass(BatchedSqliteEventLogStorage, SqliteEventLogStorage)
+
+
+# -- check_targets: an evaluation aimed at a partition's latest materialization is current --
+
+
+@dg.asset(partitions_def=DAYS)
+def checked():
+    return dg.MaterializeResult()
+
+
+def test_check_target_makes_a_partition_evaluation_current_and_none_leaves_it_stale():
+    """What defs/checks.py relies on: an evaluation whose target is the partition's latest
+    materialization (check_targets) counts as current for that partition; one without a
+    target does not. Fails if Dagster stops reading the target (or moves the type)."""
+    with dg.instance_for_test() as instance:
+        for key in ("2024-01-01", "2024-01-02", "2024-01-01"):  # 01-01 twice: the later counts
+            assert dg.materialize([checked], instance=instance, partition_key=key).success
+        targets = latest_materializations(instance, checked.key, ["2024-01-01", "2024-01-02"])
+        latest_01 = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=checked.key, asset_partitions=["2024-01-01"]), limit=1
+        ).records[0]
+        assert targets["2024-01-01"].storage_id == latest_01.storage_id
+        for key, target in (("2024-01-01", targets["2024-01-01"]), ("2024-01-02", None)):
+            instance.report_runless_asset_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=checked.key,
+                    check_name="c",
+                    passed=True,
+                    partition=key,
+                    target_materialization_data=target,
+                )
+            )
+        infos = instance.event_log_storage.get_asset_check_partition_info(
+            [dg.AssetCheckKey(checked.key, "c")]
+        )
+    assert {i.partition_key: i.is_current for i in infos} == {
+        "2024-01-01": True,
+        "2024-01-02": False,
+    }
+
+
+def test_check_target_type_is_still_private():
+    """When Dagster exports the type, check_targets can import it from `dagster`."""
+    assert not hasattr(dg, Target.__name__)
+
+
+# -- backfills: a CANCELED backfill is one the daemon no longer iterates ------------------
+
+
+def test_cancel_backfill_takes_a_requested_backfill_out_of_the_daemons_lists():
+    from dagster._core.execution.backfill import (
+        BulkActionsFilter,
+        BulkActionStatus,
+        PartitionBackfill,
+    )
+
+    # the statuses the backfill daemon iterates (dagster/_daemon/backfill.py)
+    iterated = [BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING, BulkActionStatus.FAILING]
+    defs = dg.Definitions(assets=[checked])
+    with dg.instance_for_test() as instance:
+        backfill = PartitionBackfill.from_asset_partitions(
+            backfill_id="b1",
+            asset_graph=defs.resolve_asset_graph(),
+            partition_names=["2024-01-01", "2024-01-02"],
+            asset_selection=[checked.key],
+            backfill_timestamp=time.time(),
+            tags={},
+            dynamic_partitions_store=instance,
+            all_partitions=False,
+            title=None,
+            description=None,
+            run_config=None,
+        )
+        instance.add_backfill(backfill)
+
+        def listed() -> list[str]:
+            found = instance.get_backfills(filters=BulkActionsFilter(statuses=iterated))
+            return [b.backfill_id for b in found]
+
+        assert listed() == ["b1"]
+        cancel_backfill(instance, "b1")
+        assert instance.get_backfill("b1").status == BulkActionStatus.CANCELED
+        assert listed() == []
+        cancel_backfill(instance, "b1")  # a finished one is left as it is
+        cancel_backfill(instance, None)
+        assert instance.get_backfill("b1").status == BulkActionStatus.CANCELED

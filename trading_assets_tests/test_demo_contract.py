@@ -18,12 +18,9 @@ import pytest
 
 from trading_assets.config import load_config, model_specs
 from trading_assets.contract.v1alpha1 import decision_from_row, status_from_row
-from trading_assets.defs.assets.model_day import model_day
-from trading_assets.defs.definitions import defs
-from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.sources import BundledSource
 from trading_assets.store.results import ResultStore
-from trading_assets_tests.conftest import table_rows
+from trading_assets_tests.conftest import materialize_model_days, table_rows
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "docs" / "contracts"
 
@@ -41,18 +38,9 @@ def demo_store(tmp_path_factory):
     store.register_models(specs)
     store.write_prices("bundled", BundledSource().load())
     instance = dg.DagsterInstance.ephemeral()
-    resources_ = {**defs.resources, "store": StoreResource(path=str(store.path))}
     for spec in specs:
         instance.add_dynamic_partitions("models", [spec.signature])
-        result = dg.materialize(
-            [model_day],
-            instance=instance,
-            resources=resources_,
-            tags={
-                "dagster/asset_partition_range_start": f"2000-03-01|{spec.signature}",
-                "dagster/asset_partition_range_end": f"2013-03-01|{spec.signature}",
-            },
-        )
+        result = materialize_model_days(instance, store, spec.signature, "2000-03-01", "2013-03-01")
         assert result.success
     patch.undo()
     return store

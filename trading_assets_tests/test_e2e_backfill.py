@@ -18,18 +18,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from trading_assets_tests.e2e import sqlite_project, write_config
+from trading_assets_tests.e2e import TWO_MODELS, sqlite_project, write_config
 
 pytestmark = pytest.mark.slow
 
-CONFIG = """
-initial_cash: 100000
-universe: [AAPL, MSFT]
-market_data: {source: bundled}
-models:
-  - {signature: sma-fast, agent: sma_crossover, params: {fast: 5, slow: 20, size: 50}}
-  - {signature: hold, agent: buy_and_hold}
-"""
+CONFIG = TWO_MODELS
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,12 @@ import pytest
 
 from trading_assets.runs.metrics import compute_metrics, ranked_leaderboard
 from trading_assets.store.results import ResultStore
-from trading_assets_tests.e2e import postgres_database, sqlite_project, write_config
+from trading_assets_tests.e2e import TWO_MODELS, postgres_database, sqlite_project, write_config
 from trading_assets_tests.test_notebook import execute_notebook, text
 
 pytestmark = pytest.mark.slow
 
-CONFIG = """
-initial_cash: 100000
-universe: [AAPL, MSFT]
-market_data: {source: bundled}
-models:
-  - {signature: sma-fast, agent: sma_crossover, params: {fast: 5, slow: 20, size: 50}}
-  - {signature: hold, agent: buy_and_hold}
-"""
+CONFIG = TWO_MODELS
 START, END, LAST_DAY = "2012-05-01", "2012-07-31", "2012-07-31"
 VOLATILE = {"run_id", "started_at", "completed_at", "registered_at", "updated_at"}
 

@@ -224,3 +224,20 @@ def test_parameters_of_mixed_types_across_models_still_make_a_table(tmp_path):
         {"model": "a", "k": 2.0, "x": "true"},
         {"model": "b", "k": 2.5, "x": "1.5"},
     ]
+
+
+def test_a_rebuilt_leaderboard_holds_only_the_new_rows_and_a_new_parameters_column(tmp_path):
+    """Rebuilt with the same columns, the table holds the new rows only (its rows are
+    replaced); rebuilt with a parameter no earlier model had, it has that column."""
+    store = ResultStore(tmp_path / "store.duckdb")
+    replace_leaderboard(store, pd.DataFrame({"model": ["a", "b"], "k": [1.0, 2.0]}))
+    replace_leaderboard(store, pd.DataFrame({"model": ["c"], "k": [3.0]}))
+    assert store.query("SELECT model, k FROM leaderboard").to_dict("records") == [
+        {"model": "c", "k": 3.0}
+    ]
+    replace_leaderboard(store, pd.DataFrame({"model": ["c", "d"], "k": [3.0, 4.0], "w": [5, 6]}))
+    got = store.query("SELECT * FROM leaderboard ORDER BY model")
+    assert got.to_dict("records") == [
+        {"model": "c", "k": 3.0, "w": 5},
+        {"model": "d", "k": 4.0, "w": 6},
+    ]

@@ -20,17 +20,13 @@ from trading_assets.runs.registration import register_validated
 from trading_assets.store.jobs import create_job
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.conftest import table_rows
-from trading_assets_tests.folder_models import days, folder, load_prices, spec
+from trading_assets_tests.folder_models import days, folder, load_prices, spec, stored_model
 
 
 @pytest.fixture
 def stored(tmp_path) -> ResultStore:
     """Model `a` (buy and hold on a folder source) with its first 5 days stored."""
-    store = ResultStore(tmp_path / "s.duckdb")
-    register_validated(store, [spec("a", folder(tmp_path, "p"))])
-    load_prices(store)
-    run_range(store, {"a": days(5)})
-    return store
+    return stored_model(tmp_path)
 
 
 def config_of_a(tmp_path: Path) -> Path:

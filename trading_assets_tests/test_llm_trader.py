@@ -21,23 +21,20 @@ import re
 import time
 from pathlib import Path
 
-import dagster as dg
 import jsonschema
 import numpy as np
 import pytest
 
 from trading_assets.config import load_config, model_specs
 from trading_assets.contract.v1alpha1 import decision_from_row, status_from_row
-from trading_assets.defs.definitions import defs
 from trading_assets.defs.resources.llm import LLMResource
-from trading_assets.defs.resources.store import StoreResource
 from trading_assets.errors import ConfigError
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.history import PriceHistory
 from trading_assets.runs.metrics import compute_metrics
 from trading_assets.runs.model_day import run_range
 from trading_assets.store.results import ResultStore
-from trading_assets_tests.conftest import table_rows
+from trading_assets_tests.conftest import materialize_model_days, table_rows
 
 try:  # package layout (trading_assets_tests/__init__.py) or the repo root on sys.path
     from trading_assets_tests.openai_server import OpenAIServer, Reply
@@ -499,15 +496,7 @@ def test_the_model_day_asset_runs_it_and_metrics_and_the_contract_read_it(
         Reply.tool_calls(("buy", {"symbol": "AAA", "amount": 10})),
         Reply.content("Bought. <FINISH_SIGNAL>"),
     )
-    result = dg.materialize(
-        [defs.get_assets_def(dg.AssetKey("model_day"))],
-        instance=instance,
-        resources={**defs.resources, "store": StoreResource(path=str(store.path))},
-        tags={
-            "dagster/asset_partition_range_start": f"{d0.isoformat()}|{MODEL}",
-            "dagster/asset_partition_range_end": f"{d3.isoformat()}|{MODEL}",
-        },
-    )
+    result = materialize_model_days(instance, store, MODEL, d0.isoformat(), d3.isoformat())
     assert result.success
     assert [d["status"] for d in rows(store, "model_days")] == ["completed"] * 4
     metrics = compute_metrics(store).frame.set_index("model").loc[MODEL]

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from trading_assets.defs.definitions import defs
 from trading_assets.defs.partitions import partition_key
-from trading_assets.defs.resources.store import StoreResource
 
 try:  # package layout (trading_assets_tests/__init__.py) or the repo root on sys.path
+    from trading_assets_tests.conftest import materialize_model_days
     from trading_assets_tests.openai_server import OpenAIServer, Reply
     from trading_assets_tests.test_llm_trader import DATES, MODEL, make_store
 except ImportError:  # pytest's default "prepend" import of this folder
+    from conftest import materialize_model_days
     from openai_server import OpenAIServer, Reply
     from test_llm_trader import DATES, MODEL, make_store
 
@@ -46,15 +46,7 @@ def test_the_model_day_page_shows_the_conversation_as_a_transcript(tmp_path, ins
             ),
             Reply.content("Bought ten AAA. <FINISH_SIGNAL>", usage=(200, 8)),
         )
-        result = dg.materialize(
-            [defs.get_assets_def(dg.AssetKey("model_day"))],
-            instance=instance,
-            resources={**defs.resources, "store": StoreResource(path=str(store.path))},
-            tags={
-                "dagster/asset_partition_range_start": f"{d0.isoformat()}|{MODEL}",
-                "dagster/asset_partition_range_end": f"{d1.isoformat()}|{MODEL}",
-            },
-        )
+        result = materialize_model_days(instance, store, MODEL, d0.isoformat(), d1.isoformat())
     assert result.success
     text = page(instance, d0)
     assert text.startswith(f"**{d0}**: 2 answers, 358 tokens (320 prompt, 38 completion)")

@@ -16,11 +16,9 @@ from pathlib import Path
 import pytest
 
 from trading_assets.runs.metrics import compute_metrics
-from trading_assets.runs.model_day import run_range
-from trading_assets.runs.registration import register_validated
 from trading_assets.store.metrics import replace_metrics
 from trading_assets.store.results import ResultStore
-from trading_assets_tests.folder_models import days, folder, load_prices, spec
+from trading_assets_tests.folder_models import days, stored_model
 
 pytestmark = pytest.mark.duckdb_file  # PostgreSQL's read-only store: test_store_postgres.py
 
@@ -53,10 +51,7 @@ def cli(*argv: str, store: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def stored(tmp_path) -> ResultStore:
-    store = ResultStore(tmp_path / "s.duckdb")
-    register_validated(store, [spec("a", folder(tmp_path, "p"))])
-    load_prices(store)
-    run_range(store, {"a": days(5)})
+    store = stored_model(tmp_path)
     replace_metrics(store, compute_metrics(store).frame)  # what the metrics asset does
     return store
 

@@ -10,8 +10,6 @@ import dagster as dg
 import pytest
 
 from trading_assets.config import load_config, study_specs
-from trading_assets.defs.definitions import defs
-from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.calendar import trading_days
 from trading_assets.market.sources import BundledSource
 from trading_assets.runs.study import run_study
@@ -23,6 +21,7 @@ from trading_assets.store.studies import (
     study_trials,
     trial_spec,
 )
+from trading_assets_tests.conftest import materialize_model_days
 
 START, END = dt.date(2011, 1, 3), dt.date(2012, 12, 31)
 DAYS = trading_days(START, END)
@@ -101,15 +100,7 @@ def test_promoted_trial_through_model_day_equals_the_study_row_for_row(studied):
     store.register_models([spec])
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("models", [trial])
-        result = dg.materialize(
-            [defs.get_assets_def(dg.AssetKey("model_day"))],
-            instance=instance,
-            resources={**defs.resources, "store": StoreResource(path=str(store.path))},
-            tags={
-                "dagster/asset_partition_range_start": f"{START}|{trial}",
-                "dagster/asset_partition_range_end": f"{END}|{trial}",
-            },
-        )
+        result = materialize_model_days(instance, store, trial, START, END)
         assert result.success
     days = store.query(
         "SELECT date, portfolio_value, daily_return FROM model_days WHERE model = ? ORDER BY date",

@@ -23,9 +23,12 @@ fails at once with what to check, instead of misbehaving later.
   with the partitioned legacy_parity check). Upstream: "Dagster defects" 4.
 - `check_targets`: a partitioned check's evaluation must point at its partition's latest
   materialization; the target type (`AssetCheckEvaluationTargetMaterializationData`)
-  is not exported.
+  is not exported. Relies on `get_latest_storage_id_by_partition` and on
+  `AssetCheckPartitionInfo.is_current` comparing the target's storage id. Upstream:
+  "Dagster defects" 6.
 - `backfills`: cancelling a backfill needs `BulkActionStatus`, which Dagster does not
-  export publicly.
+  export publicly. Relies on the daemon iterating only REQUESTED, CANCELING and FAILING
+  backfills (CANCELED: it launches nothing more). Upstream: "Dagster defects" 7.
 
 `trading_assets_tests/test_dagster_patches.py` holds one test per patch that fails if
 the upstream behaviour it relies on changes (names, signatures, or the result equal to

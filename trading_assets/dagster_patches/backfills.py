@@ -1,7 +1,12 @@
 """Cancelling an asset backfill: Dagster exports no public status enum for it.
 
-`BulkActionStatus` lives in `dagster._core.execution.backfill`; the UI's cancel
-mutation does the same update (REQUESTED -> CANCELED, the daemon then stops launching).
+`BulkActionStatus` lives in `dagster._core.execution.backfill`. The UI's cancel mutation
+(`cancelPartitionBackfill`) sets CANCELING, and the daemon then cancels the backfill's
+runs and marks it CANCELED; here the caller stops the runs itself (it may have no
+daemon), so the backfill goes REQUESTED -> CANCELED at once: a status the daemon no longer
+iterates, so it launches nothing more. Relies on the daemon iterating only REQUESTED,
+CANCELING and FAILING backfills (`test_dagster_patches.py`). Upstream: bench/README.md,
+"Dagster defects" 7.
 """
 
 from __future__ import annotations

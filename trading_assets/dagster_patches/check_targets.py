@@ -4,6 +4,9 @@ Dagster counts a partitioned check's evaluation as current only when it targets 
 partition's latest materialization; an evaluation built by hand targets nothing and is
 stale at once. The target type is not exported in 1.13.27
 (`AssetCheckEvaluationTargetMaterializationData`), so it lives here, behind the gate.
+Relies on the check's partition status reading the target's storage id
+(`AssetCheckPartitionInfo.is_current`; `test_dagster_patches.py`). Upstream:
+bench/README.md, "Dagster defects" 6.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from trading_assets.defs.findings import findings_result
 from trading_assets.runs.documents import DocumentsIngest
 
 DOCUMENTS = dg.AssetKey("documents")
@@ -33,17 +34,6 @@ def document_check_results(ingest: DocumentsIngest) -> list[dg.AssetCheckResult]
     results = []
     for name, (severity, _) in CHECKS.items():
         lines = found[name]
-        results.append(
-            dg.AssetCheckResult(
-                asset_key=DOCUMENTS,
-                check_name=name,
-                passed=not lines,
-                severity=severity,
-                description="; ".join(lines[:20]) if lines else None,
-                metadata={
-                    "documents_at_fault": len(lines),
-                    "findings": dg.MetadataValue.md("\n".join(f"- {x}" for x in lines) or "none"),
-                },
-            )
-        )
+        counts = {"documents_at_fault": len(lines)}
+        results.append(findings_result(DOCUMENTS, name, severity, lines, counts, described=20))
     return results

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 import dagster as dg
 
+from trading_assets.defs.findings import findings_result
 from trading_assets.market import quality
 from trading_assets.market.actions import MAX_SPLIT_RATIO, MIN_SPLIT_RATIO
 from trading_assets.market.bars import MAX_PRICE, MIN_PRICE
@@ -62,18 +63,6 @@ def market_check_results(histories: Mapping[str, PriceHistory]) -> list[dg.Asset
     for name, (rule, severity, _) in RULES.items():
         found = [(source, f) for source, h in sorted(histories.items()) for f in rule(h)]
         lines = [f"{source}: {finding}" for source, finding in found]
-        results.append(
-            dg.AssetCheckResult(
-                asset_key=MARKET_PRICES,
-                check_name=name,
-                passed=not found,
-                severity=severity,
-                description="; ".join(lines) if lines else None,
-                metadata={
-                    "sources": len(histories),
-                    "symbols_at_fault": len(found),
-                    "findings": dg.MetadataValue.md("\n".join(f"- {x}" for x in lines) or "none"),
-                },
-            )
-        )
+        counts = {"sources": len(histories), "symbols_at_fault": len(found)}
+        results.append(findings_result(MARKET_PRICES, name, severity, lines, counts))
     return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -20,6 +21,12 @@ OWNERS = ["team:quant-analytics"]
 def tags(layer: str) -> dict[str, str]:
     """Tags every asset carries: the layer it belongs to and the store it writes."""
     return {"layer": layer, "store": "duckdb"}
+
+
+def labels(layer: str) -> dict[str, Any]:
+    """An asset's group, owners and tags: its layer names the group and the tag
+    (`@dg.asset(**labels("analytics"), ...)`)."""
+    return {"group_name": layer, "owners": OWNERS, "tags": tags(layer)}
 
 
 def config_tags(specs: Sequence[ModelSpec]) -> dict[str, str]:

@@ -235,39 +235,39 @@ class HttpChatClient:
 
 def _content(response: httpx.Response, where: str) -> str:
     """choices[0].message.content of a chat-completion body, or llm_unparseable."""
-    try:
-        payload: Any = response.json()
-        content = payload["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError):
-        content = None
+    _, message = _message(response)
+    content = message.get("content") if isinstance(message, dict) else None
     if not isinstance(content, str):
-        raise LLMError(
-            LLM_UNPARSEABLE,
-            "the response is not a chat completion with a text message "
-            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
-            where=where,
-            fix="check that llm.base_url points at an OpenAI-compatible /v1 API",
-        )
+        raise _unparseable(response, where, "a text message")
     return content
 
 
 def _payload(response: httpx.Response, where: str) -> dict[str, Any]:
     """The chat-completion object of a response whose choices[0].message is an object
     (content and tool_calls are the caller's to read), or llm_unparseable."""
+    payload, message = _message(response)
+    if not isinstance(message, dict):
+        raise _unparseable(response, where, "a message")
+    return payload
+
+
+def _message(response: httpx.Response) -> tuple[Any, Any]:
+    """(the body's JSON, its choices[0].message), the message None when there is none."""
     try:
         payload: Any = response.json()
-        message = payload["choices"][0]["message"]
+        return payload, payload["choices"][0]["message"]
     except (ValueError, KeyError, IndexError, TypeError):
-        message = None
-    if not isinstance(message, dict):
-        raise LLMError(
-            LLM_UNPARSEABLE,
-            "the response is not a chat completion with a message "
-            f"(HTTP {response.status_code}, {len(response.content)} bytes)",
-            where=where,
-            fix="check that llm.base_url points at an OpenAI-compatible /v1 API",
-        )
-    return payload
+        return None, None
+
+
+def _unparseable(response: httpx.Response, where: str, what: str) -> LLMError:
+    return LLMError(
+        LLM_UNPARSEABLE,
+        f"the response is not a chat completion with {what} "
+        f"(HTTP {response.status_code}, {len(response.content)} bytes)",
+        where=where,
+        fix="check that llm.base_url points at an OpenAI-compatible /v1 API",
+    )
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -48,11 +48,13 @@ def rebuild_daily_portfolio(store: ResultStore) -> tuple[int, int]:
     frame["drawdown"] = 1.0 - frame["portfolio_value"] / frame["running_peak"]
     with store.connect() as con:
         con.register("incoming", frame[list(DAILY_PORTFOLIO_COLUMNS)])
-        con.execute(
-            "CREATE OR REPLACE TABLE daily_portfolio AS SELECT model, CAST(date AS DATE) AS date, "
+        replace_table(
+            con,
+            "daily_portfolio",
+            "SELECT model, CAST(date AS DATE) AS date, "
             "portfolio_value, cumulative_return, CAST(running_peak AS DOUBLE) AS running_peak, "
             "CAST(drawdown AS DOUBLE) AS drawdown, exposure, n_positions, contract_version "
-            "FROM incoming ORDER BY model, date"
+            "FROM incoming ORDER BY model, date",
         )
     return len(frame), int(frame["model"].nunique())
 
@@ -60,7 +62,38 @@ def rebuild_daily_portfolio(store: ResultStore) -> tuple[int, int]:
 def replace_leaderboard(store: ResultStore, frame: pd.DataFrame) -> None:
     with store.connect() as con:
         con.register("incoming", frame)
-        con.execute("CREATE OR REPLACE TABLE leaderboard AS SELECT * FROM incoming")
+        replace_table(con, "leaderboard", "SELECT * FROM incoming")
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, select: str) -> None:
+    """Make `table` hold `select`'s rows. When the table already has exactly its columns
+    (names and types), its rows are replaced (DELETE and INSERT in one transaction), never
+    the table: on the PostgreSQL store, dropping a table (CREATE OR REPLACE) needs an
+    ACCESS EXCLUSIVE lock, which waits for every open transaction that has read it, so a
+    notebook holding a transaction open would stall the backfill's last step for as long
+    as it held it; a row replacement waits for no reader (each keeps its snapshot). Other
+    columns (a new model parameter in the leaderboard): the table is created again, as
+    before. `table` and `select` are our own SQL, never user input."""
+    wanted = _shape(con, select)
+    con.execute("BEGIN")
+    try:
+        if _shape(con, f"SELECT * FROM {table}") == wanted:
+            con.execute(f"DELETE FROM {table}")
+            con.execute(f"INSERT INTO {table} {select}")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _shape(con: duckdb.DuckDBPyConnection, select: str) -> list[tuple[str, str]] | None:
+    """(column, DuckDB type) of what `select` returns; None when its table does not exist."""
+    try:
+        return [(name, kind) for name, kind, *_ in con.execute(f"DESCRIBE {select}").fetchall()]
+    except duckdb.CatalogException:
+        return None
 
 
 def completed_days(store: ResultStore, models: Sequence[str]) -> int:

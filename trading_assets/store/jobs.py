@@ -196,19 +196,19 @@ def active_jobs(store: ResultStore) -> list[Job]:
 
 def job_counts(store: ResultStore, job_id: str) -> dict[str, int]:
     """Model-days of the job per status (pending, running, completed, failed)."""
-    with store.connect() as con:
-        rows = con.execute(
-            "SELECT status, count(*) FROM job_model_days WHERE job_id = ? GROUP BY status",
-            [job_id],
-        ).fetchall()
     counts = {str(s): 0 for s in (DayStatus.PENDING, DayStatus.COMPLETED, DayStatus.FAILED)}
-    return counts | dict(rows)
+    return counts | _days_by(store, job_id, "status")
 
 
 def days_per_model(store: ResultStore, job_id: str) -> dict[str, int]:
+    return _days_by(store, job_id, "model")
+
+
+def _days_by(store: ResultStore, job_id: str, column: str) -> dict[str, int]:
+    """The job's model-days counted per value of `column` (ours: status or model)."""
     with store.connect() as con:
         rows = con.execute(
-            "SELECT model, count(*) FROM job_model_days WHERE job_id = ? GROUP BY model",
+            f"SELECT {column}, count(*) FROM job_model_days WHERE job_id = ? GROUP BY {column}",
             [job_id],
         ).fetchall()
     return dict(rows)

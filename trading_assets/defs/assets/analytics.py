@@ -8,7 +8,7 @@ from trading_assets.analytics.tearsheet import round_trips, tearsheet_md
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
 from trading_assets.defs.automation_conditions import AFTER_PASSING_CHECKS
-from trading_assets.defs.metadata import OWNERS, percent_md, png_md, table_metadata, tags
+from trading_assets.defs.metadata import labels, percent_md, png_md, table_metadata
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.metrics import MetricsReport, compute_metrics, ranked_leaderboard
 from trading_assets.store.analytics import rebuild_daily_portfolio, replace_leaderboard
@@ -35,10 +35,8 @@ class MetricsConfig(dg.Config):
 
 @dg.asset(
     deps=[model_day],
-    group_name="analytics",
+    **labels("analytics"),
     kinds={"duckdb"},
-    owners=OWNERS,
-    tags=tags("analytics"),
     automation_condition=AFTER_PASSING_CHECKS,
 )
 def daily_portfolio(store: StoreResource) -> dg.MaterializeResult:
@@ -53,10 +51,8 @@ def daily_portfolio(store: StoreResource) -> dg.MaterializeResult:
 @dg.asset(
     # reads the model-days (through daily_portfolio) and the prices (the benchmark)
     deps=[daily_portfolio, market_prices],
-    group_name="analytics",
+    **labels("analytics"),
     kinds={"duckdb", "python"},
-    owners=OWNERS,
-    tags=tags("analytics"),
     # new prices alone change no figure until the model-days that use them are stored
     automation_condition=dg.AutomationCondition.eager().ignore(
         dg.AssetSelection.assets(market_prices)
@@ -82,10 +78,8 @@ def metrics(config: MetricsConfig, store: StoreResource) -> dg.MaterializeResult
 @dg.asset(
     # reads every figure from metrics, and the final value and day counts from model_days
     deps=[metrics, model_day],
-    group_name="analytics",
+    **labels("analytics"),
     kinds={"duckdb"},
-    owners=OWNERS,
-    tags=tags("analytics"),
     # waits for metrics: a new model-day alone must not rank figures metrics lacks
     automation_condition=dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(model_day)),
 )

@@ -5,18 +5,16 @@ with its data-quality checks (defs/document_checks.py)."""
 import dagster as dg
 
 from trading_assets.defs.document_checks import DOCUMENT_CHECK_SPECS, document_check_results
-from trading_assets.defs.metadata import OWNERS, table_metadata, tags
+from trading_assets.defs.metadata import labels, table_metadata
 from trading_assets.defs.resources.clock import ClockResource
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.documents import ingest_documents
 
 
 @dg.asset(
-    group_name="market_data",
+    **labels("market_data"),
     kinds={"duckdb"},
     check_specs=DOCUMENT_CHECK_SPECS,
-    owners=OWNERS,
-    tags=tags("market_data"),
 )
 def documents(
     context: dg.AssetExecutionContext, store: StoreResource, clock: ClockResource

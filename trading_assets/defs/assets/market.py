@@ -5,7 +5,7 @@ import dagster as dg
 
 from trading_assets.config import source_id
 from trading_assets.defs.market_checks import MARKET_CHECK_SPECS, market_check_results
-from trading_assets.defs.metadata import OWNERS, table_metadata, tags
+from trading_assets.defs.metadata import labels, table_metadata
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.errors import TradingAssetsError
 from trading_assets.runs.market_data import source_for
@@ -15,11 +15,9 @@ from trading_assets.store.studies import study_market_data
 
 
 @dg.asset(
-    group_name="market_data",
+    **labels("market_data"),
     kinds={"duckdb"},
     check_specs=MARKET_CHECK_SPECS,
-    owners=OWNERS,
-    tags=tags("market_data"),
 )
 def market_prices(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """Daily OHLCV bars and corporate actions of each market-data source the registered

@@ -30,7 +30,7 @@ from trading_assets.defs.checks import (
     parity_evaluations,
     parity_metadata,
 )
-from trading_assets.defs.metadata import OWNERS, config_tags, definition_schema, tags
+from trading_assets.defs.metadata import config_tags, definition_schema, labels
 from trading_assets.defs.partitions import (
     key_date,
     model_day_partitions,
@@ -62,11 +62,9 @@ CLOSED = {"status": "exchange closed (no trading, no row)"}
                 dg.AssetDep("model_day", partition_mapping=previous_day_of_same_model),
             ],
             automation_condition=NEW_TRADING_DAY,
-            group_name="simulation",
+            **labels("simulation"),
             kinds={"python", "duckdb"},
             description="Orders, holdings, signals and end-of-day value of each model-day.",
-            owners=OWNERS,
-            tags=tags("simulation"),
             # one row per model-day in model_days (orders, holdings and signals hang off it)
             metadata={
                 **definition_schema("model_days"),

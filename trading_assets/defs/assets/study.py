@@ -20,7 +20,7 @@ from pydantic import Field
 from trading_assets.analytics.plots import heatmap_png, stability_png
 from trading_assets.config import StudySpec
 from trading_assets.defs.assets.market import market_prices
-from trading_assets.defs.metadata import OWNERS, png_md, table_metadata, tags
+from trading_assets.defs.metadata import labels, png_md, table_metadata
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.study import StudyResult, Trial, run_chunk, store_study
@@ -86,10 +86,8 @@ def collect_study(
 @dg.graph_asset(
     ins={"prices": dg.AssetIn(key=market_prices.key, dagster_type=dg.Nothing)},
     partitions_def=study_partitions,
-    group_name="studies",
+    **labels("studies"),
     kinds={"duckdb", "python"},
-    owners=OWNERS,
-    tags=tags("studies"),
 )
 def study(prices) -> None:
     """Every trial of one study, its overfitting guards and its walk-forward."""
