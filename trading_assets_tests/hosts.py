@@ -32,7 +32,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from trading_assets_tests.e2e import REPO
+from trading_assets_tests.e2e import CLI, REPO, postgres_database
 
 BIN = Path(sys.executable).parent
 SERVICE_PORTS = (5672, 6379, 5432)  # RabbitMQ, Redis, PostgreSQL
@@ -88,7 +88,7 @@ class Forwarder:
                     asyncio.start_server(self._relay(port), self.listen_host, port)
                 )
                 self.servers.append(server)
-        except BaseException as error:  # noqa: BLE001 (handed to the test thread)
+        except BaseException as error:  # handed to the test thread
             self.error = error
             self.ready.set()
             return
@@ -169,6 +169,10 @@ class Cluster:
     queue: str
     workers: list[Worker]
     tmp: Path
+    names: list[str] = field(default_factory=list)  # full worker names, once they answer
+    head_env: dict[str, str] = field(default_factory=dict)
+    store: str = ""  # the result store URL every host uses (the network address)
+    instance_url: str = ""  # the Dagster instance database, as the head reaches it
 
     def worker_env(self, worker: Worker, pg_instance: str, store: str, extra: dict) -> dict:
         home = worker.root / "dagster_home"
@@ -270,4 +274,46 @@ def cluster(tmp: Path, n_workers: int) -> Iterator[Cluster]:
                 with suppress(subprocess.TimeoutExpired):
                     w.proc.wait(timeout=10)
             subprocess.run(["ip", "netns", "del", w.netns], capture_output=True)
+            # a namespace still referenced lingers with its link: delete the pair itself
+            subprocess.run(["ip", "link", "del", f"tah{tag}{w.index}"], capture_output=True)
         subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+
+
+@contextmanager
+def deployment(tmp: Path, n_workers: int, extra_env: dict[str, str] | None = None):
+    """The tested multi-host setup: a fresh instance database and result store (names
+    prefixed `celery_`), the head's DAGSTER_HOME on deploy/dagster.celery.yaml, migrated,
+    and N workers started and answering. Yields the Cluster."""
+    extra = extra_env or {}
+    with (
+        postgres_database("celery_instance") as instance_url,
+        postgres_database("celery_store") as store_url,
+        cluster(tmp, n_workers) as c,
+    ):
+        # the store URL travels in each run's config: it names the network address
+        c.store = store_url.replace("127.0.0.1", c.service_host)
+        c.instance_url = instance_url
+        head = tmp / "head"
+        head.mkdir(exist_ok=True)
+        shutil.copyfile(REPO / "deploy" / "dagster.celery.yaml", head / "dagster.yaml")
+        c.head_env = {
+            **os.environ,
+            "DAGSTER_HOME": str(head),
+            "TRADING_ASSETS_PG_URL": instance_url,
+            "TRADING_ASSETS_STORE": c.store,
+            **celery_env("127.0.0.1", c.queue),
+            **extra,
+        }
+        migrated = subprocess.run(
+            [str(CLI.parent / "dagster"), "instance", "migrate"],
+            env=c.head_env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert migrated.returncode == 0, migrated.stderr[-2000:]
+        worker_pg = instance_url.replace("127.0.0.1", c.service_host)
+        for w in c.workers:
+            c.start_worker(w, c.worker_env(w, worker_pg, c.store, extra))
+        c.names = c.wait_workers_ready()
+        yield c

@@ -9,7 +9,6 @@ the daemon launches each model's run as a Celery task, a worker executes it.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 
@@ -18,9 +17,9 @@ import psycopg2
 import pytest
 from celery import Celery
 
-from trading_assets_tests.e2e import CLI, REPO, postgres_database, write_config
+from trading_assets_tests.e2e import CLI, write_config
 from trading_assets_tests.faults import install_slow_agent, sessions
-from trading_assets_tests.hosts import celery_env, cluster, skip_unless_netns
+from trading_assets_tests.hosts import celery_env, deployment, skip_unless_netns
 
 pytestmark = pytest.mark.slow
 
@@ -32,49 +31,21 @@ CONFIG = "universe: [AAPL]\nmarket_data: {source: bundled}\nmodels:\n" + "".join
 
 
 @pytest.fixture
-def hosts(tmp_path):
+def hosts(tmp_path, monkeypatch):
     """Two worker hosts, a head home, a fresh instance database and result store."""
     skip_unless_netns()
-    with (
-        postgres_database("celery_instance") as instance_url,
-        postgres_database("celery_store") as store_url,
-        cluster(tmp_path, 2) as c,
-    ):
-        site = tmp_path / "site"
-        plugin = install_slow_agent(site)
-        # the store URL travels in each run's config: it names the network address
-        store = store_url.replace("127.0.0.1", c.service_host)
-        head = tmp_path / "head"
-        head.mkdir()
-        shutil.copyfile(REPO / "deploy" / "dagster.celery.yaml", head / "dagster.yaml")
-        head_env = {
-            **{k: v for k, v in __import__("os").environ.items()},
-            "DAGSTER_HOME": str(head),
-            "TRADING_ASSETS_PG_URL": instance_url,
-            "TRADING_ASSETS_STORE": store,
-            **celery_env("127.0.0.1", c.queue),
-            **plugin,
-        }
-        migrated = subprocess.run(
-            [str(CLI.parent / "dagster"), "instance", "migrate"],
-            env=head_env,
-            capture_output=True,
-            text=True,
-        )
-        assert migrated.returncode == 0, migrated.stderr[-2000:]
-        worker_pg = instance_url.replace("127.0.0.1", c.service_host)
-        for w in c.workers:
-            c.start_worker(w, c.worker_env(w, worker_pg, store, plugin))
-        c.names = c.wait_workers_ready()
-        c.head_env, c.store, c.instance_url = head_env, store, instance_url
+    with deployment(tmp_path, 2, install_slow_agent(tmp_path / "site")) as c:
+        # this test process reads the instance as the head does
+        for key in ("TRADING_ASSETS_PG_URL", *celery_env("", "")):
+            monkeypatch.setenv(key, c.head_env[key])
         yield c
 
 
 def backfill(c, tmp_path, delay: float, **popen) -> subprocess.Popen:
     config = write_config(tmp_path, CONFIG.replace("{DELAY}", str(delay)))
+    args = ("--config", str(config), "--start", START, "--end", END, "--daemon")
     return subprocess.Popen(
-        [str(CLI), "backfill", "--config", str(config), "--start", START, "--end", END]
-        + ["--daemon", "--format", "json", "--quiet"],
+        [str(CLI), "backfill", *args, "--format", "json", "--quiet"],
         env=c.head_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -90,11 +61,6 @@ def stored_counts(store: str) -> dict[tuple[str, str], int]:
 
 
 def instance_of(c) -> dg.DagsterInstance:
-    import os
-
-    os.environ["TRADING_ASSETS_PG_URL"] = c.instance_url
-    for k, v in celery_env("127.0.0.1", c.queue).items():
-        os.environ[k] = v
     return dg.DagsterInstance.from_config(c.head_env["DAGSTER_HOME"])
 
 
@@ -136,9 +102,7 @@ def test_two_worker_hosts_finish_a_backfill_through_the_daemon(hosts, tmp_path):
         assert {worker_of(hosts, r) for r in runs} == set(hosts.names)
 
 
-def test_killed_worker_costs_only_its_run_and_the_rerun_does_only_what_is_missing(
-    hosts, tmp_path
-):
+def test_killed_worker_costs_only_its_run_and_the_rerun_does_only_what_is_missing(hosts, tmp_path):
     victim = hosts.workers[0]
     cli = backfill(hosts, tmp_path, delay=0.5)  # 5 s of walk per model: killed mid-range
     with instance_of(hosts) as instance:

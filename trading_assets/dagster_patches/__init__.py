@@ -24,6 +24,12 @@ fails at once with what to check, instead of misbehaving later.
 - `check_targets`: a partitioned check's evaluation must point at its partition's latest
   materialization; the target type (`AssetCheckEvaluationTargetMaterializationData`)
   is not exported.
+- `celery_launcher`: dagster-celery's run launcher reports a run RUNNING for as long
+  as its task is STARTED, so a dead worker host's run never ends. Relies on
+  `CheckRunHealthResult` and `WorkerStatus` (`dagster._core.launcher`), the stock
+  `CeleryRunLauncher.check_run_worker_health` answering RUNNING for a STARTED task,
+  the `dagster-celery/task_id` run tag, and Celery's STARTED meta naming the worker's
+  `hostname`. Upstream: bench/README.md, "Dagster defects".
 - `backfills`: cancelling a backfill needs `BulkActionStatus`, which Dagster does not
   export publicly.
 
