@@ -96,6 +96,11 @@ class Forwarder:
         self.loop.run_forever()
         for server in self.servers:
             server.close()
+        relays = asyncio.all_tasks(self.loop)  # connections still open: end them quietly
+        for task in relays:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*relays, return_exceptions=True))
+        self.loop.close()
 
     def _relay(self, port: int):
         async def handle(reader, writer):
