@@ -180,7 +180,9 @@ def test_celery_launcher_keeps_the_run_of_a_worker_that_answers():
     from trading_assets.dagster_patches.celery_launcher import WorkerCheckingCeleryRunLauncher
 
     ours = launcher(WorkerCheckingCeleryRunLauncher)
-    with start_worker(ours.celery, pool="solo", perform_ping_check=False) as worker:
+    with start_worker(
+        ours.celery, pool="solo", perform_ping_check=False, shutdown_timeout=120
+    ) as worker:
         run = started_task_of_a_gone_worker(ours.celery)
         task_id = run.tags["dagster-celery/task_id"]
         ours.celery.backend.store_result(task_id, {"hostname": worker.hostname}, "STARTED")
