@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import inspect
 import time
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -221,3 +222,58 @@ def test_cancel_backfill_takes_a_requested_backfill_out_of_the_daemons_lists():
         cancel_backfill(instance, "b1")  # a finished one is left as it is
         cancel_backfill(instance, None)
         assert instance.get_backfill("b1").status == BulkActionStatus.CANCELED
+
+
+# -- celery_launcher: a STARTED task whose worker is gone -----------------------------
+
+BROKER, BACKEND = "amqp://guest:guest@127.0.0.1:5672//", "redis://127.0.0.1:6379/0"
+
+
+def started_task_of_a_gone_worker(app) -> dg.DagsterRun:
+    """A run whose Celery task is STARTED, as a worker records it before running
+    (track_started), on a worker that no longer exists; nothing else will write it."""
+    from dagster_celery.tags import DAGSTER_CELERY_TASK_ID_TAG
+
+    task_id = f"patch-test-{uuid.uuid4().hex}"
+    app.backend.store_result(task_id, {"pid": 1, "hostname": "gone@nowhere"}, "STARTED")
+    return dg.DagsterRun(job_name="model_day_job", tags={DAGSTER_CELERY_TASK_ID_TAG: task_id})
+
+
+def launcher(cls):
+    return cls(default_queue="celery_patch_test", broker=BROKER, backend=BACKEND)
+
+
+def test_stock_celery_launcher_still_reports_a_gone_workers_run_running():
+    """The defect the patch fixes: if this fails, dagster-celery detects lost workers
+    itself and celery_launcher may be dropped."""
+    from dagster_celery.launcher import CeleryRunLauncher
+
+    stock = launcher(CeleryRunLauncher)
+    health = stock.check_run_worker_health(started_task_of_a_gone_worker(stock.celery))
+    assert health.status.value == "RUNNING"
+
+
+def test_celery_launcher_fails_the_run_of_a_worker_that_does_not_answer():
+    from trading_assets.dagster_patches.celery_launcher import WorkerCheckingCeleryRunLauncher
+
+    ours = launcher(WorkerCheckingCeleryRunLauncher)
+    health = ours.check_run_worker_health(started_task_of_a_gone_worker(ours.celery))
+    assert health.status.value == "FAILED"
+    assert health.msg.startswith("worker gone@nowhere lost")
+
+
+def test_celery_launcher_keeps_the_run_of_a_worker_that_answers():
+    """A real Celery worker (in a thread, on the real broker) is running the task."""
+    from celery.contrib.testing.worker import start_worker
+
+    from trading_assets.dagster_patches.celery_launcher import WorkerCheckingCeleryRunLauncher
+
+    ours = launcher(WorkerCheckingCeleryRunLauncher)
+    with start_worker(
+        ours.celery, pool="solo", perform_ping_check=False, shutdown_timeout=120
+    ) as worker:
+        run = started_task_of_a_gone_worker(ours.celery)
+        task_id = run.tags["dagster-celery/task_id"]
+        ours.celery.backend.store_result(task_id, {"hostname": worker.hostname}, "STARTED")
+        health = ours.check_run_worker_health(run)
+    assert health.status.value == "RUNNING", health

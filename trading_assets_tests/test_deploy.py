@@ -133,6 +133,32 @@ def test_production_instance_migrates_and_loads_on_postgres_with_a_bounded_queue
         assert cur.fetchone() == (1,)
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.77.9.1"])  # the head, a worker host
+def test_celery_instance_takes_every_address_from_the_environment(
+    tmp_path, pg_url, host, monkeypatch
+):
+    home = tmp_path / "celery_home"
+    home.mkdir()
+    shutil.copyfile(DEPLOY / "dagster.celery.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("TRADING_ASSETS_PG_URL", pg_url)
+    monkeypatch.setenv("TRADING_ASSETS_CELERY_BROKER", f"amqp://guest:guest@{host}:5672//")
+    monkeypatch.setenv("TRADING_ASSETS_CELERY_BACKEND", f"redis://{host}:6379/0")
+    monkeypatch.setenv("TRADING_ASSETS_CELERY_QUEUE", "celery_deploy_test")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        launcher = instance.run_launcher
+        assert type(launcher).__name__ == "WorkerCheckingCeleryRunLauncher"
+        assert launcher.celery.conf.broker_url == f"amqp://guest:guest@{host}:5672//"
+        assert launcher.celery.conf.result_backend == f"redis://{host}:6379/0"
+        assert launcher.default_queue == "celery_deploy_test"
+        assert launcher.celery.conf.result_extended is True  # the worker's name in results
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_max_resume_run_attempts == 0
+    worker = yaml.safe_load((DEPLOY / "celery_worker.yaml").read_text())["execution"]["config"]
+    assert worker["broker"] == {"env": "TRADING_ASSETS_CELERY_BROKER"}
+    assert worker["backend"] == {"env": "TRADING_ASSETS_CELERY_BACKEND"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -26,6 +26,12 @@ fails at once with what to check, instead of misbehaving later.
   is not exported. Relies on `get_latest_storage_id_by_partition` and on
   `AssetCheckPartitionInfo.is_current` comparing the target's storage id. Upstream:
   "Dagster defects" 6.
+- `celery_launcher`: dagster-celery's run launcher reports a run RUNNING for as long
+  as its task is STARTED, so a dead worker host's run never ends. Relies on
+  `CheckRunHealthResult` and `WorkerStatus` (`dagster._core.launcher`), the stock
+  `CeleryRunLauncher.check_run_worker_health` answering RUNNING for a STARTED task,
+  the `dagster-celery/task_id` run tag, and Celery's STARTED meta naming the worker's
+  `hostname`. Upstream: "Dagster defects" 8.
 - `backfills`: cancelling a backfill needs `BulkActionStatus`, which Dagster does not
   export publicly. Relies on the daemon iterating only REQUESTED, CANCELING and FAILING
   backfills (CANCELED: it launches nothing more). Upstream: "Dagster defects" 7.

@@ -20,7 +20,7 @@ from pydantic import Field
 from trading_assets.analytics.plots import heatmap_png, stability_png
 from trading_assets.config import StudySpec
 from trading_assets.defs.assets.market import market_prices
-from trading_assets.defs.metadata import labels, png_md, table_metadata
+from trading_assets.defs.metadata import labels, png_md, table_metadata, tags
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.runs.study import StudyResult, Trial, run_chunk, store_study
