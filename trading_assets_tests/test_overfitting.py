@@ -3,10 +3,12 @@ CSCV's probability of backtest overfitting on matrices small enough to rank by h
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
+from scipy.stats import rankdata
 
 from trading_assets.analytics.overfitting import (
     deflated_sharpe,
@@ -59,3 +61,30 @@ def test_pbo_of_skill_less_trials_is_near_one_half():
     # above it (the paper's null case)
     noise = np.random.default_rng(7).normal(0.0, 0.01, size=(400, 200))
     assert 0.4 < pbo_cscv(noise, blocks=8).probability < 0.6
+
+
+def _reference_pbo(returns: np.ndarray, blocks: int) -> tuple[float, list[float]]:
+    """CSCV straight from the paper, one split at a time over the rows themselves."""
+    parts = np.array_split(np.arange(len(returns)), blocks)
+    logits = []
+    for half in itertools.combinations(range(blocks), blocks // 2):
+        rest = [b for b in range(blocks) if b not in half]
+        inside = returns[np.concatenate([parts[b] for b in half])]
+        outside = returns[np.concatenate([parts[b] for b in rest])]
+        best = int(np.argmax(inside.mean(axis=0) / inside.std(axis=0, ddof=1)))
+        rank = rankdata(outside.mean(axis=0) / outside.std(axis=0, ddof=1))[best]
+        w = rank / (returns.shape[1] + 1)
+        logits.append(math.log(w / (1 - w)))
+    return sum(v <= 0 for v in logits) / len(logits), logits
+
+
+@pytest.mark.parametrize(("periods", "trials", "blocks"), [(250, 12, 8), (333, 40, 10)])
+def test_pbo_equals_a_per_split_reference_on_random_returns(periods, trials, blocks):
+    rng = np.random.default_rng(periods)
+    returns = rng.normal(0.0002, 0.01, (periods, trials))
+    returns[:, 1] = returns[:, 0]  # a tie out of sample: the rank is the average
+    probability, logits = _reference_pbo(returns, blocks)
+    pbo = pbo_cscv(returns, blocks)
+    assert pbo.splits == math.comb(blocks, blocks // 2) == len(logits)
+    assert pbo.probability == probability
+    np.testing.assert_allclose(pbo.logits, logits, rtol=1e-9, atol=1e-12)

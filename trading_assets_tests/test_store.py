@@ -91,13 +91,21 @@ def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
 
 
 def migration_tables(upto: int | None = None) -> set[str]:
-    """Every table the shipped migrations create, read from their SQL."""
-    return {
-        name.lower()
-        for version, _, sql in MIGRATIONS
-        if upto is None or version <= upto
-        for name in re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", sql, flags=re.I)
-    }
+    """Every table the shipped migrations leave, read from their SQL in order (a table
+    made anew is created, filled, the old one dropped and the new one renamed)."""
+    tables: set[str] = set()
+    statement = re.compile(
+        r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)|DROP TABLE (\w+)|ALTER TABLE (\w+) RENAME TO (\w+)",
+        flags=re.I,
+    )
+    for version, _, sql in MIGRATIONS:
+        if upto is not None and version > upto:
+            continue
+        for created, dropped, old, new in statement.findall(sql):
+            tables = (tables | {created.lower()}) if created else tables
+            tables -= {dropped.lower(), old.lower()}
+            tables |= {new.lower()} if new else set()
+    return tables - {""}
 
 
 def store_tables(store: ResultStore) -> set[str]:
@@ -131,6 +139,20 @@ def test_store_with_version_1_file_upgrades_to_latest_on_open(stores, monkeypatc
     assert versions.tolist() == [v for v, _, _ in MIGRATIONS]
     assert migration_tables() <= store_tables(store)
     assert store.model_spec("bh") == BH  # data from before the upgrade is kept
+
+
+def test_store_with_version_12_study_returns_keeps_rows_and_drops_the_key(stores, monkeypatch):
+    path = stores.new()
+    row = "INSERT INTO study_returns VALUES ('s', 't', DATE '2020-01-02', 0.01, 101.0)"
+    with monkeypatch.context() as patch:
+        patch.setattr(store_db, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= 12])
+        ResultStore(path).query(row)
+    store = ResultStore(path)
+    assert store.query("SELECT * FROM study_returns").values.tolist() == [
+        ["s", "t", pd.Timestamp("2020-01-02"), 0.01, 101.0]
+    ]
+    store.query(row)  # no declared key: write_study's delete-then-insert keeps it unique
+    assert len(store.query("SELECT * FROM study_returns")) == 2
 
 
 def test_store_with_reopened_file_does_not_reapply_migrations(stores):

@@ -254,6 +254,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE metrics ADD COLUMN sharpe_after_cutoff DOUBLE;
         """,
     ),
+    (
+        13,
+        "study_returns: no declared key (unique by construction; the ART index tripled the insert)",
+        # DuckDB cannot drop a constraint with ALTER: the table is made anew, in this
+        # migration's transaction. write_study deletes a study's rows before it writes its
+        # trial x date rows, generated unique, so the key held nothing the writer doesn't.
+        """
+        CREATE TABLE study_returns_unkeyed (
+            study VARCHAR NOT NULL, trial VARCHAR NOT NULL, date DATE NOT NULL,
+            daily_return DOUBLE NOT NULL, portfolio_value DOUBLE NOT NULL);
+        INSERT INTO study_returns_unkeyed SELECT * FROM study_returns;
+        DROP TABLE study_returns;
+        ALTER TABLE study_returns_unkeyed RENAME TO study_returns;
+        """,
+    ),
 ]
 
 
