@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from trading_assets.cli.output import render
 from trading_assets.errors import TradingAssetsError
-from trading_assets.store.results import ResultStore
+
+if TYPE_CHECKING:  # the parser loads this module: the store's imports wait for the command
+    from trading_assets.store.results import ResultStore
 
 
 def add_parser(sub) -> None:
@@ -39,44 +41,15 @@ def study(args: argparse.Namespace, store: ResultStore) -> int:
 
 
 def _run(args: argparse.Namespace, store: ResultStore) -> int:
-    from trading_assets.cli.backfill import materialize_here
-    from trading_assets.cli.instance import ensure_home, get_instance
-    from trading_assets.config import load_config, study_specs
-    from trading_assets.defs.assets.market import market_prices
-    from trading_assets.defs.assets.study import STUDIES_PARTITION
-    from trading_assets.defs.assets.study import study as study_asset
-    from trading_assets.runs.registration import market_data_problem
-    from trading_assets.store.studies import register_study, study_summary
+    from trading_assets.cli.output import render
+    from trading_assets.jobs.studies import run_studies
 
-    if not args.config:
-        raise TradingAssetsError("study run needs --config", fix="pass the models YAML file")
-    specs = study_specs(load_config(args.config), args.config)
-    specs = [s for s in specs if args.name in (None, s.name)]
-    if not specs:
-        raise TradingAssetsError(
-            f"no study {args.name!r} in {args.config}" if args.name else "no studies: section",
-            where=args.config,
-            fix="add a `studies:` entry (README, Parameter sweeps)",
-        )
-    ensure_home()
-    instance = get_instance()
-    histories: dict = {}
-    for spec in specs:
-        problem = market_data_problem(spec.trials[0], histories)
-        if problem:
-            raise TradingAssetsError(problem, where=f"study {spec.name}")
-        register_study(store, spec)
-    materialize_here(instance, store, [market_prices])  # the studies' sources too
-    rows = []
-    for spec in specs:
-        instance.add_dynamic_partitions(STUDIES_PARTITION, [spec.name])
-        materialize_here(instance, store, [study_asset], partition_key=spec.name)
-        rows.append(study_summary(store, spec.name))
-    print(render(_summary_frame(rows), args.format))
+    print(render(_summary_frame(run_studies(store, args.config, args.name)), args.format))
     return 0
 
 
 def _show(args: argparse.Namespace, store: ResultStore) -> int:
+    from trading_assets.cli.output import render
     from trading_assets.store.studies import study_summary, study_trials
 
     summary = study_summary(store, args.name)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from trading_assets.cli.output import quiet_warnings
 from trading_assets.instance import hold_connections
+from trading_assets.jobs.quiet import quiet_warnings
 
 quiet_warnings()  # workers do not run main(); the forkserver imports this module first
 CODE_MODULE = "trading_assets.defs.definitions"

@@ -1,0 +1,43 @@
+"""A study run: register each study of a models YAML, add its partition of the `study`
+asset and materialize it in this process (a real run on the instance, in the UI)."""
+
+from __future__ import annotations
+
+from trading_assets.errors import TradingAssetsError
+from trading_assets.store.results import ResultStore
+
+
+def run_studies(store: ResultStore, config: str | None, name: str | None) -> list[dict]:
+    """Run the config's studies (only `name`, when given); return their summaries."""
+    from trading_assets.config import load_config, study_specs
+    from trading_assets.defs.assets.market import market_prices
+    from trading_assets.defs.assets.study import STUDIES_PARTITION
+    from trading_assets.defs.assets.study import study as study_asset
+    from trading_assets.jobs.here import materialize_here
+    from trading_assets.jobs.instance import get_instance
+    from trading_assets.runs.registration import market_data_problem
+    from trading_assets.store.studies import register_study, study_summary
+
+    if not config:
+        raise TradingAssetsError("study run needs --config", fix="pass the models YAML file")
+    specs = [s for s in study_specs(load_config(config), config) if name in (None, s.name)]
+    if not specs:
+        raise TradingAssetsError(
+            f"no study {name!r} in {config}" if name else "no studies: section",
+            where=config,
+            fix="add a `studies:` entry (README, Parameter sweeps)",
+        )
+    instance = get_instance()
+    histories: dict = {}
+    for spec in specs:
+        problem = market_data_problem(spec.trials[0], histories)
+        if problem:
+            raise TradingAssetsError(problem, where=f"study {spec.name}")
+        register_study(store, spec)
+    materialize_here(instance, store, [market_prices])  # the studies' sources too
+    rows = []
+    for spec in specs:
+        instance.add_dynamic_partitions(STUDIES_PARTITION, [spec.name])
+        materialize_here(instance, store, [study_asset], partition_key=spec.name)
+        rows.append(study_summary(store, spec.name))
+    return rows
