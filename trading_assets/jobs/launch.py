@@ -111,7 +111,7 @@ class RangeLauncher:
             job.report(done[0], "running")
 
         outcomes = run_ranges(
-            job.ranges, str(job.store.path), job.job_id, n, job.echo, on_done=on_done
+            job.ranges, str(job.store.path), job.job_id, n, job.echo, on_done, job.instance
         )
         dead = [o for o in outcomes if o.worker_error]
         fault = f"a run worker died (killed?): {dead[0].worker_error}" if dead else None
