@@ -53,9 +53,7 @@ def job_runs(home: Path, job_id: str) -> list[str]:
         return sorted(r.dagster_run.status.value for r in records)
 
 
-def test_a_backfill_runs_each_model_once_and_a_rerun_only_the_missing_days(
-    tmp_path, home, store
-):
+def test_a_backfill_runs_each_model_once_and_a_rerun_only_the_missing_days(tmp_path, home, store):
     prices = folder(tmp_path, "p")
     specs = [spec("a", prices), spec("b", prices)]
     first = backfill(store, specs, days(1)[0], days(4)[-1], RangeLauncher(workers=1))
@@ -75,9 +73,7 @@ def test_a_backfill_runs_each_model_once_and_a_rerun_only_the_missing_days(
     assert nothing["job_id"] is None and nothing["already_stored"] == 12
 
 
-def test_a_cancelled_job_frees_its_days_and_the_next_submission_runs_them(
-    tmp_path, home, store
-):
+def test_a_cancelled_job_frees_its_days_and_the_next_submission_runs_them(tmp_path, home, store):
     prices = folder(tmp_path, "p")
     specs = [spec("a", prices)]
     sub = submit(store, specs, days(1)[0], days(3)[-1], RangeLauncher(workers=1), "trigger")
