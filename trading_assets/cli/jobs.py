@@ -11,13 +11,21 @@ from trading_assets.errors import TradingAssetsError
 FAILED_SHOWN = 20  # failed model-days listed in the table form (json lists all)
 
 
+SUBMIT = {  # one submission, two commands: the same selection of models and dates
+    "backfill": ("simulate models over a date range through Dagster", {"required": True}),
+    "trigger": ("start a backfill job on the daemon; print its id", {"default": "demo"}),
+}
+
+
 def add_parsers(sub, date, formats) -> None:
-    p = sub.add_parser("backfill", help="simulate models over a date range through Dagster")
-    p.add_argument(
-        "--config", required=True, help="models YAML file, or 'demo' for the bundled demo config"
-    )
-    p.add_argument("--start", type=date)
-    p.add_argument("--end", type=date)
+    for name, (what, config) in SUBMIT.items():
+        p = sub.add_parser(name, help=what)
+        p.add_argument("--config", help="models YAML file, or 'demo' (bundled)", **config)
+        p.add_argument("--models", help="comma-separated signatures of the config to run")
+        p.add_argument("--start", type=date)
+        p.add_argument("--end", type=date)
+        formats(p, "table", "json")
+    p = sub.choices["backfill"]
     p.add_argument(
         "--workers",
         type=int,
@@ -29,18 +37,10 @@ def add_parsers(sub, date, formats) -> None:
         action="store_true",
         help="launch a Dagster asset backfill for the daemon instead (as the UI does) and wait",
     )
-    p.add_argument("--models", help="comma-separated signatures of the config to run")
     p.add_argument(
         "--rerun", action="store_true", help="run stored model-days again (default: only missing)"
     )
-    formats(p, "table", "json")
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    p = sub.add_parser("trigger", help="start a backfill job on the daemon; print its id")
-    p.add_argument("--config", default="demo", help="models YAML file, or 'demo'")
-    p.add_argument("--models", help="comma-separated signatures of the config to run")
-    p.add_argument("--start", type=date)
-    p.add_argument("--end", type=date)
-    formats(p, "table", "json")
     p = sub.add_parser("job", help="one job's status, progress and failed model-days")
     p.add_argument("job_id")
     formats(p, "table", "json")
@@ -52,22 +52,9 @@ def add_parsers(sub, date, formats) -> None:
     formats(p, "table", "json")
 
 
-def progress_mode(args: argparse.Namespace) -> str:
-    if args.quiet:
-        return "quiet"
-    return "json" if args.format == "json" else "bar"
-
-
-def specs_of(args: argparse.Namespace):
-    """The models to run, read and checked first: a bad config fails before Dagster loads."""
-    from trading_assets.jobs.specs import load_specs
-
-    return load_specs(args.config, args.models, args.start, args.end)
-
-
 def backfill(args: argparse.Namespace, store, specs) -> int:
     from trading_assets.cli.output import print_leaderboard
-    from trading_assets.cli.progress import Progress
+    from trading_assets.cli.progress import Progress, progress_mode
     from trading_assets.jobs.launch import DaemonLauncher, RangeLauncher
     from trading_assets.jobs.submit import backfill as run_backfill
 
@@ -109,21 +96,13 @@ def backfill(args: argparse.Namespace, store, specs) -> int:
 
 
 def trigger(args: argparse.Namespace, store, specs) -> int:
+    from trading_assets.jobs.report import trigger_record
     from trading_assets.jobs.submit import trigger as submit_detached
 
     sub, log = submit_detached(store, specs, args.start, args.end)
-    plan = sub.plan
-    if sub.job_id is None:
-        record = {"job_id": None, "status": "completed", "total_model_days": 0}
-        text = f"nothing to run: all {plan.stored} model-days of the range are stored"
-    else:
-        record = {
-            "job_id": sub.job_id,
-            "status": "pending",
-            "total_model_days": len(plan.days),
-            "already_stored": plan.stored,
-            "log": str(log),
-        }
+    record, plan = trigger_record(sub, log), sub.plan
+    text = f"nothing to run: all {plan.stored} model-days of the range are stored"
+    if sub.job_id:
         text = (
             f"job {sub.job_id} pending: {len(plan.days)} model-days over {len(plan.ranges)} "
             f"models ({plan.stored} already stored)\n"

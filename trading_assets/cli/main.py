@@ -135,9 +135,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     import os
 
     from trading_assets.cli import jobs
+    from trading_assets.jobs.specs import load_specs
 
-    # the models first (no Dagster, no store): a bad config is an error within a second
-    specs = jobs.specs_of(args) if args.command in ("backfill", "trigger") else None
+    specs = None  # the models first (no Dagster, no store): a bad config fails in a second
+    if args.command in ("backfill", "trigger"):
+        specs = load_specs(args.config, args.models, args.start, args.end)
 
     from trading_assets.store.db import StoreWait, store_location
     from trading_assets.store.results import ResultStore
@@ -165,23 +167,25 @@ def _leaderboard(args: argparse.Namespace, store) -> int:
 
 def _metrics(args: argparse.Namespace, store) -> int:
     from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
+    from trading_assets.cli.output import print_table
     from trading_assets.jobs.report import METRICS_TABLE, table_columns
     from trading_assets.runs.metrics import compute_metrics
 
     rate = DEFAULT_RISK_FREE if args.risk_free is None else args.risk_free
     frame = compute_metrics(store, rate, args.model).frame
-    return _print_table(table_columns(frame, args.format, METRICS_TABLE), args.format)
+    return print_table(table_columns(frame, args.format, METRICS_TABLE), args.format)
 
 
 def _results(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.output import print_table
     from trading_assets.store.leaderboard import model_results
 
-    return _print_table(model_results(store, args.model, args.start, args.end), args.format)
+    return print_table(model_results(store, args.model, args.start, args.end), args.format)
 
 
 def _import_legacy(args: argparse.Namespace, store) -> int:
-    from trading_assets.cli.jobs import progress_mode
     from trading_assets.cli.legacy import import_legacy
+    from trading_assets.cli.progress import progress_mode
 
     return import_legacy(
         store, args.root, progress=progress_mode(args), write_models=args.write_models
@@ -204,16 +208,10 @@ def _status(args: argparse.Namespace, store) -> int:
 
 
 def _parity(args: argparse.Namespace, store) -> int:
+    from trading_assets.cli.output import print_table
     from trading_assets.legacy.parity import parity_summary
 
-    return _print_table(parity_summary(store), args.format)
-
-
-def _print_table(frame, fmt: str) -> int:
-    from trading_assets.cli.output import render
-
-    print(render(frame, fmt))
-    return 0
+    return print_table(parity_summary(store), args.format)
 
 
 def _module(name: str, function: str):

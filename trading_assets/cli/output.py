@@ -38,6 +38,11 @@ def _plain(value):
     return value
 
 
+def print_table(frame: pd.DataFrame, fmt: str) -> int:
+    print(render(frame, fmt))
+    return 0
+
+
 def print_leaderboard(store, fmt: str) -> int:
     """Print the stored leaderboard; say which models the metrics table does not cover."""
     from trading_assets.jobs.report import LEADERBOARD_TABLE, table_columns

@@ -42,14 +42,15 @@ def study(args: argparse.Namespace, store: ResultStore) -> int:
 
 def _run(args: argparse.Namespace, store: ResultStore) -> int:
     from trading_assets.cli.output import render
-    from trading_assets.jobs.studies import run_studies
+    from trading_assets.jobs.studies import run_studies, summary_frame
 
-    print(render(_summary_frame(run_studies(store, args.config, args.name)), args.format))
+    print(render(summary_frame(run_studies(store, args.config, args.name)), args.format))
     return 0
 
 
 def _show(args: argparse.Namespace, store: ResultStore) -> int:
     from trading_assets.cli.output import render
+    from trading_assets.jobs.studies import summary_frame
     from trading_assets.store.studies import study_summary, study_trials
 
     summary = study_summary(store, args.name)
@@ -61,31 +62,19 @@ def _show(args: argparse.Namespace, store: ResultStore) -> int:
         print(json.dumps({"study": summary, "trials": records}, default=str))
         return 0
     if args.format == "table":
-        print(render(_summary_frame([summary]), "table"))
+        print(render(summary_frame([summary]), "table"))
     print(render(trials, args.format))
     return 0
 
 
 def _promote(args: argparse.Namespace, store: ResultStore) -> int:
-    from trading_assets.runs.registration import register_validated
-    from trading_assets.store.studies import trial_spec
+    from trading_assets.jobs.studies import promote
 
     if not args.trial:
         raise TradingAssetsError("study promote needs a trial", fix="study promote STUDY TRIAL")
-    spec = trial_spec(store, args.name, args.trial)
-    registration = register_validated(store, [spec])
-    if registration.rejected:
-        raise TradingAssetsError(registration.rejected[spec.signature], where=args.trial)
+    spec = promote(store, args.name, args.trial)
     print(
         f"{spec.signature}: registered as a model (config_hash {spec.config_hash}); its "
         "model-days run with the next backfill, trigger or new_models_sensor"
     )
     return 0
-
-
-def _summary_frame(rows: list[dict]):
-    import pandas as pd
-
-    cols = ["study", "trials", "dropped", "days", "best_trial", "deflated_sharpe", "pbo"]
-    cols += ["walk_forward_return"]
-    return pd.DataFrame(rows)[cols]

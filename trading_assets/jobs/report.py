@@ -43,6 +43,26 @@ def job_report(store: ResultStore, job: Job) -> dict:
     }
 
 
+def trigger_record(sub, log) -> dict:
+    """What `trigger` answers (a jobs/submit.py Submission, its supervisor's log)."""
+    if sub.job_id is None:
+        return {"job_id": None, "status": "completed", "total_model_days": 0}
+    return {
+        "job_id": sub.job_id,
+        "status": "pending",
+        "total_model_days": len(sub.plan.days),
+        "already_stored": sub.plan.stored,
+        "log": str(log),
+    }
+
+
+def eta_seconds(done: int, total: int, elapsed: float) -> float | None:
+    """Seconds left at the mean pace so far; None before the first unit is done."""
+    if done <= 0 or elapsed <= 0:
+        return None
+    return max(total - done, 0) * elapsed / done
+
+
 def health_report(store: ResultStore) -> dict:
     """The instance, the daemon's heartbeats and the store (reachable, writable)."""
     from trading_assets.jobs.instance import daemon_alive, get_instance  # Dagster: lazily

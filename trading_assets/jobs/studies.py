@@ -1,5 +1,6 @@
 """A study run: register each study of a models YAML, add its partition of the `study`
-asset and materialize it in this process (a real run on the instance, in the UI)."""
+asset and materialize it in this process (a real run on the instance, in the UI); a
+trial promoted to an ordinary model."""
 
 from __future__ import annotations
 
@@ -41,3 +42,26 @@ def run_studies(store: ResultStore, config: str | None, name: str | None) -> lis
         materialize_here(instance, store, [study_asset], partition_key=spec.name)
         rows.append(study_summary(store, spec.name))
     return rows
+
+
+def promote(store: ResultStore, name: str, trial: str):
+    """Register a trial as an ordinary model (the same spec, so the same config hash)."""
+    from trading_assets.runs.registration import register_validated
+    from trading_assets.store.studies import trial_spec
+
+    spec = trial_spec(store, name, trial)
+    registration = register_validated(store, [spec])
+    if registration.rejected:
+        raise TradingAssetsError(registration.rejected[spec.signature], where=trial)
+    return spec
+
+
+SUMMARY = ["study", "trials", "dropped", "days", "best_trial", "deflated_sharpe", "pbo"]
+SUMMARY += ["walk_forward_return"]
+
+
+def summary_frame(rows: list[dict]):
+    """The studies' summaries as the command shows them."""
+    import pandas as pd
+
+    return pd.DataFrame(rows)[SUMMARY]
