@@ -3,7 +3,9 @@
 - plan: each model's trading days in the range that are not stored yet (or failed),
   from the first such day to the model's last day (the later days rest on its state);
   a re-trigger after any interruption therefore runs exactly the missing days;
-- finish: every model-day takes its outcome from the store; the days a run never
+- finish (called once Dagster says the job's runs or backfill ended: launch.watch,
+  so the job row mirrors Dagster): every model-day takes its outcome from the store
+  (a failed day's reason is a row the engine writes); the days a run never
   reached fail with that run's reason, read from Dagster's event log (never only in
   daemon.log); the job ends completed, partial, failed or interrupted;
 - refresh: an active job whose owning process is gone (a killed CLI or supervisor) is
