@@ -1,5 +1,6 @@
 """The domain core has no Dagster in it; only defs/ (and jobs/, which drives an
-instance for the CLI) may import dagster; cli/ parses and prints. Checked on the source, so a new module cannot slip by.
+instance for the CLI) may import dagster; cli/ parses and prints. Checked on the
+source, so a new module cannot slip by.
 Layers go one way and no modules import each other in a cycle: import-linter checks
 the contracts in pyproject.toml ([tool.importlinter]) over the whole import graph."""
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from trading_assets.jobs.control import follow
 from trading_assets.jobs.launch import Launch, Launched, RangeLauncher
 from trading_assets.jobs.ranges import JOB_TAG
-from trading_assets.jobs.submit import backfill, follow, run_job, submit
+from trading_assets.jobs.submit import backfill, run_job, submit
 from trading_assets.store.jobs import get_job, job_counts
 from trading_assets.store.results import ResultStore
 from trading_assets_tests.conftest import table_rows

@@ -113,11 +113,13 @@ def trigger(args: argparse.Namespace, store, specs) -> int:
 
 
 def job(args: argparse.Namespace, store) -> int:
+    from trading_assets.jobs.control import follow
     from trading_assets.jobs.report import job_report
-    from trading_assets.jobs.submit import follow, supervise
     from trading_assets.vocab import ACTIVE_JOB_STATUSES, JobStatus
 
     if args.supervise:
+        from trading_assets.jobs.submit import supervise
+
         done = supervise(store, args.job_id, echo=lambda line: print(line, flush=True))
         why = done.error or "every model-day completed"
         print(f"job {args.job_id} {done.status}: {why}", flush=True)
@@ -157,7 +159,7 @@ def _print_report(report: dict) -> None:
 
 def jobs(args: argparse.Namespace, store) -> int:
     from trading_assets.cli.output import render
-    from trading_assets.jobs.submit import refreshed
+    from trading_assets.jobs.control import refreshed
     from trading_assets.store.jobs import list_jobs
 
     refreshed(store)

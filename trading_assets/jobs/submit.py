@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -52,7 +51,7 @@ from trading_assets.jobs.ranges import JOB_TAG, RangeRun
 from trading_assets.runs.registration import register_validated
 from trading_assets.store.jobs import Job, create_job, get_job, job_counts, update_job
 from trading_assets.store.results import ResultStore
-from trading_assets.vocab import ACTIVE_JOB_STATUSES, DayStatus, JobStatus
+from trading_assets.vocab import DayStatus, JobStatus
 
 
 class Reporter(Protocol):
@@ -265,37 +264,3 @@ def supervise(store: ResultStore, job_id: str, echo: Callable[[str], None] = pri
     if job.status == JobStatus.COMPLETED:
         materialize_here(instance, store, ANALYTICS)
     return job
-
-
-def follow(store: ResultStore, job_id: str, wait: bool = False, cancel: bool = False) -> Job:
-    """A job as it stands (an orphaned one found interrupted); cancel it; wait for its end."""
-    instance = get_instance()
-    refresh_jobs(store, instance)
-    job = get_job(store, job_id)
-    if cancel and job.status in ACTIVE_JOB_STATUSES:
-        job = _cancel(store, instance, job)
-    while wait and job.status in ACTIVE_JOB_STATUSES:
-        time.sleep(1.0)
-        refresh_jobs(store, instance)
-        job = get_job(store, job_id)
-    return job
-
-
-def _cancel(store: ResultStore, instance, job: Job) -> Job:
-    """A live owner (blocking backfill, supervisor) gets SIGINT and cleans up itself."""
-    if job.owner_pid and job.owner_pid != os.getpid():
-        try:
-            os.kill(job.owner_pid, signal.SIGINT)
-            for _ in range(60):
-                time.sleep(0.5)
-                job = get_job(store, job.job_id)
-                if job.status not in ACTIVE_JOB_STATUSES:
-                    return job
-        except ProcessLookupError:
-            pass
-    return interrupt(store, instance, job, "cancelled with `trading-assets job --cancel`")
-
-
-def refreshed(store: ResultStore) -> None:
-    """Find the jobs whose owner died interrupted (before listing them)."""
-    refresh_jobs(store, get_instance())
