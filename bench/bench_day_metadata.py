@@ -114,7 +114,7 @@ def main() -> None:
     for name in [n for n in os.environ if n.startswith("TA_")]:
         del os.environ[name]
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
-    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")  # as cli/instance.py sets them
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")  # as jobs/instance.py sets them
     print(f"model_day range run: {args.models} models x {args.days} trading days from {START}")
     with tempfile.TemporaryDirectory() as tmp:
         one("before", before, Path(tmp), args.days, args.models, args.postgres)

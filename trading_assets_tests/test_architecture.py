@@ -1,5 +1,6 @@
-"""The domain core has no Dagster in it; only defs/ (and the CLI that drives an
-instance) may import dagster. Checked on the source, so a new module cannot slip by.
+"""The domain core has no Dagster in it; only defs/ (and jobs/, which drives an
+instance for the CLI) may import dagster; cli/ parses and prints. Checked on the
+source, so a new module cannot slip by.
 Layers go one way and no modules import each other in a cycle: import-linter checks
 the contracts in pyproject.toml ([tool.importlinter]) over the whole import graph."""
 
@@ -46,6 +47,15 @@ def test_domain_package_with_any_module_never_imports_dagster(package):
         str(p.relative_to(PACKAGE))
         for p in (PACKAGE / package).rglob("*.py")
         if {"dagster", "dagster_graphql"} & imported_modules(p)
+    ]
+    assert offenders == []
+
+
+def test_the_cli_reaches_dagster_only_through_jobs():
+    offenders = [
+        str(p.relative_to(PACKAGE))
+        for p in (PACKAGE / "cli").rglob("*.py")
+        if {"dagster", "dagster_graphql", "duckdb"} & imported_modules(p)
     ]
     assert offenders == []
 

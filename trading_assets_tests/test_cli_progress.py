@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from trading_assets.cli.progress import Progress, eta_seconds
+from trading_assets.cli.progress import Progress
+from trading_assets.jobs.report import eta_seconds
 
 
 class Clock:

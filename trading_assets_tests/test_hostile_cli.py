@@ -12,9 +12,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from trading_assets.cli.jobs import finish_job, start_job
 from trading_assets.cli.main import main
-from trading_assets.cli.range_runs import JOB_TAG, RANGE_START
+from trading_assets.jobs.lifecycle import finish_job, start_job
+from trading_assets.jobs.ranges import JOB_TAG, RANGE_START
 from trading_assets.runs.model_day import run_range
 from trading_assets.runs.registration import register_validated
 from trading_assets.store.jobs import create_job

@@ -1,4 +1,4 @@
-"""`trading-assets import-legacy` and `trading-assets parity`."""
+"""`trading-assets import-legacy`: print the import, the replay, parity and leaderboard."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ def import_legacy(
     Exit 0 only when every signature was accepted and every parity check passed.
     write_models: also write the models YAML whose llm_trader models continue the
     legacy config's enabled agents from their imported state."""
-    from trading_assets.cli.backfill import run_backfill
+    from trading_assets.cli.progress import Progress
+    from trading_assets.jobs.replay import replay_legacy, write_continuation
     from trading_assets.legacy.importer import import_legacy as do_import
-    from trading_assets.legacy.parity import parity_summary
     from trading_assets.runs.metrics import stored_leaderboard
 
     report = do_import(store, root)
@@ -35,52 +35,29 @@ def import_legacy(
         )
         for issue in sig.issues:
             print(f"      {issue.file}:{issue.line or '-'} {issue.code}: {issue.message}")
-    accepted = [s for s in report.signatures if s.accepted and s.first_date]
-    if not accepted:
+    replay = replay_legacy(store, report, lambda total: Progress(total, mode=progress))
+    if replay.outcome is None:
         print("nothing to replay")
         return 1
-    specs = [store.model_spec(s.signature) for s in accepted]
-    start = min(s.first_date for s in accepted)
-    end = max(s.last_date for s in accepted)
-    # a replay re-simulates every imported day (parity is checked as it writes)
-    outcome = run_backfill(store, specs, start, end, rerun=True, progress=progress)
+    outcome = replay.outcome
     print(
         f"replay backfill {outcome['job_id']} {outcome['status']}: "
         f"{outcome['model_days']} model-days in {outcome['seconds']:.1f} s\n"
     )
-    summary = parity_summary(store)
-    summary = summary[summary["model"].isin([s.signature for s in accepted])]
     print("parity (legacy vs new):")
-    print(render(summary, "table"))
+    print(render(replay.parity, "table"))
     board, _ = stored_leaderboard(store)  # the replay's backfill rebuilt metrics
     print("\nleaderboard:")
-    print(render(board[board["model"].isin(summary["model"])], "table"))
-    parity_ok = bool(len(summary)) and int(summary["failed"].sum()) == 0
+    print(render(board[board["model"].isin(replay.parity["model"])], "table"))
     if write_models is not None:
-        _write_models(write_models, root, specs, end)
-    return 0 if parity_ok and not report.rejected and outcome["status"] == "completed" else 1
-
-
-def _write_models(path: Path, root: Path, specs: list, last) -> None:
-    import datetime as dt
-
-    from trading_assets.legacy.config import load_config
-    from trading_assets.legacy.continuation import write_continuation
-    from trading_assets.legacy.layout import resolve_root
-    from trading_assets.market.calendar import trading_days
-
-    config_path = resolve_root(root).config_path
-    if config_path is None:
-        print(f"\nnot written: {path}: no configs/default_config.json names the models to continue")
-        return
-    written = write_continuation(path, load_config(config_path), specs)
-    if not written:
-        print(f"\nnot written: {path}: no enabled model of {config_path} was imported")
-        return
-    later = trading_days(last + dt.timedelta(days=1), last + dt.timedelta(days=10))
-    start = later[0].isoformat() if later else "DAY"
-    print(
-        f"\nwrote {path}: {written} llm_trader model(s) continuing the enabled agents from "
-        f"their last imported day ({last}). Go on with (new prices in the legacy data/):\n"
-        f"  trading-assets backfill --config {path} --start {start}"
-    )
+        written, start = write_continuation(write_models, root, replay.specs, replay.last)
+        if not written:
+            print(f"\nnot written: {write_models}: {start}")
+        else:
+            print(
+                f"\nwrote {write_models}: {written} llm_trader model(s) continuing the enabled "
+                f"agents from their last imported day ({replay.last}). Go on with (new prices "
+                f"in the legacy data/):\n  trading-assets backfill --config {write_models} "
+                f"--start {start}"
+            )
+    return 0 if replay.ok else 1

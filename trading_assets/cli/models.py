@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from trading_assets.cli.output import render
-from trading_assets.store.models import list_models, remove_model, set_enabled
-from trading_assets.store.results import ResultStore
+if TYPE_CHECKING:  # the parser loads this module: the store's imports wait for the command
+    from trading_assets.store.results import ResultStore
 
 
 def add_parser(sub) -> None:
@@ -26,6 +26,9 @@ def add_parser(sub) -> None:
 
 
 def models(args: argparse.Namespace, store: ResultStore) -> int:
+    from trading_assets.cli.output import render
+    from trading_assets.store.models import list_models, remove_model, set_enabled
+
     if args.action == "list":
         print(render(list_models(store), args.format))
         return 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
+import sys
 
 import pandas as pd
 
@@ -38,6 +38,22 @@ def _plain(value):
     return value
 
 
-def quiet_warnings() -> None:
-    """Dagster's beta/preview warnings about our own definitions: noise for CLI users."""
-    warnings.filterwarnings("ignore", message=r".*(beta|preview).*", category=Warning)
+def print_table(frame: pd.DataFrame, fmt: str) -> int:
+    print(render(frame, fmt))
+    return 0
+
+
+def print_leaderboard(store, fmt: str) -> int:
+    """Print the stored leaderboard; say which models the metrics table does not cover."""
+    from trading_assets.jobs.report import LEADERBOARD_TABLE, table_columns
+    from trading_assets.runs.metrics import stored_leaderboard
+
+    board, stale = stored_leaderboard(store)
+    print(render(table_columns(board, fmt, LEADERBOARD_TABLE), fmt))
+    if stale:
+        print(
+            f"note: the metrics table does not cover the latest stored days of "
+            f"{', '.join(stale)}; materialize metrics (the UI, or trading-assets backfill)",
+            file=sys.stderr,
+        )
+    return 0

@@ -6,8 +6,8 @@ Three modes, so scripts and people both get what they need:
   (`{"done", "total", "status", "elapsed_s", "eta_s"}`);
 - `quiet`: nothing.
 
-The ETA is one rule for every mode (`eta_seconds`): the mean pace so far times the work
-left. Usage:
+The ETA is one rule for every mode (`jobs/report.py: eta_seconds`): the mean pace so
+far times the work left. Usage:
 
     with Progress(total, mode="bar") as progress:
         while ...:
@@ -26,15 +26,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
+from trading_assets.jobs.report import eta_seconds
+
 Mode = Literal["bar", "json", "quiet"]
 MODES: tuple[Mode, ...] = ("bar", "json", "quiet")
 
 
-def eta_seconds(done: int, total: int, elapsed: float) -> float | None:
-    """Seconds left at the mean pace so far; None before the first unit is done."""
-    if done <= 0 or elapsed <= 0:
-        return None
-    return max(total - done, 0) * elapsed / done
+def progress_mode(args) -> Mode:
+    """The mode a command's --quiet and --format ask for."""
+    if args.quiet:
+        return "quiet"
+    return "json" if args.format == "json" else "bar"
 
 
 class Progress:

@@ -284,3 +284,13 @@ def probe_store(store: ResultStore) -> dict:
     if store.backend == "duckdb" and store.path.parent.exists():
         out["free_mb"] = shutil.disk_usage(store.path.parent).free // 2**20
     return out
+
+
+def job_model_ranges(store: ResultStore, job_id: str) -> list[tuple[str, dt.date, dt.date]]:
+    """(model, first day, last day) of each model of the job, by model."""
+    frame = store.query(
+        "SELECT model, min(date) AS first, max(date) AS last FROM job_model_days "
+        "WHERE job_id = ? GROUP BY model ORDER BY model",
+        [job_id],
+    )
+    return [(r.model, r.first.date(), r.last.date()) for r in frame.itertuples()]

@@ -1,23 +1,19 @@
 """The daemon's path: a Dagster asset backfill of a job's ranges, launched through the
-GraphQL `launchPartitionBackfill` mutation (as the UI does), and a wait on it that
-notices a dead daemon."""
+GraphQL `launchPartitionBackfill` mutation (as the UI does); jobs/launch.py watches it."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 
 import dagster as dg
 
-from trading_assets.cli.instance import graphql
-from trading_assets.cli.range_runs import JOB_TAG, RangeRun
 from trading_assets.defs.partitions import date_partitions_of
 from trading_assets.errors import TradingAssetsError
 from trading_assets.instance import DAGSTER_EVENT_SETTINGS
-from trading_assets.store.jobs import job_counts, sync_job_days
+from trading_assets.jobs.instance import graphql
+from trading_assets.jobs.ranges import JOB_TAG, RangeRun
 from trading_assets.store.results import ResultStore
-from trading_assets.vocab import DayStatus
 
 # The partition keys are a literal in the document (a JSON list of strings is a GraphQL
 # list literal); everything else is a variable. Why not variables for the keys: a
@@ -76,17 +72,3 @@ def launch_backfill(store: ResultStore, ranges: Sequence[RangeRun], total: int, 
     if launched.get("__typename") != "LaunchBackfillSuccess":
         raise TradingAssetsError(f"backfill was not launched: {answer}")
     return launched["backfillId"]
-
-
-def wait_backfill(instance, store, job_id, backfill_id, total, echo, poll_s, bar, alive) -> bool:
-    """Poll until the daemon marks the backfill done (False), or the daemon dies (True)."""
-    while True:
-        backfill = instance.get_backfill(backfill_id)
-        status = backfill.status.value if backfill else "UNKNOWN"
-        sync_job_days(store, job_id)
-        bar.update(int(job_counts(store, job_id)[DayStatus.COMPLETED]), status=status.lower())
-        if status in TERMINAL:
-            return False
-        if not alive():
-            return True
-        time.sleep(poll_s)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from trading_assets.cli.output import quiet_warnings
 from trading_assets.instance import hold_connections
+from trading_assets.jobs.quiet import quiet_warnings
 
 quiet_warnings()  # workers do not run main(); the forkserver imports this module first
 CODE_MODULE = "trading_assets.defs.definitions"
@@ -67,11 +67,14 @@ def run_ranges(
     workers: int,
     echo: Callable[[str], None] = print,
     on_done: Callable[[RunOutcome], None] = lambda outcome: None,
+    instance: dg.DagsterInstance | None = None,
 ) -> list[RunOutcome]:
     """Run every range; return when every run has ended (in completion order).
 
     backfill_id is the job id (both tags: the UI filters on either). A dead worker breaks
-    the pool: every run not ended then is returned with its worker_error at once."""
+    the pool: every run not ended then is returned with its worker_error at once.
+    instance: the one in-process runs record in (default: DAGSTER_HOME's); a worker
+    process opens its own."""
     outcomes: list[RunOutcome] = []
 
     def done(outcome: RunOutcome) -> None:
@@ -83,7 +86,7 @@ def run_ranges(
     workers = max(1, min(workers, len(ranges)))
     if workers == 1:
         for r in ranges:
-            outcome = materialize_range(r, store_path, backfill_id)
+            outcome = materialize_range(r, store_path, backfill_id, instance)
             done(outcome)
             if outcome.interrupted:  # Ctrl-C of this process, taken in by the run
                 raise KeyboardInterrupt
@@ -144,14 +147,16 @@ def _forkserver() -> multiprocessing.context.BaseContext:
     return context
 
 
-def materialize_range(r: RangeRun, store_path: str, backfill_id: str) -> RunOutcome:
-    """One in-process run of model_day over r's range on the DAGSTER_HOME instance."""
+def materialize_range(
+    r: RangeRun, store_path: str, backfill_id: str, instance: dg.DagsterInstance | None = None
+) -> RunOutcome:
+    """One in-process run of model_day over r's range (on DAGSTER_HOME's instance)."""
     from trading_assets.defs.definitions import defs
     from trading_assets.defs.resources.store import StoreResource
 
     result = dg.materialize(
         [defs.get_assets_def(MODEL_DAY)],
-        instance=_instance(),
+        instance=instance or _instance(),
         resources={**defs.resources, "store": StoreResource(path=store_path)},
         tags={
             RANGE_START: f"{r.first}|{r.model}",

@@ -1,0 +1,62 @@
+"""Cheap assets materialized in this process: market prices and documents before a job,
+the analytics after it. Each is a run recorded in the instance (visible in the UI)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, metrics
+from trading_assets.errors import TradingAssetsError
+from trading_assets.jobs.ranges import QUIET, was_interrupted
+from trading_assets.store.results import ResultStore
+
+ANALYTICS = [daily_portfolio, metrics, leaderboard]  # rebuilt after a completed job
+
+
+def materialize_here(
+    instance: dg.DagsterInstance,
+    store: ResultStore,
+    assets: list,
+    partition_key: str | None = None,
+) -> None:
+    """Materialize unpartitioned (or one partition of) assets in this process. A failure
+    is one line: the asset and its error (the stack trace is in the run's logs)."""
+    from trading_assets.defs.definitions import resources
+    from trading_assets.defs.resources.store import StoreResource
+
+    result = dg.materialize(
+        assets,
+        instance=instance,
+        resources={**resources(), "store": StoreResource(path=str(store.path))},
+        partition_key=partition_key,
+        tags={"trading_assets/cli": "backfill"},
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    if was_interrupted(result):  # a Ctrl-C that Dagster took in: the command stops
+        raise KeyboardInterrupt
+    if not result.success:
+        cause = _root_error(result)
+        if cause and " Fix: " in cause:  # our own error (where: what Fix: ...): as it is
+            raise TradingAssetsError(cause)
+        names = ", ".join(a.key.to_user_string() for a in assets)
+        raise TradingAssetsError(
+            f"failed: {cause}" if cause else "failed",
+            where=f"{names} (run {result.run_id[:8]})",
+            fix="see the run's logs in the UI",
+        )
+
+
+def _root_error(result: dg.ExecuteInProcessResult) -> str | None:
+    """The first line of the innermost error of the run's first failed step."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error is not None:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            text = error.message.strip()
+            prefix = text.split(": ", 1)[0]
+            if prefix.endswith(error.cls_name):  # "trading_assets.errors.StoreError: ..."
+                text = text[len(prefix) + 2 :]
+            return text.splitlines()[0] if text else None
+    return None
