@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from trading_assets.analytics import plots
 from trading_assets.analytics.plots import (
     DPI,
     SIZE,
     comparison_png,
     drawdown_png,
     equity_png,
+    heatmap_png,
     stability_png,
 )
 
@@ -94,3 +96,32 @@ def test_stability_png_draws_a_panel_per_metric_and_parameter_with_the_others_sp
     assert count(spread, orange) > 200  # one line per slow value (and per fast value)
     alone = pixels(stability_png(grid([50]), ["fast"], ["sharpe"], "t"))
     assert count(alone, band, tol=6) < 500  # nothing else varies: no spread to show
+
+
+def sweep(fast: range, slow: range) -> pd.DataFrame:
+    """A trials table whose Sharpe rises with `fast` and falls with `slow`."""
+    rows = [{"fast": f, "slow": s, "sharpe": f / 10 - s / 100} for f in fast for s in slow]
+    return pd.DataFrame(rows)
+
+
+def test_heatmap_png_of_a_1000_trial_sweep_fits_a_screen_and_keeps_its_gradient():
+    image = pixels(
+        heatmap_png(sweep(range(2, 42), range(50, 300, 10)), "fast", "slow", "sharpe", "t")
+    )
+    height, width, _ = image.shape
+    assert width <= 12 * DPI and height <= 8 * DPI  # not 3,320 x 1,370 px as before
+    # RdYlGn: the best corner (fast 41, slow 50: bottom right, origin lower) is green,
+    # the worst (fast 2, slow 290: top left) red
+    plot = image[: int(height * 0.85), : int(width * 0.8)]
+    green, red = plot[plot.shape[0] - 20, plot.shape[1] - 20], plot[30, 90]
+    assert green[1] > green[0] and red[0] > red[1], (green, red)
+
+
+def test_heatmap_png_writes_each_cells_number_on_a_small_grid_only(monkeypatch):
+    trials = sweep(range(2, 5), range(50, 70, 10))  # 3 x 2 cells
+    with_numbers = pixels(heatmap_png(trials, "fast", "slow", "sharpe", "t"))
+    monkeypatch.setattr(plots, "ANNOTATE_UP_TO", 0)
+    without = pixels(heatmap_png(trials, "fast", "slow", "sharpe", "t"))
+    assert with_numbers.shape == without.shape
+    # six numbers drawn in black over the cells: thousands of dark pixels more
+    assert count(with_numbers, (0, 0, 0), tol=80) - count(without, (0, 0, 0), tol=80) > 300

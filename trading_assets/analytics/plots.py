@@ -107,25 +107,41 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+HEATMAP_MAX_INCHES = (12.0, 8.0)  # a 40 x 25 grid still fits a screen
+ANNOTATE_UP_TO = 200  # cells: past that the numbers overlap and cost seconds to draw
+TICKS_UP_TO = 25  # labels per axis; past that every k-th value
+
+
 def heatmap_png(trials: pd.DataFrame, x: str, y: str, value: str, title: str) -> bytes:
     """`value` over two parameters of a study's trials; where other parameters vary too,
-    each cell shows the best trial of that (x, y) pair."""
+    each cell shows the best trial of that (x, y) pair. Small grids carry each cell's
+    number; large ones (a 1,000-trial sweep) rely on the colour bar and thinned ticks."""
     grid = trials.pivot_table(index=y, columns=x, values=value, aggfunc="max").sort_index()
     grid = grid.sort_index(axis=1)
-    fig = Figure(figsize=(1.2 + 0.8 * len(grid.columns), 1.2 + 0.5 * len(grid)), dpi=DPI)
+    cells = grid.to_numpy(dtype=float)
+    width = min(1.2 + 0.8 * len(grid.columns), HEATMAP_MAX_INCHES[0])
+    height = min(1.2 + 0.5 * len(grid), HEATMAP_MAX_INCHES[1])
+    fig = Figure(figsize=(width, height), dpi=DPI)
     fig.set_layout_engine("constrained")
     ax = fig.add_subplot()
-    image = ax.imshow(grid.to_numpy(dtype=float), cmap="RdYlGn", aspect="auto", origin="lower")
-    ax.set_xticks(range(len(grid.columns)), [str(c) for c in grid.columns])
-    ax.set_yticks(range(len(grid.index)), [str(i) for i in grid.index])
+    image = ax.imshow(cells, cmap="RdYlGn", aspect="auto", origin="lower")
+    _thinned_ticks(ax.set_xticks, list(grid.columns))
+    _thinned_ticks(ax.set_yticks, list(grid.index))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(title, loc="left", fontsize="medium")
-    for (row, col), cell in np.ndenumerate(grid.to_numpy(dtype=float)):
-        if np.isfinite(cell):
-            ax.text(col, row, f"{cell:.2f}", ha="center", va="center", fontsize="small")
+    if cells.size <= ANNOTATE_UP_TO:
+        for (row, col), cell in np.ndenumerate(cells):
+            if np.isfinite(cell):
+                ax.text(col, row, f"{cell:.2f}", ha="center", va="center", fontsize="small")
     fig.colorbar(image, ax=ax, label=value)
     return _png(fig)
+
+
+def _thinned_ticks(set_ticks, labels: list) -> None:
+    step = -(-len(labels) // TICKS_UP_TO)  # ceiling division
+    positions = range(0, len(labels), step)
+    set_ticks(list(positions), [str(labels[i]) for i in positions])
 
 
 PERCENT_METRICS = {"cumulative_return", "annual_return", "annual_volatility", "max_drawdown"}
