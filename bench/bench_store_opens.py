@@ -18,7 +18,7 @@ import dagster as dg
 
 from trading_assets.config import load_config, model_specs
 from trading_assets.defs.definitions import defs
-from trading_assets.defs.partitions import MODELS_PARTITION
+from trading_assets.defs.partitions import MODELS_PARTITION, range_tags
 from trading_assets.defs.resources.store import StoreResource
 from trading_assets.market.sources import BundledSource
 from trading_assets.store import db
@@ -58,10 +58,7 @@ def main() -> None:
                 [defs.get_assets_def(dg.AssetKey("model_day"))],
                 instance=instance,
                 resources={**defs.resources, "store": StoreResource(path=str(store.path))},
-                tags={
-                    "dagster/asset_partition_range_start": f"{start}|m1",
-                    "dagster/asset_partition_range_end": f"{end}|m2",
-                },
+                tags=range_tags("m1", start, end, last_model="m2"),
             )
         db._open = real_open
         assert result.success

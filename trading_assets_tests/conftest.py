@@ -162,14 +162,12 @@ def materialize_model_days(
     """One in-process range run of `model_day` over `model`'s days first..last (dates or
     ISO strings), with the project's resources and `store` as the store."""
     from trading_assets.defs.definitions import defs
+    from trading_assets.defs.partitions import range_tags
     from trading_assets.defs.resources.store import StoreResource
 
     return dg.materialize(
         [defs.get_assets_def(dg.AssetKey("model_day"))],
         instance=instance,
         resources={**defs.resources, "store": StoreResource(path=str(store.path))},
-        tags={
-            "dagster/asset_partition_range_start": f"{first}|{model}",
-            "dagster/asset_partition_range_end": f"{last}|{model}",
-        },
+        tags=range_tags(model, first, last),
     )

@@ -142,7 +142,7 @@ def test_backfill_with_zero_workers_says_so(tmp_path):
     project = sqlite_project(tmp_path)
     done = project.run("backfill", "--config", "demo", "--workers", "0")
     assert done.returncode == 2
-    assert "--workers 0 is not a count" in done.stderr and "use 1 or more" in done.stderr
+    assert "argument --workers: '0' is not a count; use 1 or more" in done.stderr
 
 
 def test_backfill_with_bad_date_is_a_usage_error(tmp_path):

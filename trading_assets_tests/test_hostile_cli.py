@@ -13,8 +13,9 @@ import dagster as dg
 import pytest
 
 from trading_assets.cli.main import main
+from trading_assets.defs.partitions import RANGE_START
 from trading_assets.jobs.lifecycle import finish_job, start_job
-from trading_assets.jobs.ranges import JOB_TAG, RANGE_START
+from trading_assets.jobs.ranges import JOB_TAG
 from trading_assets.runs.model_day import run_range
 from trading_assets.runs.registration import register_validated
 from trading_assets.store.jobs import create_job
@@ -108,3 +109,23 @@ def test_job_with_a_failed_dagster_run_never_ends_completed(tmp_path):
     # nothing stored is lost or marked failed: the five days stay completed
     rows = table_rows(store, "model_days", "date")
     assert [(r["date"], r["status"]) for r in rows] == [(d, "completed") for d in days(5)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["study", "run", "--config", "grid.yaml", "--trials-per-chunk", "0"],
+        ["study", "run", "--config", "grid.yaml", "--workers", "-2"],
+        ["study", "show", "grid", "--top", "0"],
+        ["backfill", "--config", "demo", "--workers", "1e9"],
+    ],
+)
+def test_a_count_that_is_not_one_is_a_usage_error_naming_the_flag(args, capsys):
+    """Refused by the parser: before Dagster, a run config or the store is touched."""
+    flag, value = args[-2:]
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert f"argument {flag}: '{value}' is not a count; use 1 or more" in err
+    assert "Traceback" not in err

@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from trading_assets.errors import TradingAssetsError
-
 FAILED_SHOWN = 20  # failed model-days listed in the table form (json lists all)
 
 
@@ -17,7 +15,7 @@ SUBMIT = {  # one submission, two commands: the same selection of models and dat
 }
 
 
-def add_parsers(sub, date, formats) -> None:
+def add_parsers(sub, date, count, formats) -> None:
     for name, (what, config) in SUBMIT.items():
         p = sub.add_parser(name, help=what)
         p.add_argument("--config", help="models YAML file, or 'demo' (bundled)", **config)
@@ -28,7 +26,7 @@ def add_parsers(sub, date, formats) -> None:
     p = sub.choices["backfill"]
     p.add_argument(
         "--workers",
-        type=int,
+        type=count,
         default=None,
         help="worker processes for the models' runs (default: one per core; 1 = this process)",
     )
@@ -58,8 +56,6 @@ def backfill(args: argparse.Namespace, store, specs) -> int:
     from trading_assets.jobs.launch import DaemonLauncher, RangeLauncher
     from trading_assets.jobs.submit import backfill as run_backfill
 
-    if args.workers is not None and args.workers < 1:
-        raise TradingAssetsError(f"--workers {args.workers} is not a count", fix="use 1 or more")
     quiet = args.quiet or args.format == "json"
     mode = progress_mode(args)
     outcome = run_backfill(

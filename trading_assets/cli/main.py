@@ -18,6 +18,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:  # "-1" and "0" alike: no Dagster config error
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count; use 1 or more")
+    return int(text)
+
+
 def _store_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
@@ -37,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from trading_assets.cli import jobs
 
-    jobs.add_parsers(sub, _date, _formats)
+    jobs.add_parsers(sub, _date, _count, _formats)
     p = sub.add_parser("leaderboard", help="rank every model in the store")
     _formats(p, "table", "json", "csv")
 
@@ -94,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     from trading_assets.cli.study import add_parser as add_study_parser
 
     add_models_parser(sub)
-    add_study_parser(sub)
+    add_study_parser(sub, _count)
     for command in sub.choices.values():
         _store_arg(command)
     return parser

@@ -17,15 +17,15 @@ if TYPE_CHECKING:  # the parser loads this module: the store's imports wait for 
     from trading_assets.store.results import ResultStore
 
 
-def add_parser(sub) -> None:
+def add_parser(sub, count) -> None:
     p = sub.add_parser("study", help="run, show or promote parameter sweeps (studies)")
     p.add_argument("action", choices=["run", "show", "promote"])
     p.add_argument("name", nargs="?", help="the study (show, promote; run: only this one)")
     p.add_argument("trial", nargs="?", help="promote: the trial's signature")
     p.add_argument("--config", help="run: the models YAML with a `studies:` section")
-    p.add_argument("--workers", type=int, default=1, help="run: processes for the chunks")
-    p.add_argument("--trials-per-chunk", type=int, help="run: trials a step simulates (50)")
-    p.add_argument("--top", type=int, default=None, help="show: only the N best trials")
+    p.add_argument("--workers", type=count, default=1, help="run: processes for the chunks")
+    p.add_argument("--trials-per-chunk", type=count, help="run: trials a step simulates (50)")
+    p.add_argument("--top", type=count, default=None, help="show: only the N best trials")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
 

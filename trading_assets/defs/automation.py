@@ -40,6 +40,7 @@ from trading_assets.defs.partitions import (
     date_partitions,
     model_partitions,
     partition_key,
+    range_tags,
     split_keys,
 )
 from trading_assets.defs.resources.store import StoreResource
@@ -52,7 +53,6 @@ CONFIG_ENV = "TRADING_ASSETS_CONFIG"
 # end-to-end test makes it tick every minute to see a real daemon evaluate it.
 CLOSE_CRON = os.environ.get("TA_TRADING_DAY_CLOSE_CRON", "0 18 * * *")
 NEW_YORK = "America/New_York"
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 market_prices_daily = dg.ScheduleDefinition(
     name="market_prices_daily",
@@ -122,11 +122,6 @@ def close_requests(
         dg.RunRequest(run_key=f"close-{day}-{m}", partition_key=partition_key(day, m))
         for m in priced
     ]
-
-
-def range_tags(model: str, first: dt.date, last: dt.date) -> dict[str, str]:
-    """One single-run range over a model's dates, walked in date order."""
-    return {RANGE_START: partition_key(first, model), RANGE_END: partition_key(last, model)}
 
 
 def history_range_tags(store: StoreResource, model: str) -> dict[str, str]:

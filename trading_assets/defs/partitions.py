@@ -99,6 +99,16 @@ def partition_key(date: dt.date, model: str) -> str:
     return dg.MultiPartitionKey({"date": date.strftime(DATE_FORMAT), "model": model})
 
 
+# Dagster's tags for a single-run range of partitions (one run walks the model's days)
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def range_tags(model: str, first, last, last_model: str | None = None) -> dict[str, str]:
+    """One run over `model`'s days first..last (dates or YYYY-MM-DD), walked in date
+    order; with `last_model`, over the models model..last_model too."""
+    return {RANGE_START: f"{first}|{model}", RANGE_END: f"{last}|{last_model or model}"}
+
+
 def split_keys(keys: list[str]) -> dict[str, list[dt.date]]:
     """Group multi-partition keys by model, dates sorted (a run walks each chain in order)."""
     by_model: dict[str, list[dt.date]] = {}

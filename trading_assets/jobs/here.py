@@ -36,15 +36,20 @@ def materialize_here(
     if was_interrupted(result):  # a Ctrl-C that Dagster took in: the command stops
         raise KeyboardInterrupt
     if not result.success:
-        cause = _root_error(result)
-        if cause and " Fix: " in cause:  # our own error (where: what Fix: ...): as it is
-            raise TradingAssetsError(cause)
-        names = ", ".join(a.key.to_user_string() for a in assets)
-        raise TradingAssetsError(
-            f"failed: {cause}" if cause else "failed",
-            where=f"{names} (run {result.run_id[:8]})",
-            fix="see the run's logs in the UI",
-        )
+        raise_failure(result, ", ".join(a.key.to_user_string() for a in assets))
+
+
+def raise_failure(result, what: str) -> None:
+    """A failed run as the one-line error the command prints: our own error (where:
+    what Fix: ...) as it is, else its root cause with the run to look up."""
+    cause = _root_error(result)
+    if cause and " Fix: " in cause:
+        raise TradingAssetsError(cause)
+    raise TradingAssetsError(
+        f"failed: {cause}" if cause else "failed",
+        where=f"{what} (run {result.run_id[:8]})",
+        fix="see the run's logs in the UI",
+    )
 
 
 def _root_error(result: dg.ExecuteInProcessResult) -> str | None:

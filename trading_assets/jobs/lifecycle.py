@@ -27,8 +27,9 @@ import psutil
 
 from trading_assets.config import ModelSpec
 from trading_assets.dagster_patches.backfills import cancel_backfill
+from trading_assets.defs.partitions import RANGE_START
 from trading_assets.errors import TradingAssetsError
-from trading_assets.jobs.ranges import JOB_TAG, RANGE_START, RangeRun
+from trading_assets.jobs.ranges import JOB_TAG, RangeRun
 from trading_assets.market.calendar import trading_days
 from trading_assets.store.jobs import (
     Job,

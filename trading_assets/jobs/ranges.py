@@ -23,14 +23,13 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from trading_assets.defs.partitions import range_tags
 from trading_assets.instance import hold_connections
 from trading_assets.jobs.quiet import quiet_warnings
 
 quiet_warnings()  # workers do not run main(); the forkserver imports this module first
 CODE_MODULE = "trading_assets.defs.definitions"
 MODEL_DAY = dg.AssetKey("model_day")
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 BACKFILL_TAG = "trading_assets/backfill"  # groups one command's runs (filter in the UI)
 JOB_TAG = "trading_assets/job"  # on every Dagster run (and backfill) of a job
 # the run's events (with stack traces) are in the instance and the UI; on the terminal
@@ -159,8 +158,7 @@ def materialize_range(
         instance=instance or _instance(),
         resources={**defs.resources, "store": StoreResource(path=store_path)},
         tags={
-            RANGE_START: f"{r.first}|{r.model}",
-            RANGE_END: f"{r.last}|{r.model}",
+            **range_tags(r.model, r.first, r.last),
             BACKFILL_TAG: backfill_id,
             JOB_TAG: backfill_id,
             "trading_assets/cli": "backfill",

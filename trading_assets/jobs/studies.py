@@ -65,13 +65,12 @@ def _celery() -> bool:
 def _run_study_job(instance, store: ResultStore, name: str, workers: int, per_chunk) -> None:
     """The study's partition through study_job: its chunks spread over `workers` local
     processes, or over Celery workers (TRADING_ASSETS_STUDY_EXECUTOR=celery)."""
-    import os
-
     import dagster as dg
 
     from trading_assets.defs.definitions import study_job_def
     from trading_assets.defs.study_job import chunk_config, executor_config
-    from trading_assets.jobs.here import _root_error
+    from trading_assets.jobs.here import raise_failure
+    from trading_assets.jobs.quiet import quiet_children
     from trading_assets.jobs.ranges import QUIET
 
     config = {
@@ -81,25 +80,18 @@ def _run_study_job(instance, store: ResultStore, name: str, workers: int, per_ch
     }
     if per_chunk is not None:
         config |= chunk_config(per_chunk)
-    # each step's process imports the code location anew: its Dagster beta/preview
-    # notices would fill the terminal (this process hides them: cli/output.py)
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    with dg.execute_job(
-        dg.reconstructable(study_job_def),
-        instance,
-        run_config=config,
-        tags={"dagster/partition": name, "trading_assets/cli": "study"},
-        raise_on_error=False,
-    ) as result:
+    with (
+        quiet_children(),
+        dg.execute_job(
+            dg.reconstructable(study_job_def),
+            instance,
+            run_config=config,
+            tags={"dagster/partition": name, "trading_assets/cli": "study"},
+            raise_on_error=False,
+        ) as result,
+    ):
         if not result.success:
-            cause = _root_error(result)
-            if cause and " Fix: " in cause:
-                raise TradingAssetsError(cause)
-            raise TradingAssetsError(
-                f"failed: {cause}" if cause else "failed",
-                where=f"study {name} (run {result.run_id[:8]})",
-                fix="see the run's logs in the UI",
-            )
+            raise_failure(result, f"study {name}")
 
 
 def promote(store: ResultStore, name: str, trial: str):
