@@ -169,3 +169,84 @@ def test_killed_worker_costs_only_its_run_and_the_rerun_does_only_what_is_missin
     assert len(done_once) == days * len(MODELS) and set(done_once.values()) == {1}
     # the lost model ran twice (killed, then the re-run), every other model once
     assert Counter(model_of(r) for r in runs) == {m: 1 + (m == lost_model) for m in MODELS}
+
+
+@pytest.fixture
+def study_hosts(tmp_path, monkeypatch):
+    """Two worker hosts whose study_job runs on dagster-celery's executor, its chunks'
+    results in a folder every host reaches (the namespaces share this filesystem)."""
+    skip_unless_netns()
+    study_env = {
+        "TRADING_ASSETS_STUDY_EXECUTOR": "celery",
+        "TRADING_ASSETS_STUDY_IO_DIR": str(tmp_path / "study_io"),
+    }
+    with deployment(tmp_path, 2, study_env) as c:
+        monkeypatch.setenv("TRADING_ASSETS_PG_URL", c.head_env["TRADING_ASSETS_PG_URL"])
+        yield c
+
+
+def study_run(env: dict, config, *extra: str) -> str:
+    done = subprocess.run(
+        [str(CLI), "study", "run", "--config", str(config), "--format", "json", *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    return done.stdout
+
+
+def study_trials(store: str) -> list[tuple]:
+    with psycopg2.connect(store) as con, con.cursor() as cur:
+        cur.execute(
+            "SELECT trial, final_value, sharpe, (SELECT count(*) FROM study_returns r "
+            "WHERE r.trial = t.trial) FROM study_trials t ORDER BY trial"
+        )
+        return [(t, round(v, 6), None if s is None else round(s, 9), n) for t, v, s, n in cur]
+
+
+def test_a_studys_chunks_run_on_the_worker_hosts_and_store_what_one_process_stores(
+    study_hosts, tmp_path
+):
+    from trading_assets.store.results import ResultStore
+    from trading_assets_tests.test_study import CONFIG, TRIALS
+
+    c = study_hosts
+    config = write_config(tmp_path, CONFIG)
+    study_run(c.head_env, config, "--trials-per-chunk", "2")  # 5 trials: 3 chunks
+
+    spread = study_trials(c.store.replace(c.service_host, "127.0.0.1"))
+    assert [row[0] for row in spread] == sorted(TRIALS)
+    with instance_of(c) as instance:
+        (run,) = [r for r in instance.get_runs() if r.job_name == "study_job"]
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        starts = [
+            e
+            for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
+            if e.step_key
+        ]
+    chunk_steps = sorted(e.step_key for e in starts if "run_trials" in e.step_key)
+    assert len(chunk_steps) == 3, chunk_steps
+    # every step (plan, the three chunks, collect) ran in a process of a worker host
+    on_workers = {pid for w in c.workers for pid in w.pids()}
+    assert {e.dagster_event.pid for e in starts} <= on_workers, on_workers
+
+    # the same study in one local process: the same trials, figures and daily returns
+    home = tmp_path / "local_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    local = {**c.head_env, "DAGSTER_HOME": str(home)}
+    for key in ("TRADING_ASSETS_STUDY_EXECUTOR", "TRADING_ASSETS_STUDY_IO_DIR"):
+        local.pop(key)
+    store = tmp_path / "local.duckdb"
+    study_run(local, config, "--store", str(store))
+    here = ResultStore(store).query(
+        "SELECT trial, final_value, sharpe, (SELECT count(*) FROM study_returns r "
+        "WHERE r.trial = t.trial) AS days FROM study_trials t ORDER BY trial"
+    )
+    assert spread == [
+        (t, round(v, 6), None if s != s else round(s, 9), n)
+        for t, v, s, n in here.itertuples(index=False)
+    ]

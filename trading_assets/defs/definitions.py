@@ -8,7 +8,7 @@ from trading_assets.defs.assets.analytics import daily_portfolio, leaderboard, m
 from trading_assets.defs.assets.documents import documents
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.assets.model_day import model_day
-from trading_assets.defs.assets.study import study
+from trading_assets.defs.assets.study import STUDY_IO, study
 from trading_assets.defs.automation import (
     market_prices_daily,
     models_config_sensor,
@@ -23,7 +23,7 @@ from trading_assets.defs.resources.llm import LLMResource
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.migration import MigrationResource
 from trading_assets.defs.resources.store import StoreResource
-from trading_assets.defs.study_job import STUDY_JOB, study_job
+from trading_assets.defs.study_job import STUDY_JOB, study_io_manager, study_job
 
 ASSETS = [market_prices, documents, model_day, daily_portfolio, metrics, leaderboard, study]
 
@@ -35,6 +35,7 @@ def resources() -> dict:
         "llm": LLMResource(),
         "migration": MigrationResource(),
         "clock": ClockResource(),
+        STUDY_IO: study_io_manager(),
     }
 
 

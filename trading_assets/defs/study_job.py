@@ -5,8 +5,10 @@ the executor decides where chunks run: in the launching process (`in_process`), 
 parallel local processes (`multiprocess`, the default of Dagster's
 multi_or_in_process_executor; run config `execution: {config: {multiprocess:
 {max_concurrent: N}}}`), or on Celery workers of other hosts when
-TRADING_ASSETS_STUDY_EXECUTOR=celery (dagster-celery's executor; the workers need the
-code, the store URL and an IO manager on storage they all reach).
+TRADING_ASSETS_STUDY_EXECUTOR=celery (dagster-celery's executor, on the broker, result
+backend and queue of deploy/dagster.celery.yaml's variables; the workers need the code,
+the store URL, and TRADING_ASSETS_STUDY_IO_DIR on storage every host reaches: the chunks'
+results wait there for the collect step, which may run on another host).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from trading_assets.errors import TradingAssetsError
 STUDY_JOB = "study_job"
 EXECUTOR_ENV = "TRADING_ASSETS_STUDY_EXECUTOR"
 EXECUTORS = ("local", "celery")  # local: in-process or multiprocess, as run config says
+IO_DIR_ENV = "TRADING_ASSETS_STUDY_IO_DIR"
+# the multi-host deployment's variables (deploy/dagster.celery.yaml, docs/deploy.md)
+CELERY_BROKER_ENV, CELERY_BACKEND_ENV = (
+    "TRADING_ASSETS_CELERY_BROKER",
+    "TRADING_ASSETS_CELERY_BACKEND",
+)
+CELERY_QUEUE_ENV = "TRADING_ASSETS_CELERY_QUEUE"
 
 
 def study_executor() -> dg.ExecutorDefinition:
@@ -45,11 +54,24 @@ def study_executor() -> dg.ExecutorDefinition:
     return dg.multi_or_in_process_executor
 
 
+def study_io_manager() -> dg.FilesystemIOManager:
+    """Where a study's chunk results wait for its collect step: TRADING_ASSETS_STUDY_IO_DIR
+    when set (storage every worker host reaches), else the instance's storage folder."""
+    return dg.FilesystemIOManager(base_dir=os.environ.get(IO_DIR_ENV) or None)
+
+
 def executor_config(workers: int) -> dict:
     """The run config of study_job's executor for `workers` local processes (1: in the
-    launching process); empty under Celery, whose executor has its own config."""
+    launching process); under Celery, the deployment's broker, backend and queue (by
+    variable name: the run record keeps no URL)."""
     if os.environ.get(EXECUTOR_ENV) == "celery":
-        return {}
+        celery: dict = {"config_source": {"result_extended": True}}
+        for key, var in (("broker", CELERY_BROKER_ENV), ("backend", CELERY_BACKEND_ENV)):
+            if os.environ.get(var):
+                celery[key] = {"env": var}
+        if os.environ.get(CELERY_QUEUE_ENV):  # the queue the workers consume (-q)
+            celery["config_source"]["task_default_queue"] = os.environ[CELERY_QUEUE_ENV]
+        return {"execution": {"config": celery}}
     if workers <= 1:
         return {"execution": {"config": {"in_process": {}}}}
     return {"execution": {"config": {"multiprocess": {"max_concurrent": workers}}}}

@@ -31,6 +31,7 @@ study_partitions = dg.DynamicPartitionsDefinition(name=STUDIES_PARTITION)
 TOP = 20  # trials shown as markdown; the sortable table has every trial (up to TABLE_ROWS)
 TABLE_ROWS = 1000  # rows of the sortable trials table; every trial is in study_trials
 STABILITY_METRICS = ["sharpe", "cumulative_return"]
+STUDY_IO = "study_io_manager"  # the chunks' results between steps (defs/study_job.py)
 
 
 class StudyChunks(dg.Config):
@@ -42,7 +43,10 @@ class StudyChunks(dg.Config):
 
 @dg.op(
     ins={"prices": dg.In(dg.Nothing)},
-    out={"spec": dg.Out(str), "chunks": dg.DynamicOut(tuple)},
+    out={
+        "spec": dg.Out(str, io_manager_key=STUDY_IO),
+        "chunks": dg.DynamicOut(tuple, io_manager_key=STUDY_IO),
+    },
     tags=tags("studies"),
 )
 def plan_study(context: dg.OpExecutionContext, config: StudyChunks, store: StoreResource):
@@ -58,7 +62,7 @@ def plan_study(context: dg.OpExecutionContext, config: StudyChunks, store: Store
         )
 
 
-@dg.op(tags=tags("studies"))
+@dg.op(tags=tags("studies"), out=dg.Out(list, io_manager_key=STUDY_IO))
 def run_trials(spec: str, chunk: tuple, store: StoreResource, merge_kernel: MergeKernel) -> list:
     """One chunk of trials through the engine, a step of its own; its results go to the
     collect step through the IO manager (without their specs, which the spec holds)."""
