@@ -36,12 +36,15 @@ FEES = {
 }
 
 
-def specs(tmp_path, fees: str, actions: str, params: str, universe: str = "[AAPL, IBM, MSFT]"):
+def specs(
+    tmp_path, fees: str, actions: str, params: str, universe: str = "[AAPL, IBM, MSFT]",
+    agent: str = "sma_crossover",
+):  # fmt: skip
     path = tmp_path / "models.yaml"
+    constraints = '    constraints: ["fast < slow"]\n' if agent == "sma_crossover" else ""
     path.write_text(
         f"universe: {universe}\ncorporate_actions: {actions}\n{fees}\n"
-        f"studies:\n  - name: g\n    agent: sma_crossover\n    params: {params}\n"
-        '    constraints: ["fast < slow"]\n'
+        f"studies:\n  - name: g\n    agent: {agent}\n    params: {params}\n{constraints}"
     )
     [study] = study_specs(load_config(path), path)
     return list(study.trials)
@@ -64,18 +67,22 @@ def engine(spec, history, dates):
     return np.array([d.value for d in days]), np.array([d.daily_return for d in days]), fills
 
 
-def assert_same(trials, history, dates):
+def assert_same(trials, history, dates) -> int:
+    """The fast path equals the engine for every trial; how many fills they compared."""
     fast = simulate_many(
         trials, history, dates, fees_from_config(trials[0].fees), trials[0].corporate_actions,
         chunk=7, record=True,
     )  # fmt: skip
+    compared = 0
     for spec, got in zip(trials, fast, strict=True):
         values, returns, fills = engine(spec, history, dates)
+        compared += len(fills)
         assert not got.needs_engine
         assert np.abs(got.values - values).max() < 0.005, spec.signature  # to the cent
         assert np.abs(got.returns - returns).max() < 1e-12, spec.signature
         assert list(got.trades) == fills, spec.signature
         assert got.filled_orders == len(fills)
+    return compared
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +106,29 @@ def test_every_variant_equals_the_per_day_engine_on_the_bundled_data(
     )
     assert len(trials) == 16 and all(has_fast_path(t) for t in trials)
     assert_same(trials, history, dates)
+
+
+BOLLINGER = "{window: [5, 20], k: [0.5, 1.0, 2.5], size: [100, 1000]}"
+
+
+@pytest.mark.parametrize("actions", ["apply", "ignore"])
+@pytest.mark.parametrize("fees", sorted(FEES))
+def test_every_bollinger_variant_equals_the_per_day_engine_on_the_bundled_data(
+    tmp_path, bundled, fees, actions
+):
+    history, dates = bundled
+    trials = specs(tmp_path, FEES[fees], actions, BOLLINGER, agent="bollinger")
+    assert len(trials) == 12 and all(has_fast_path(t) for t in trials)
+    assert assert_same(trials, history, dates) > 500  # bands crossed often: many fills
+
+
+def test_every_bollinger_variant_equals_the_per_day_engine_on_odd_splits_and_listings(tmp_path):
+    history = made_up_history()
+    trials = specs(
+        tmp_path, FEES["per_share"], "apply", "{window: [3, 10], k: [0.3, 1.5], size: [101]}",
+        universe="[AAA, BBB]", agent="bollinger",
+    )  # fmt: skip
+    assert assert_same(trials, history, list(history.dates)) > 50
 
 
 def test_the_fee_and_the_cap_change_the_fills_so_the_comparison_sees_them(tmp_path, bundled):

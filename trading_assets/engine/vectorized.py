@@ -1,8 +1,14 @@
 """Many variants of a built-in quant agent at once: the per-day engine's walk
 (engine/simulate.py) for every trial in a numba kernel (trials x days), for studies.
 
+The agents with a fast path (sma_crossover, bollinger) share one order rule: a buy
+signal buys `size` shares when flat, a sell signal sells the whole position. Each gives
+its signals for every day and symbol as one array (+1, -1, 0 or NaN), and the kernel
+walks the portfolio. buy_and_hold has no fast path (it sizes from cash, and a sweep of
+its one parameter is a few trials).
+
 Equal to `simulate` float for float on a fresh start: the same signals (the view's own
-cached `crossovers` on the split-adjusted history of each day, point in time), the same
+cached rolling closes on the split-adjusted history of each day, point in time), the same
 fills (the day's open through the fee model's slippage, capped to the day's low..high by
 `portfolio.step._within`, whole shares, no shorting, a buy that would take cash below 0
 rejected), the same corporate actions (`apply_corporate_actions` itself, once per
@@ -20,19 +26,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 from trading_assets.agents.base import parse_params
-from trading_assets.agents.quant import SmaCrossover
+from trading_assets.agents.quant import Bollinger, SmaCrossover
 from trading_assets.agents.registry import agent_class
 from trading_assets.config import CorporateActionsMode, ModelSpec
 from trading_assets.engine.simulate import forward_filled_closes
 from trading_assets.market.history import PriceHistory
-from trading_assets.market.view import crossovers, split_adjusted
+from trading_assets.market.view import crossovers, rolling_closes, split_adjusted
 from trading_assets.portfolio.actions import apply_corporate_actions
 from trading_assets.portfolio.costs import (
     CommissionModel,
@@ -43,14 +50,42 @@ from trading_assets.portfolio.costs import (
 from trading_assets.portfolio.orders import Side
 from trading_assets.portfolio.step import Fees, PortfolioState, _within
 
-# agent name -> the class whose decide() the fast path reproduces (a plugin cannot take
-# the name: built-ins win in agents/registry.py)
-FAST_AGENTS: dict[str, type] = {SmaCrossover.name: SmaCrossover}
+
+def bollinger_signals(history: PriceHistory, window: int, k: float) -> np.ndarray:
+    """Bollinger.decide's rule on every row of `history` at once: +1 (buy when flat)
+    where the close is more than k standard deviations below the mean, -1 (sell all)
+    where it is above the mean, 0 between, NaN where decide skips the symbol (no mean,
+    no close, no spread). The same doubles as decide's: z is (close - mid) / std."""
+    mid, std = rolling_closes(history, "mean", window), rolling_closes(history, "std", window)
+    close = history.close
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (close - mid) / std
+        out = np.where(z < -k, 1.0, np.where(z > 0, -1.0, 0.0))
+        out[np.isnan(mid) | np.isnan(close) | ~(std > 0)] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class FastAgent:
+    """A built-in agent the kernel reproduces: its class (its decide() is what is
+    mirrored), the parameters its signals depend on, and those signals on a history."""
+
+    cls: type
+    key: Callable[[Any], tuple]
+    signals: Callable[..., np.ndarray]
+
+
+# agent name -> its fast path (a plugin cannot take the name: built-ins win in
+# agents/registry.py)
+FAST_AGENTS: dict[str, FastAgent] = {
+    SmaCrossover.name: FastAgent(SmaCrossover, lambda p: (p.fast, p.slow), crossovers),
+    Bollinger.name: FastAgent(Bollinger, lambda p: (p.window, p.k), bollinger_signals),
+}
 
 
 def has_fast_path(spec: ModelSpec) -> bool:
-    cls = FAST_AGENTS.get(spec.agent)
-    return cls is not None and agent_class(spec.agent) is cls
+    fast = FAST_AGENTS.get(spec.agent)
+    return fast is not None and agent_class(spec.agent) is fast.cls
 
 
 @dataclass(frozen=True)
@@ -77,11 +112,12 @@ def simulate_many(
     the arrays of one chunk are what is held besides the results); `record` keeps every
     fill (for tests: days x symbols slots per trial)."""
     names = {s.agent for s in specs}
-    if names != {SmaCrossover.name}:
+    if len(names) != 1 or not names <= FAST_AGENTS.keys():
         raise ValueError(f"no fast path for agents {sorted(names)}")
+    agent = FAST_AGENTS[names.pop()]
     if corporate_actions == "ignore":  # as simulate() does
         history = history.with_actions(None)
-    params = [parse_params(SmaCrossover, s.agent, s.params, where=s.signature) for s in specs]
+    params = [parse_params(agent.cls, s.agent, s.params, where=s.signature) for s in specs]
     rows = np.array([history.index_of(d) for d in dates], dtype=np.int64)
     epochs = _epochs(history, rows)
     buy, sell = (_fill_prices(history, rows, side, fees) for side in ("buy", "sell"))
@@ -90,13 +126,13 @@ def simulate_many(
     out: list[FastTrial] = []
     for at in range(0, len(specs), chunk):  # (trials x days) arrays of `chunk` trials
         part = params[at : at + chunk]
-        pairs = sorted({(p.fast, p.slow) for p in part})
+        pairs = sorted({agent.key(p) for p in part})  # the distinct signals' parameters
         pair_of = {pair: i for i, pair in enumerate(pairs)}
         n_sym = len(history.symbols)
-        cross = np.stack([_crossover_by_day(epochs, rows, n_sym, *p) for p in pairs])
+        cross = np.stack([_signals_by_day(epochs, rows, n_sym, agent, p) for p in pairs])
         state = _State.fresh([s.initial_cash for s in specs[at : at + chunk]], n_sym, len(rows))
         book = np.zeros((len(part), len(rows) * n_sym if record else 0, 5))
-        pair_idx = np.array([pair_of[(p.fast, p.slow)] for p in part], dtype=np.int64)
+        pair_idx = np.array([pair_of[agent.key(p)] for p in part], dtype=np.int64)
         sizes = np.array([p.size for p in part], dtype=np.int64)
         prev_value = state.cash.copy()
         for t0, t1 in zip([0, *bounds[:-1]], bounds, strict=True):
@@ -104,7 +140,7 @@ def simulate_many(
                 prev = history.dates[rows[t0 - 1]]
                 state.cash = _corporate_actions(history, int(rows[t0]), prev, state)
             if t1 > t0:
-                _sma_days(
+                _signal_days(
                     t0, t1, cross, pair_idx, sizes, buy, sell, closes,
                     *_commission_terms(fees.commission),
                     state.cash, state.shares, state.order, state.count, state.filled,
@@ -161,13 +197,14 @@ def _epochs(history: PriceHistory, rows: np.ndarray) -> list[tuple[PriceHistory,
     ]
 
 
-def _crossover_by_day(epochs, rows: np.ndarray, n_sym: int, fast: int, slow: int) -> np.ndarray:
-    """(days, symbols): what `PointInTimeView(history, D).crossover_row(fast, slow)` gives
-    on each simulated day D: the crossovers of the history in D's shares, at D-1."""
+def _signals_by_day(epochs, rows: np.ndarray, n_sym: int, agent: FastAgent, key) -> np.ndarray:
+    """(days, symbols): the agent's signals on each simulated day D as its view gives
+    them (`crossover_row`, `sma_row`, `rolling_std_row`, `last_close_row`): those of the
+    history in D's shares, at D-1; none on the history's first day."""
     out = np.full((len(rows), n_sym), np.nan)
     for h, days in epochs:
         mine = days & (rows > 0)
-        out[mine] = crossovers(h, fast, slow)[rows[mine] - 1]
+        out[mine] = agent.signals(h, *key)[rows[mine] - 1]
     return out
 
 
@@ -215,12 +252,13 @@ def _commission(kind: int, rate: float, minimum: float, quantity: int, price: fl
 
 
 @njit(cache=True)
-def _sma_days(
+def _signal_days(
     t0, t1, cross, pair_idx, sizes, buy, sell, closes, kind, rate, minimum,
     cash, shares, order, count, filled, broken, prev_value, values, returns, book,
 ):  # fmt: skip
-    """Days t0..t1-1 of every trial: SmaCrossover.decide, portfolio/step.py `step` for
-    its orders (in symbol order), then simulate._valuation and the daily return."""
+    """Days t0..t1-1 of every trial: the orders SmaCrossover.decide or Bollinger.decide
+    makes of its signals, portfolio/step.py `step` for them (in symbol order), then
+    simulate._valuation and the daily return."""
     n_sym = shares.shape[1]
     for k in range(len(cash)):
         p, c = pair_idx[k], cash[k]

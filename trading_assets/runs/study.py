@@ -98,10 +98,11 @@ def run_trials(
     chunks of trials with the same fees and corporate actions), the per-day engine for
     the rest and for a fast trial the engine would fail on a day (it gives the reason)."""
     done: dict[int, Trial] = {}
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, str, str], list[int]] = {}
     for i, spec in enumerate(specs):
         if has_fast_path(spec):
-            groups.setdefault((spec.fees.model_dump_json(), spec.corporate_actions), []).append(i)
+            key = (spec.agent, spec.fees.model_dump_json(), spec.corporate_actions)
+            groups.setdefault(key, []).append(i)
     index = pd.Index(dates, name="date")
     for members in groups.values():
         first = specs[members[0]]
