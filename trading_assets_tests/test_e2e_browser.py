@@ -26,6 +26,15 @@ models:
   - {signature: hold, agent: buy_and_hold}
   - {signature: sma, agent: sma_crossover, params: {fast: 5, slow: 20, size: 20}}
 """
+STUDY = """
+universe: [AAPL, IBM]
+studies:
+  - name: ui-grid
+    agent: sma_crossover
+    params: {fast: [5, 10], slow: [20, 50], size: 20}
+    start: 2005-01-03
+    end: 2006-12-29
+"""
 DAY = "2005-01-03|hold"  # the buy-and-hold model's first day: it buys its universe
 SPLIT_DAY = "2005-02-28|hold"  # AAPL splits 2:1 before the open: the holding doubles
 RED = "red"  # Dagster's failure colour: its status icons and tags use --color-*-red
@@ -49,6 +58,8 @@ def ui(tmp_path_factory):
     bad_day = json.loads(broken.file.read_text().splitlines()[broken.line - 1])["date"]
     with dg.DagsterInstance.from_config(str(project.home)) as instance:
         (failed,) = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+    studied = project.run("study", "run", "--config", str(write_config(tmp_path, STUDY)))
+    assert studied.returncode == 0, studied.stderr[-2000:]
     with webserver(project) as port, browser_page() as page:
         yield (
             f"http://127.0.0.1:{port}",
@@ -236,3 +247,23 @@ def test_failed_parity_day_partition_page_says_it_failed(ui, request):
     text = body(page)
     # the first entry of the day's metadata, not only a green "Materialized"
     assert f"Metadata legacy_parity FAILED: 1 difference(s): {field}: legacy" in text
+
+
+def test_study_partition_page_shows_every_trial_with_its_parameters_and_the_heat_map(ui, request):
+    base, page, store, _ = ui
+    open_page(page, f"{base}/assets/study?view=partitions&partition=ui-grid")
+    show_metadata_row(page, "trials_table")
+    text = body(page)
+    stored = store.query("SELECT trial, sharpe FROM study_trials WHERE study = 'ui-grid'")
+    assert len(stored) == 4
+    for row in stored.itertuples():  # each trial, its Sharpe as the table rounds it
+        assert row.trial in text and f"{row.sharpe:.4f}" in text
+    assert "trial fast slow sharpe cumulative_return" in text  # parameter columns first
+    assert "risk_free_rate 0.02" in text
+    screenshot(page, request.node.name, "study_trials")
+    shown = open_metadata(page, "heatmap_sharpe")
+    image = shown.locator("img[alt='Sharpe heat map']").first
+    image.wait_for(state="visible", timeout=30_000)
+    screenshot(page, request.node.name, "study_heatmap")
+    # decoded at its size: (1.2 + 0.8 x 2 columns) inches at 100 dpi
+    assert image.evaluate("img => img.complete ? img.naturalWidth : 0") == 280

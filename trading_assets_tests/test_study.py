@@ -163,6 +163,38 @@ def test_study_cli_runs_the_asset_and_shows_every_trial_with_its_parameters(tmp_
         assert meta["trials"].value == 5
         assert "| sma-grid-" in meta["top_20_trials"].value
         assert meta["heatmap_sharpe"].value.startswith("![Sharpe heat map](data:image/png;base64,")
+        assert meta["risk_free_rate"].value == 0.02  # what the Sharpe ratios are over
+        table = {r.data["trial"]: r.data for r in meta["trials_table"].value.records}
+        shown = json.loads(run("study", "show", "sma-grid", "--format", "json").stdout)
+        for trial in shown["trials"]:  # the table rounds as the markdown does, 4 places
+            assert table[trial["trial"]]["sharpe"] == round(trial["sharpe"], 4)
     promoted = run("study", "promote", "sma-grid", "sma-grid-fast10-slow50")
     assert promoted.returncode == 0, promoted.stderr
     assert promoted.stdout.startswith("sma-grid-fast10-slow50: registered as a model")
+
+
+def test_guards_judge_the_sharpe_ratios_the_trials_show_over_the_risk_free_rate(tmp_path, studied):
+    """20 shares at a time earn about 1 % in two years: positive raw returns, but every
+    trial's Sharpe ratio (over the 2 % risk-free rate) is negative. Picking the best of
+    four such trials is no evidence of skill: the deflated Sharpe ratio must say under
+    one half (it said 0.974 when the guards read raw returns), and the walk-forward's
+    in-sample pick is the trial with the best in-sample Sharpe over that rate."""
+    store, _, _ = studied
+    (tmp_path / "grid.yaml").write_text(
+        "universe: [AAPL, IBM]\nstudies:\n  - name: small\n    agent: sma_crossover\n"
+        "    params: {fast: [5, 10], slow: [20, 50], size: 20}\n"
+        "    start: 2005-01-03\n    end: 2006-12-29\n"
+        "    walk_forward: {in_sample: 250, out_of_sample: 63}\n"
+    )
+    [spec] = study_specs(load_config(tmp_path / "grid.yaml"), tmp_path / "grid.yaml")
+    run_study(store, spec)
+    trials = study_trials(store, "small")
+    returns = study_returns(store, "small")
+    assert (returns.sum() > 0).all() and (trials["sharpe"] < 0).all()
+    summary = study_summary(store, "small")
+    assert summary["deflated_sharpe"] < 0.5
+    # fold 0: the first 250 days in sample; its pick has the best mean/std of the daily
+    # return less 0.02 / 252 there (worked here from the stored returns)
+    inside = returns.iloc[:250] - 0.02 / 252
+    by_hand = (inside.mean() / inside.std(ddof=1)).idxmax()
+    assert study_folds(store, "small")["pick"].iloc[0] == by_hand

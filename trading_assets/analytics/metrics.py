@@ -47,6 +47,12 @@ ANNUALIZED_RETURNS = ("annual_return", "calmar", "alpha", "active_return")
 SHORT_RUN = "(<1y)"  # shown in place of an ANNUALIZED_RETURNS figure of a run under a year
 
 
+def daily_rate(annual: float) -> float:
+    """The per-day risk-free rate every Sharpe, Sortino and alpha here is measured against
+    (empyrical takes it per period): the annual rate over 252 sessions."""
+    return annual / PERIODS_PER_YEAR
+
+
 class Drawdown(BaseModel):
     """The largest fall of the equity curve from a running peak."""
 
@@ -94,7 +100,7 @@ def performance(
     r = _clean(returns)
     if r.empty:
         raise ValueError("no daily returns: a model needs at least one stored day")
-    daily_rf = risk_free / PERIODS_PER_YEAR
+    daily_rf = daily_rate(risk_free)
     down = drawdown(r)
     figures = {
         "days": len(r),
@@ -260,7 +266,7 @@ def study_figures(returns: pd.DataFrame, risk_free: float = DEFAULT_RISK_FREE) -
     r = np.asfortranarray(returns.to_numpy(dtype=float))
     if not len(r):
         raise ValueError("no daily returns: a model needs at least one stored day")
-    daily_rf = risk_free / PERIODS_PER_YEAR
+    daily_rf = daily_rate(risk_free)
     a = PERIODS_PER_YEAR
     mdd = ep.max_drawdown(r)
     annual = ep.annual_return(r, annualization=a)

@@ -25,9 +25,20 @@ from scipy import stats
 
 from trading_assets.agents.base import AgentContext
 from trading_assets.agents.registry import create_agent
-from trading_assets.analytics.metrics import STUDY_FIGURES, performance, study_figures
+from trading_assets.analytics.metrics import (
+    DEFAULT_RISK_FREE,
+    STUDY_FIGURES,
+    daily_rate,
+    performance,
+    study_figures,
+)
 from trading_assets.analytics.overfitting import PBO, deflated_sharpe, pbo_cscv
-from trading_assets.analytics.walk_forward import WalkForward, make_folds, walk_forward
+from trading_assets.analytics.walk_forward import (
+    WalkForward,
+    make_folds,
+    sharpe_score,
+    walk_forward,
+)
 from trading_assets.config import ModelSpec, StudySpec, source_id
 from trading_assets.engine.fees import fees_from_config
 from trading_assets.engine.simulate import StartState, simulate
@@ -200,11 +211,13 @@ def _summarize(study: StudySpec, trials: tuple[Trial, ...]) -> StudyResult:
     figures = _all_figures(trials, max((len(t.returns) for t in trials), default=0))
     complete = [t for t in trials if t.error is None and len(t.returns) > 1]
     matrix = pd.DataFrame({t.spec.signature: t.returns for t in complete})
+    # the guards judge the same Sharpe ratios as the trials' figures: over the risk-free
+    # rate (raw returns made a study whose every Sharpe is negative look skilled)
+    excess = matrix - daily_rate(DEFAULT_RISK_FREE)
     dsr = pbo = walk = None
     if len(complete) >= 2:
-        per_day = matrix.mean() / matrix.std(ddof=1).where(matrix.std(ddof=1) > 0)
-        per_day = per_day.fillna(0.0)
-        best = matrix[per_day.idxmax()]
+        per_day = sharpe_score(excess)
+        best = excess[per_day.idxmax()]
         dsr = deflated_sharpe(
             float(per_day.max()),
             len(best),
@@ -214,11 +227,14 @@ def _summarize(study: StudySpec, trials: tuple[Trial, ...]) -> StudyResult:
             kurtosis=float(stats.kurtosis(best, fisher=False)),
         )
         if len(matrix) >= study.pbo_blocks:
-            pbo = pbo_cscv(matrix.to_numpy(), study.pbo_blocks)
+            pbo = pbo_cscv(excess.to_numpy(), study.pbo_blocks)
     if study.walk_forward is not None and complete:
         wf = study.walk_forward
         folds = make_folds(list(matrix.index), wf.in_sample, wf.out_of_sample, wf.mode)
-        walk = walk_forward(matrix, folds)
+        # picked on in-sample excess Sharpe; what the pick then returned is its own return
+        walk = walk_forward(
+            matrix, folds, score=lambda r: sharpe_score(r - daily_rate(DEFAULT_RISK_FREE))
+        )
     return StudyResult(study, trials, figures, dsr, pbo, walk)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
 from trading_assets.analytics.plots import heatmap_png, stability_png
 from trading_assets.config import StudySpec
 from trading_assets.defs.assets.market import market_prices
@@ -119,6 +120,8 @@ def study_metadata(result: StudyResult, store: StoreResource) -> dict:
         "best_trial": result.best or "none",
         "deflated_sharpe": _figure(result.deflated_sharpe),
         "pbo": _figure(result.pbo.probability if result.pbo else None),
+        # what every Sharpe ratio shown here, and the guards, are measured against
+        "risk_free_rate": DEFAULT_RISK_FREE,
         "parameters": ", ".join(varying) or "none varies",
         f"top_{TOP}_trials": dg.MetadataValue.md(shown.to_markdown(index=False, floatfmt=".4f")),
         "trials_table": trials_table(trials, varying),
@@ -155,6 +158,8 @@ def trials_table(trials: pd.DataFrame, varying: list[str]) -> dg.MetadataValue:
     columns: a table the UI sorts by any column."""
     frame = trials[["trial", *varying, *TABLE_FIGURES]]
     frame = frame.sort_values("sharpe", ascending=False, na_position="last").head(TABLE_ROWS)
+    # as the top-20 markdown shows them (study_trials keeps every digit)
+    frame = frame.round({c: 2 if c == "final_value" else 4 for c in TABLE_FIGURES})
     schema = dg.TableSchema(
         columns=[dg.TableColumn(name=c, type=_column_type(frame[c])) for c in frame.columns]
     )
@@ -186,4 +191,7 @@ def _cell(value):
 
 
 def _figure(value: float | None) -> float | str:
-    return "n/a (fewer than 2 complete trials or too few days)" if value is None else value
+    # 4 places, as the trials are shown (studies keeps every digit)
+    return (
+        "n/a (fewer than 2 complete trials or too few days)" if value is None else round(value, 4)
+    )
