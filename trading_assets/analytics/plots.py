@@ -138,14 +138,16 @@ def heatmap_png(trials: pd.DataFrame, x: str, y: str, value: str, title: str) ->
     return _png(fig)
 
 
-def _thinned_ticks(set_ticks, labels: list) -> None:
-    step = -(-len(labels) // TICKS_UP_TO)  # ceiling division
+def _thinned_ticks(set_ticks, labels: list, most: int = TICKS_UP_TO) -> None:
+    """Tick every value up to `most`, else every k-th (labels of 40 values overlap)."""
+    step = -(-len(labels) // most)  # ceiling division
     positions = range(0, len(labels), step)
     set_ticks(list(positions), [str(labels[i]) for i in positions])
 
 
 PERCENT_METRICS = {"cumulative_return", "annual_return", "annual_volatility", "max_drawdown"}
 LINES_UP_TO = 6  # one line per value of the other parameter up to this many values
+PANEL_TICKS_UP_TO = 14  # labels under a 5.6-inch panel
 
 
 def stability_png(trials: pd.DataFrame, params: list[str], metrics: list[str], title: str) -> bytes:
@@ -192,7 +194,7 @@ def _stability_panel(ax, trials: pd.DataFrame, param: str, others: list[str], me
                 label=f"{others[0]}={other}",
             )
     ax.plot(x, by.median().loc[values], color="black", marker="o", linewidth=1.6, label="median")
-    ax.set_xticks(x, [str(v) for v in values])
+    _thinned_ticks(ax.set_xticks, values, most=PANEL_TICKS_UP_TO)
     ax.set_xlabel(param)
     ax.set_ylabel(metric)
     ax.grid(True, color="0.9", linewidth=0.8)

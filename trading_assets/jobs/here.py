@@ -18,19 +18,26 @@ def materialize_here(
     store: ResultStore,
     assets: list,
     partition_key: str | None = None,
+    run_config: dict | None = None,
+    resources: dict | None = None,
 ) -> None:
-    """Materialize unpartitioned (or one partition of) assets in this process. A failure
+    """Materialize unpartitioned (or one partition of) assets in this process, with
+    `run_config` besides the quiet console and `resources` over the project's. A failure
     is one line: the asset and its error (the stack trace is in the run's logs)."""
-    from trading_assets.defs.definitions import resources
+    from trading_assets.defs.definitions import resources as project_resources
     from trading_assets.defs.resources.store import StoreResource
 
     result = dg.materialize(
         assets,
         instance=instance,
-        resources={**resources(), "store": StoreResource(path=str(store.path))},
+        resources={
+            **project_resources(),
+            "store": StoreResource(path=str(store.path)),
+            **(resources or {}),
+        },
         partition_key=partition_key,
         tags={"trading_assets/cli": "backfill"},
-        run_config=QUIET,
+        run_config={**QUIET, **(run_config or {})},
         raise_on_error=False,
     )
     if was_interrupted(result):  # a Ctrl-C that Dagster took in: the command stops
