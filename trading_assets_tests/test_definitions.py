@@ -352,7 +352,12 @@ def test_trading_day_automation_with_assets_targets_model_day_and_analytics():
 
 def test_resources_with_defaults_are_store_kernel_llm_and_migration():
     resources = defs.resources
-    assert set(resources) == {"store", "merge_kernel", "llm", "migration", "clock"}
+    assert set(resources) == {
+        "store", "merge_kernel", "llm", "migration", "clock", "study_io_manager",
+    }  # fmt: skip
+    # a study's chunk results between steps: on the instance's storage unless a folder
+    # every worker host reaches is named (TRADING_ASSETS_STUDY_IO_DIR)
+    assert isinstance(resources["study_io_manager"], dg.FilesystemIOManager)
     assert isinstance(resources["store"], StoreResource)
     assert isinstance(resources["merge_kernel"], MergeKernel)
     assert isinstance(resources["llm"], LLMResource)
