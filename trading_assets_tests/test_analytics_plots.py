@@ -123,5 +123,5 @@ def test_heatmap_png_writes_each_cells_number_on_a_small_grid_only(monkeypatch):
     monkeypatch.setattr(plots, "ANNOTATE_UP_TO", 0)
     without = pixels(heatmap_png(trials, "fast", "slow", "sharpe", "t"))
     assert with_numbers.shape == without.shape
-    # six numbers drawn in black over the cells: thousands of dark pixels more
+    # six numbers drawn in black over the cells: hundreds of dark pixels more
     assert count(with_numbers, (0, 0, 0), tol=80) - count(without, (0, 0, 0), tol=80) > 300

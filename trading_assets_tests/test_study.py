@@ -198,3 +198,34 @@ def test_guards_judge_the_sharpe_ratios_the_trials_show_over_the_risk_free_rate(
     inside = returns.iloc[:250] - 0.02 / 252
     by_hand = (inside.mean() / inside.std(ddof=1)).idxmax()
     assert study_folds(store, "small")["pick"].iloc[0] == by_hand
+
+
+def test_trials_that_never_trade_change_no_guard_but_the_count_of_trials_tried(tmp_path, studied):
+    """A million shares a buy: every order is refused for cash, so those six trials hold
+    cash all along and have no Sharpe ratio (their excess returns are a constant; its
+    computed spread is rounding noise, 1e-18). Added to a grid, they are never the pick,
+    leave the PBO and the walk-forward as they were, and only lower the deflated Sharpe
+    ratio a little (more trials tried). Reading the noise as a Sharpe ratio of -1e13 made
+    the DSR's spread of Sharpe ratios explode (DSR about 0)."""
+    store, _, _ = studied
+    grid = (
+        "universe: [AAPL, IBM, MSFT]\nstudies:\n  - name: {name}\n    agent: sma_crossover\n"
+        "    params: {{fast: [5, 10, 20], slow: [50, 100], size: {size}}}\n"
+        "    walk_forward: {{in_sample: 504, out_of_sample: 126}}\n"
+    )
+    summaries, folds = {}, {}
+    for name, size in (("trading", "50"), ("with-idle", "[50, 1000000]")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(grid.format(name=name, size=size))
+        [spec] = study_specs(load_config(path), path)
+        run_study(store, spec)
+        summaries[name] = study_summary(store, name)
+        folds[name] = [p.replace("-size50", "") for p in study_folds(store, name)["pick"]]
+    idle = study_trials(store, "with-idle").query("filled_orders == 0")
+    assert len(idle) == 6 and idle["sharpe"].isna().all()
+    trading, mixed = summaries["trading"], summaries["with-idle"]
+    assert mixed["best_trial"] == trading["best_trial"].replace("trading", "with-idle") + "-size50"
+    assert folds["with-idle"] == [p.replace("trading", "with-idle") for p in folds["trading"]]
+    assert mixed["walk_forward_return"] == trading["walk_forward_return"]
+    assert mixed["pbo"] == trading["pbo"]
+    assert 0.8 * trading["deflated_sharpe"] < mixed["deflated_sharpe"] < trading["deflated_sharpe"]

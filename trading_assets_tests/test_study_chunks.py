@@ -122,8 +122,19 @@ def test_multiprocess_run_has_one_step_per_chunk_each_in_its_own_process(runs, m
         assert stability.startswith("![Parameter stability](data:image/png;base64,")
 
 
-def test_unknown_study_executor_is_one_line_naming_the_variable_and_the_choices(tmp_path):
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "TRADING_ASSETS_STUDY_EXECUTOR": "dask"}
+@pytest.mark.parametrize(
+    ("executor", "says"),
+    [
+        ("dask", ["TRADING_ASSETS_STUDY_EXECUTOR='dask' is not an executor", "local, celery"]),
+        # Celery without a shared folder: each chunk's result would stay on its host
+        ("celery", ["TRADING_ASSETS_STUDY_IO_DIR is not set", "a folder they all reach"]),
+    ],
+)
+def test_a_study_executor_that_cannot_work_is_one_line_naming_what_to_set(
+    tmp_path, monkeypatch, executor, says
+):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "TRADING_ASSETS_STUDY_EXECUTOR": executor}
+    env.pop("TRADING_ASSETS_STUDY_IO_DIR", None)
     (tmp_path / "grid.yaml").write_text(CONFIG)
     done = subprocess.run(
         [
@@ -142,5 +153,5 @@ def test_unknown_study_executor_is_one_line_naming_the_variable_and_the_choices(
     )
     assert done.returncode != 0
     [line] = [x for x in done.stderr.splitlines() if x.startswith("error:")]
-    assert "TRADING_ASSETS_STUDY_EXECUTOR='dask' is not an executor" in line
-    assert "local, celery" in line and "Traceback" not in done.stderr
+    assert all(part in line for part in says), line
+    assert "Traceback" not in done.stderr

@@ -24,6 +24,11 @@ import numpy as np
 from scipy.stats import norm
 
 EULER_GAMMA = 0.5772156649015329
+# A daily standard deviation at or below this is no risk taken (a trial that never
+# trades: its excess returns are the constant -rf, whose computed std is rounding noise,
+# 1e-20 to 1e-18): it has no Sharpe ratio, as its figures say (None). The guards rank
+# it last (-inf) and never pick it; the DSR leaves it out of the Sharpe ratios' spread.
+NO_RISK_STD = 1e-10
 
 
 def probabilistic_sharpe(
@@ -114,4 +119,4 @@ def _block_sharpe(
     var = ((mask @ squares) - n * mean**2) / (n - 1)
     std = np.sqrt(np.clip(var, 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(std > 1e-15, mean / std, 0.0)
+        return np.where(std > NO_RISK_STD, mean / std, -np.inf)

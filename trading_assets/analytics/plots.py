@@ -140,7 +140,7 @@ def heatmap_png(trials: pd.DataFrame, x: str, y: str, value: str, title: str) ->
 
 def _thinned_ticks(set_ticks, labels: list, most: int = TICKS_UP_TO) -> None:
     """Tick every value up to `most`, else every k-th (labels of 40 values overlap)."""
-    step = -(-len(labels) // most)  # ceiling division
+    step = max(1, -(-len(labels) // most))  # ceiling division; no labels, no ticks
     positions = range(0, len(labels), step)
     set_ticks(list(positions), [str(labels[i]) for i in positions])
 

@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from trading_assets.analytics.overfitting import NO_RISK_STD
+
 Mode = Literal["rolling", "anchored"]
 
 
@@ -64,9 +66,10 @@ def make_folds(
 
 
 def sharpe_score(returns: pd.DataFrame) -> pd.Series:
-    """Per-trial mean over standard deviation of daily returns (0 for a flat trial)."""
+    """Per-trial mean over standard deviation of daily returns; -inf for a trial whose
+    returns do not vary (no Sharpe ratio: ranked last, never the pick)."""
     std = returns.std(ddof=1)
-    return (returns.mean() / std.where(std > 0)).fillna(0.0)
+    return (returns.mean() / std.where(std > NO_RISK_STD)).fillna(-np.inf)
 
 
 def walk_forward(

@@ -49,6 +49,13 @@ def study_executor() -> dg.ExecutorDefinition:
                 where=EXECUTOR_ENV,
                 fix="install dagster-celery (constraints.txt) or unset the variable",
             ) from e
+        if not os.environ.get(IO_DIR_ENV):  # else the collect step fails at the end
+            raise TradingAssetsError(
+                f"{EXECUTOR_ENV}=celery but {IO_DIR_ENV} is not set: the chunks' results "
+                "would stay on the host that ran each chunk",
+                where=IO_DIR_ENV,
+                fix="set it on every host to a folder they all reach (a shared mount)",
+            )
         return celery_executor
     # local: one executor for both, the run config picks (multiprocess when it says nothing)
     return dg.multi_or_in_process_executor

@@ -55,6 +55,11 @@ from trading_assets.vocab import DayStatus
 FAST_CHUNK = 250  # trials per array on the fast path: (days x trials) floats stay small
 
 
+# the annual risk-free rate every Sharpe ratio of a study is over: its trials' figures
+# and its guards alike (shown as `risk_free_rate` in the materialization)
+STUDY_RISK_FREE = DEFAULT_RISK_FREE
+
+
 @dataclass(frozen=True)
 class Trial:
     spec: ModelSpec
@@ -214,28 +219,30 @@ def _summarize(study: StudySpec, trials: tuple[Trial, ...]) -> StudyResult:
     matrix = pd.DataFrame({t.spec.signature: t.returns for t in complete})
     # the guards judge the same Sharpe ratios as the trials' figures: over the risk-free
     # rate (raw returns made a study whose every Sharpe is negative look skilled)
-    excess = matrix - daily_rate(DEFAULT_RISK_FREE)
+    rf = daily_rate(STUDY_RISK_FREE)
+    excess = matrix - rf
     dsr = pbo = walk = None
-    if len(complete) >= 2:
-        per_day = sharpe_score(excess)
-        best = excess[per_day.idxmax()]
+    per_day = sharpe_score(excess)
+    rated = per_day[np.isfinite(per_day)]  # a trial that never trades has no Sharpe ratio
+    if len(rated) >= 2:
+        best = excess[rated.idxmax()]
         dsr = deflated_sharpe(
-            float(per_day.max()),
+            float(rated.max()),
             len(best),
-            len(complete),
-            float(per_day.var(ddof=1)),
+            len(complete),  # every trial tried counts against the pick
+            float(rated.var(ddof=1)),
             skew=float(stats.skew(best)),
             kurtosis=float(stats.kurtosis(best, fisher=False)),
         )
-        if len(matrix) >= study.pbo_blocks:
-            pbo = pbo_cscv(excess.to_numpy(), study.pbo_blocks)
+    if len(rated) >= 2 and len(matrix) >= study.pbo_blocks:
+        # over the trials that have a Sharpe ratio: ones that never trade, always last,
+        # would hold every pick above the median (6 idle of 12 trials: PBO 0)
+        pbo = pbo_cscv(excess[rated.index].to_numpy(), study.pbo_blocks)
     if study.walk_forward is not None and complete:
         wf = study.walk_forward
         folds = make_folds(list(matrix.index), wf.in_sample, wf.out_of_sample, wf.mode)
         # picked on in-sample excess Sharpe; what the pick then returned is its own return
-        walk = walk_forward(
-            matrix, folds, score=lambda r: sharpe_score(r - daily_rate(DEFAULT_RISK_FREE))
-        )
+        walk = walk_forward(matrix, folds, score=lambda r: sharpe_score(r - rf))
     return StudyResult(study, trials, figures, dsr, pbo, walk)
 
 
@@ -245,7 +252,9 @@ def _all_figures(trials: tuple[Trial, ...], days: int) -> pd.DataFrame:
     one by one."""
     whole = [t for t in trials if t.error is None and len(t.returns) == days]
     batch = (
-        study_figures(pd.DataFrame({i: t.returns.to_numpy() for i, t in enumerate(whole)}))
+        study_figures(
+            pd.DataFrame({i: t.returns.to_numpy() for i, t in enumerate(whole)}), STUDY_RISK_FREE
+        )
         if whole
         else None
     )
@@ -266,7 +275,7 @@ def _figures(trial: Trial, figures: dict[str, Any] | None = None) -> dict[str, A
     if figures is not None:
         row |= figures
     elif len(trial.returns):
-        perf = performance(trial.returns)
+        perf = performance(trial.returns, None, STUDY_RISK_FREE)
         row |= {k: getattr(perf, k) for k in STUDY_FIGURES}
     else:
         row |= dict.fromkeys(STUDY_FIGURES)
@@ -291,7 +300,9 @@ def _returns(trials: Sequence[Trial]) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=4)
 def _day_array(days: tuple[dt.date, ...]) -> np.ndarray:
-    return np.array(days, dtype="datetime64[D]")
+    out = np.array(days, dtype="datetime64[D]")
+    out.setflags(write=False)  # shared by every caller of the cache
+    return out
 
 
 def _days(index: pd.Index) -> np.ndarray:

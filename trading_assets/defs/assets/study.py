@@ -17,14 +17,19 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from trading_assets.analytics.metrics import DEFAULT_RISK_FREE
 from trading_assets.analytics.plots import heatmap_png, stability_png
 from trading_assets.config import StudySpec
 from trading_assets.defs.assets.market import market_prices
 from trading_assets.defs.metadata import labels, png_md, table_metadata, tags
 from trading_assets.defs.resources.merge_kernel import MergeKernel
 from trading_assets.defs.resources.store import StoreResource
-from trading_assets.runs.study import StudyResult, Trial, run_chunk, store_study
+from trading_assets.runs.study import (
+    STUDY_RISK_FREE,
+    StudyResult,
+    Trial,
+    run_chunk,
+    store_study,
+)
 from trading_assets.store.studies import study_spec
 
 STUDIES_PARTITION = "studies"
@@ -121,7 +126,7 @@ def study_metadata(result: StudyResult, store: StoreResource) -> dict:
         "deflated_sharpe": _figure(result.deflated_sharpe),
         "pbo": _figure(result.pbo.probability if result.pbo else None),
         # what every Sharpe ratio shown here, and the guards, are measured against
-        "risk_free_rate": DEFAULT_RISK_FREE,
+        "risk_free_rate": STUDY_RISK_FREE,
         "parameters": ", ".join(varying) or "none varies",
         f"top_{TOP}_trials": dg.MetadataValue.md(shown.to_markdown(index=False, floatfmt=".4f")),
         "trials_table": trials_table(trials, varying),
