@@ -129,3 +129,19 @@ def test_a_count_that_is_not_one_is_a_usage_error_naming_the_flag(args, capsys):
     assert exit_.value.code == 2
     assert f"argument {flag}: '{value}' is not a count; use 1 or more" in err
     assert "Traceback" not in err
+
+
+def test_a_grid_of_a_billion_trials_is_one_line_before_anything_runs(tmp_path, capsys):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(
+        "universe: [AAPL]\nstudies:\n  - name: huge\n    agent: sma_crossover\n"
+        "    params: {fast: {from: 1, to: 1000000000, step: 1}, slow: 200}\n"
+    )
+    store = tmp_path / "s.duckdb"
+    code = main(["study", "run", "--config", str(grid), "--store", str(store)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "params.fast: 1,000,000,000 values (at most 100,000)" in err
+    assert "Traceback" not in err
+    if store.exists():  # nothing registered: the grid was refused before the store
+        assert ResultStore(store).query("SELECT count(*) AS n FROM studies")["n"][0] == 0

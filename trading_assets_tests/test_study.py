@@ -160,6 +160,8 @@ def test_study_cli_runs_the_asset_and_shows_every_trial_with_its_parameters(tmp_
         [event] = instance.fetch_materializations(dg.AssetKey("study"), limit=1).records
         meta = event.asset_materialization.metadata
         assert event.partition_key == "sma-grid"
+        # the UI's runs page filters on the command that ran it
+        assert instance.get_run_by_id(event.run_id).tags["trading_assets/cli"] == "study"
         assert meta["trials"].value == 5
         assert "| sma-grid-" in meta["top_20_trials"].value
         assert meta["heatmap_sharpe"].value.startswith("![Sharpe heat map](data:image/png;base64,")

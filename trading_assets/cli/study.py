@@ -40,10 +40,11 @@ def study(args: argparse.Namespace, store: ResultStore) -> int:
 
 
 def _run(args: argparse.Namespace, store: ResultStore) -> int:
-    from trading_assets.cli.output import render
     from trading_assets.jobs.studies import run_studies, summary_frame
 
     rows = run_studies(store, args.config, args.name, args.workers, args.trials_per_chunk)
+    from trading_assets.cli.output import render  # after: a bad grid fails before it loads
+
     print(render(summary_frame(rows), args.format))
     return 0
 

@@ -20,10 +20,12 @@ def materialize_here(
     partition_key: str | None = None,
     run_config: dict | None = None,
     resources: dict | None = None,
+    command: str = "backfill",
 ) -> None:
     """Materialize unpartitioned (or one partition of) assets in this process, with
-    `run_config` besides the quiet console and `resources` over the project's. A failure
-    is one line: the asset and its error (the stack trace is in the run's logs)."""
+        `run_config` besides the quiet console and `resources` over the project's, tagged with
+    the `command` that ran them (the UI's runs filter on it). A failure
+        is one line: the asset and its error (the stack trace is in the run's logs)."""
     from trading_assets.defs.definitions import resources as project_resources
     from trading_assets.defs.resources.store import StoreResource
 
@@ -36,7 +38,7 @@ def materialize_here(
             **(resources or {}),
         },
         partition_key=partition_key,
-        tags={"trading_assets/cli": "backfill"},
+        tags={"trading_assets/cli": command},
         run_config={**QUIET, **(run_config or {})},
         raise_on_error=False,
     )

@@ -17,18 +17,9 @@ def run_studies(
 ) -> list[dict]:
     """Run the config's studies (only `name`, when given); return their summaries. With
     `workers` > 1, `trials_per_chunk` or the Celery executor, through study_job."""
-    import dagster as dg
-
     from trading_assets.config import load_config, study_specs
-    from trading_assets.defs.assets.market import market_prices
-    from trading_assets.defs.assets.study import STUDIES_PARTITION, STUDY_IO
-    from trading_assets.defs.assets.study import study as study_asset
-    from trading_assets.defs.study_job import chunk_config
-    from trading_assets.jobs.here import materialize_here
-    from trading_assets.jobs.instance import get_instance
-    from trading_assets.runs.registration import market_data_problem
-    from trading_assets.store.studies import register_study, study_summary
 
+    # the config first: a bad grid is one line before Dagster's imports (seconds)
     if not config:
         raise TradingAssetsError("study run needs --config", fix="pass the models YAML file")
     specs = [s for s in study_specs(load_config(config), config) if name in (None, s.name)]
@@ -38,6 +29,18 @@ def run_studies(
             where=config,
             fix="add a `studies:` entry (README, Parameter sweeps)",
         )
+
+    import dagster as dg
+
+    from trading_assets.defs.assets.market import market_prices
+    from trading_assets.defs.assets.study import STUDIES_PARTITION, STUDY_IO
+    from trading_assets.defs.assets.study import study as study_asset
+    from trading_assets.defs.study_job import chunk_config
+    from trading_assets.jobs.here import materialize_here
+    from trading_assets.jobs.instance import get_instance
+    from trading_assets.runs.registration import market_data_problem
+    from trading_assets.store.studies import register_study, study_summary
+
     instance = get_instance()
     histories: dict = {}
     for spec in specs:
@@ -45,7 +48,7 @@ def run_studies(
         if problem:
             raise TradingAssetsError(problem, where=f"study {spec.name}")
         register_study(store, spec)
-    materialize_here(instance, store, [market_prices])  # the studies' sources too
+    materialize_here(instance, store, [market_prices], command="study")  # their sources too
     rows = []
     for spec in specs:
         instance.add_dynamic_partitions(STUDIES_PARTITION, [spec.name])
@@ -55,7 +58,7 @@ def run_studies(
             # its own events, each result was pickled: 6 of 16 s of the 1,000-trial bench)
             one = chunk_config(len(spec.trials))
             memory = {STUDY_IO: dg.mem_io_manager}
-            materialize_here(instance, store, [study_asset], spec.name, one, memory)
+            materialize_here(instance, store, [study_asset], spec.name, one, memory, "study")
         else:
             _run_study_job(instance, store, spec.name, workers, trials_per_chunk)
         rows.append(study_summary(store, spec.name))
